@@ -1,0 +1,45 @@
+-- Sites, their API tokens, and the raw events: the source of truth from
+-- which every aggregate is derived.
+
+CREATE TABLE sites (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL UNIQUE,
+    origins     TEXT NOT NULL,          -- JSON array of allowed browser origins
+    config      TEXT NOT NULL,          -- JSON {stages, touchpoints}
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE tokens (
+    id          INTEGER PRIMARY KEY,
+    site_id     INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    role        TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+    hash        TEXT NOT NULL UNIQUE,   -- SHA-256 of the token; the token itself is never stored
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT
+);
+
+CREATE TABLE events (
+    site_id     INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    id          TEXT NOT NULL,          -- sender's UUID, the idempotency key
+    kind        TEXT NOT NULL,
+    touchpoint  TEXT,
+    page        TEXT NOT NULL,          -- normalised path, never a query string
+    stage       TEXT NOT NULL,          -- resolved at ingest
+    metric      TEXT,
+    score       INTEGER,
+    comment     TEXT,                   -- PII masked before storage
+    choices     TEXT,                   -- JSON array
+    visitor     TEXT,
+    session     TEXT,
+    ts          TEXT NOT NULL,          -- UTC, RFC 3339 with milliseconds: sorts as text
+    received_at TEXT NOT NULL,
+    locale      TEXT,
+    device      TEXT,
+    attributes  TEXT,                   -- JSON object
+    signal      TEXT,
+    PRIMARY KEY (site_id, id)
+);
+
+CREATE INDEX events_by_site_kind_ts ON events (site_id, kind, ts);

@@ -1,0 +1,235 @@
+//! Aggregates as DESIGN.md defines them: one row per group × metric, scales
+//! never mixed, every row with its sample size and, where a score has one,
+//! its 95 % interval. Derived from raw events on every call.
+
+use crate::error::{Error, Result};
+use crate::storage::{CountRow, GroupBy, Range};
+use std::collections::BTreeMap;
+use touchpoint_wire::{AggregateRow, Metric};
+
+/// Parses `group_by=page,stage`: known names, each once, in the order given.
+pub fn parse_group_by(s: Option<&str>) -> Result<Vec<GroupBy>> {
+    let mut out = Vec::new();
+    for name in s.unwrap_or("").split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let g = GroupBy::parse(name).ok_or_else(|| {
+            Error::bad_request(
+                "invalid_group_by",
+                format!("group_by: {name:?} is not one of page, stage, touchpoint, day, device, locale"),
+            )
+        })?;
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    }
+    Ok(out)
+}
+
+/// Parses `from`/`to`: an RFC 3339 time, or a `YYYY-MM-DD` date (UTC). A
+/// date in `to` includes that whole day.
+pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Range> {
+    let parse = |name: &str, s: &str, end_of_day: bool| -> Result<String> {
+        if let Some(t) = crate::ingest::parse_ts(s) {
+            return Ok(crate::storage::format_ts(t));
+        }
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        let date = time::Date::parse(s, &fmt).map_err(|_| {
+            Error::bad_request("invalid_range", format!("{name}: {s:?} is neither a date (2026-11-22) nor an RFC 3339 time"))
+        })?;
+        let date = if end_of_day { date.next_day().unwrap_or(date) } else { date };
+        Ok(crate::storage::format_ts(date.midnight().assume_utc()))
+    };
+    let range = Range {
+        from: from.filter(|s| !s.is_empty()).map(|s| parse("from", s, false)).transpose()?,
+        to: to.filter(|s| !s.is_empty()).map(|s| parse("to", s, true)).transpose()?,
+    };
+    if let (Some(f), Some(t)) = (&range.from, &range.to) {
+        if f >= t {
+            return Err(Error::bad_request("invalid_range", "from: must be before to"));
+        }
+    }
+    Ok(range)
+}
+
+/// Folds counts into aggregate rows, sorted by group then metric.
+pub fn rows(group_by: &[GroupBy], counts: Vec<CountRow>) -> Vec<AggregateRow> {
+    #[derive(Default)]
+    struct Acc {
+        impressions: u64,
+        distribution: BTreeMap<i64, u64>,
+        unscored: u64,
+    }
+    let mut groups: BTreeMap<(Vec<String>, Metric), Acc> = BTreeMap::new();
+    for c in counts {
+        let Some(metric) = Metric::parse(&c.metric) else { continue };
+        let acc = groups.entry((c.groups, metric)).or_default();
+        match (c.kind.as_str(), c.score) {
+            ("impression", _) => acc.impressions += c.count,
+            ("response", Some(score)) => *acc.distribution.entry(score).or_default() += c.count,
+            ("response", None) => acc.unscored += c.count,
+            _ => {}
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((values, metric), acc)| {
+            let mut row = AggregateRow { metric: Some(metric), ..AggregateRow::default() };
+            for (g, v) in group_by.iter().zip(values) {
+                let slot = match g {
+                    GroupBy::Page => &mut row.page,
+                    GroupBy::Stage => &mut row.stage,
+                    GroupBy::Touchpoint => &mut row.touchpoint,
+                    GroupBy::Day => &mut row.day,
+                    GroupBy::Device => &mut row.device,
+                    GroupBy::Locale => &mut row.locale,
+                };
+                *slot = Some(v);
+            }
+            fill(&mut row, metric, acc.distribution, acc.unscored, acc.impressions);
+            row
+        })
+        .collect()
+}
+
+fn fill(row: &mut AggregateRow, metric: Metric, distribution: BTreeMap<i64, u64>, unscored: u64, impressions: u64) {
+    let scored: u64 = distribution.values().sum();
+    let n = scored + unscored;
+    row.responses = n;
+    row.impressions = impressions;
+    row.response_rate = (impressions > 0).then(|| round(n as f64 / impressions as f64, 4));
+    let count = |f: &dyn Fn(i64) -> bool| distribution.iter().filter(|(s, _)| f(**s)).map(|(_, c)| c).sum::<u64>();
+    if scored > 0 {
+        let sum: f64 = distribution.iter().map(|(s, c)| *s as f64 * *c as f64).sum();
+        row.mean = Some(round(sum / scored as f64, 2));
+        match metric {
+            Metric::Nps => {
+                let (p, d) = (count(&|s| s >= 9), count(&|s| s <= 6));
+                let (nps, moe) = nps(p, d, scored);
+                row.nps = Some(nps);
+                row.nps_moe = Some(moe);
+                row.promoters = Some(p);
+                row.passives = Some(scored - p - d);
+                row.detractors = Some(d);
+            }
+            Metric::Csat => {
+                let top = count(&|s| s >= 4);
+                let (low, high) = wilson(top, scored);
+                row.csat = Some(round(100.0 * top as f64 / scored as f64, 2));
+                row.csat_low = Some(low);
+                row.csat_high = Some(high);
+            }
+            Metric::Ces => {
+                row.ces = row.mean;
+                row.ces_easy = Some(round(100.0 * count(&|s| s >= 5) as f64 / scored as f64, 2));
+            }
+            Metric::Thumbs => {
+                row.thumbs_up = Some(round(100.0 * count(&|s| s == 1) as f64 / scored as f64, 2));
+            }
+            Metric::Emoji | Metric::Text | Metric::Choice => {}
+        }
+    }
+    row.distribution = distribution;
+}
+
+/// NPS and its 95 % margin of error, both on −100…100:
+/// NPS = 100 (p − d); MoE = 196 √((p + d − (p − d)²) / n), p and d shares.
+pub fn nps(promoters: u64, detractors: u64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let (p, d) = (promoters as f64 / n as f64, detractors as f64 / n as f64);
+    let var = (p + d - (p - d).powi(2)).max(0.0);
+    (round(100.0 * (p - d), 2), round(196.0 * (var / n as f64).sqrt(), 2))
+}
+
+/// 95 % Wilson score interval of `k` successes in `n`, in percent.
+pub fn wilson(k: u64, n: u64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 100.0);
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let (n, p) = (n as f64, k as f64 / n as f64);
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    (round(100.0 * (centre - half).max(0.0), 2), round(100.0 * (centre + half).min(1.0), 2))
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nps_and_margin() {
+        // 2 promoters, 1 passive, 1 detractor of 4: p = .5, d = .25
+        // NPS = 25; MoE = 196 * sqrt((.75 - .0625) / 4) = 196 * 0.41458 = 81.26
+        assert_eq!(nps(2, 1, 4), (25.0, 81.26));
+        assert_eq!(nps(1, 0, 1), (100.0, 0.0));
+        assert_eq!(nps(0, 3, 3), (-100.0, 0.0));
+        assert_eq!(nps(0, 0, 0), (0.0, 0.0));
+        // 50 promoters, 30 detractors of 100: p-d = .2, var = .8 - .04 = .76
+        assert_eq!(nps(50, 30, 100), (20.0, 17.09));
+    }
+
+    #[test]
+    fn wilson_interval() {
+        // 8 of 10: the textbook interval is 49.02 % – 94.33 %
+        assert_eq!(wilson(8, 10), (49.02, 94.33));
+        assert_eq!(wilson(0, 10).0, 0.0);
+        assert_eq!(wilson(10, 10).1, 100.0);
+    }
+
+    fn count(groups: &[&str], metric: &str, kind: &str, score: Option<i64>, count: u64) -> CountRow {
+        CountRow {
+            groups: groups.iter().map(|s| (*s).to_owned()).collect(),
+            metric: metric.into(),
+            kind: kind.into(),
+            score,
+            count,
+        }
+    }
+
+    #[test]
+    fn rows_per_group_and_metric() {
+        let rows = rows(
+            &[GroupBy::Page],
+            vec![
+                count(&["/a"], "nps", "impression", None, 4),
+                count(&["/a"], "nps", "response", Some(9), 1),
+                count(&["/a"], "nps", "response", Some(10), 1),
+                count(&["/a"], "nps", "response", Some(3), 1),
+                count(&["/a"], "csat", "response", Some(4), 3),
+                count(&["/b"], "nps", "impression", None, 2),
+            ],
+        );
+        assert_eq!(rows.len(), 3);
+        let a = &rows[0];
+        assert_eq!((a.page.as_deref(), a.metric), (Some("/a"), Some(Metric::Nps)));
+        assert_eq!((a.responses, a.impressions, a.response_rate), (3, 4, Some(0.75)));
+        assert_eq!((a.promoters, a.passives, a.detractors), (Some(2), Some(0), Some(1)));
+        assert_eq!(a.nps, Some(33.33));
+        assert_eq!(a.mean, Some(7.33));
+        let csat = &rows[1];
+        assert_eq!((csat.metric, csat.csat, csat.impressions, csat.response_rate), (Some(Metric::Csat), Some(100.0), 0, None));
+        assert_eq!(csat.nps, None);
+        let b = &rows[2];
+        assert_eq!((b.responses, b.response_rate, b.nps, b.mean), (0, Some(0.0), None, None));
+    }
+
+    #[test]
+    fn group_by_and_range_parsing() {
+        assert_eq!(parse_group_by(Some("page, stage,page")).unwrap(), [GroupBy::Page, GroupBy::Stage]);
+        assert!(parse_group_by(Some("pages")).unwrap_err().to_string().contains("\"pages\""));
+        let r = parse_range(Some("2026-11-01"), Some("2026-11-30")).unwrap();
+        assert_eq!(r.from.as_deref(), Some("2026-11-01T00:00:00.000Z"));
+        assert_eq!(r.to.as_deref(), Some("2026-12-01T00:00:00.000Z"));
+        let r = parse_range(None, Some("2026-11-30T12:00:00+02:00")).unwrap();
+        assert_eq!(r.to.as_deref(), Some("2026-11-30T10:00:00.000Z"));
+        assert!(parse_range(Some("yesterday"), None).is_err());
+        assert!(parse_range(Some("2026-11-02"), Some("2026-11-01")).is_err());
+    }
+}

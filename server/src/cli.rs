@@ -1,0 +1,185 @@
+//! The `touchpoint` command line, as the public contract fixes it. Every
+//! command takes `--database URL`; `--json` prints one JSON object on stdout.
+
+use crate::auth::{hash_token, new_site_key, new_token};
+use crate::export::{self, Format};
+use crate::site::SiteFile;
+use crate::storage::{Role, Store};
+use crate::{AppState, aggregate};
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "touchpoint", version, about = "Micro-feedback at every touchpoint of the customer journey")]
+pub struct Cli {
+    /// Database URL: `sqlite://touchpoint.db` (created if missing).
+    #[arg(long, global = true, env = "TOUCHPOINT_DATABASE", default_value = "sqlite://touchpoint.db")]
+    pub database: String,
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, the loader and the widget.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "TOUCHPOINT_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Create or update sites from a site file (idempotent).
+    Apply {
+        /// The site file (TOML).
+        file: PathBuf,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Export aggregates (or, with --raw, responses) to stdout or a file.
+    Export {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Group by any of page, stage, touchpoint, day, device, locale (comma-separated).
+        #[arg(long)]
+        group_by: Option<String>,
+        /// Start: a date (2026-11-01, UTC) or an RFC 3339 time, inclusive.
+        #[arg(long)]
+        from: Option<String>,
+        /// End: a date (included whole) or an RFC 3339 time (exclusive).
+        #[arg(long)]
+        to: Option<String>,
+        /// One row per response instead of aggregates.
+        #[arg(long)]
+        raw: bool,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; it is shown once and stored only as a hash.
+    Add {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        #[arg(long, value_enum, default_value = "viewer")]
+        role: RoleArg,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    Viewer,
+    Editor,
+    Admin,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Ndjson,
+    Xlsx,
+}
+
+/// Runs one command, writing its output to `out`.
+pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    let store = Store::open(&cli.database).await.with_context(|| format!("opening {}", cli.database))?;
+    match cli.command {
+        Command::Serve { addr } => {
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, database = %cli.database, "serving");
+            if cli.json {
+                writeln!(out, "{}", serde_json::json!({ "addr": format!("http://{addr}") }))?;
+            } else {
+                writeln!(out, "Touchpoint listening on http://{addr}")?;
+            }
+            out.flush()?;
+            crate::serve(listener, AppState { store: store.clone() }, shutdown_signal()).await?;
+        }
+        Command::Apply { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let site = SiteFile::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let (key, changed) = store.apply_site(&site, new_site_key).await?;
+            if cli.json {
+                let sites = serde_json::json!({ "sites": [{ "name": site.site.name, "key": key, "changed": changed }] });
+                writeln!(out, "{sites}")?;
+            } else {
+                let what = if changed { "applied" } else { "unchanged" };
+                writeln!(out, "{what}: {} (key {key})", site.site.name)?;
+            }
+        }
+        Command::Token { command: TokenCommand::Add { site, role } } => {
+            let record = store.site_by_key(&site).await?.with_context(|| format!("no site has the key {site:?}"))?;
+            let role = match role {
+                RoleArg::Viewer => Role::Viewer,
+                RoleArg::Editor => Role::Editor,
+                RoleArg::Admin => Role::Admin,
+            };
+            let token = new_token();
+            store.add_token(record.id, role, &hash_token(&token)).await?;
+            if cli.json {
+                writeln!(out, "{}", serde_json::json!({ "token": token, "site": site, "role": role.as_str() }))?;
+            } else {
+                writeln!(out, "{token}\n(shown once: store it now; it grants {} on {site})", role.as_str())?;
+            }
+        }
+        Command::Export { site, format, group_by, from, to, raw, output } => {
+            let format = match format {
+                ExportFormat::Csv => Format::Csv,
+                ExportFormat::Ndjson => Format::Ndjson,
+                ExportFormat::Xlsx => bail!("--format xlsx is not available in this version; use csv or ndjson"),
+            };
+            let record = store.site_by_key(&site).await?.with_context(|| format!("no site has the key {site:?}"))?;
+            let range = aggregate::parse_range(from.as_deref(), to.as_deref())?;
+            let body = if raw {
+                if group_by.is_some() {
+                    bail!("--group-by applies to aggregates, not to --raw responses");
+                }
+                export::responses(format, &store.responses(record.id, &range).await?)
+            } else {
+                let group_by = aggregate::parse_group_by(group_by.as_deref())?;
+                let counts = store.aggregate_counts(record.id, &group_by, &range).await?;
+                export::aggregates(format, &group_by, &aggregate::rows(&group_by, counts))
+            };
+            match output {
+                Some(path) => std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))?,
+                None => out.write_all(body.as_bytes())?,
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

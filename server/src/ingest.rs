@@ -1,0 +1,264 @@
+//! `POST /v1/events`: decode, check against the site's configuration,
+//! normalise, scrub, store, and answer 202 only once the batch is committed.
+//!
+//! A batch is all-or-nothing: if any event is invalid, nothing is stored and
+//! the 4xx names the first faulty event and field (`events[3].score: …`).
+//! The widget drops a batch the server refused with a 4xx (resending cannot
+//! help) and retries on network errors and 5xx; ids make retries harmless.
+
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::privacy::mask_pii;
+use crate::storage::{StoredEvent, format_ts};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Json, Router};
+use touchpoint_wire::page::{normalize_page, resolve_stage};
+use touchpoint_wire::{Accepted, Event, EventBatch, Kind};
+
+/// Largest accepted body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most events in one batch.
+pub const MAX_EVENTS: usize = 500;
+/// Longest comment, in characters.
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/events", post(ingest_events))
+}
+
+async fn ingest_events(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<impl IntoResponse> {
+    check_content_type(&headers)?;
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| Error::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes; send fewer events per request")))?;
+    let batch = decode(&bytes)?;
+    let site = state
+        .store
+        .site_by_key(&batch.site)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_site", format!("site: no site has the key {:?}", batch.site)))?;
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
+        if !site.origins.is_empty() && !site.origins.iter().any(|o| *o == origin) {
+            return Err(Error::forbidden(
+                "origin_not_allowed",
+                format!("origin {origin:?} is not in the site's origins; add it to [site].origins"),
+            ));
+        }
+    }
+    if batch.events.is_empty() {
+        return Err(Error::bad_request("empty_batch", "events: send at least one event"));
+    }
+    if batch.events.len() > MAX_EVENTS {
+        return Err(Error::TooLarge(format!(
+            "events: {} events in one batch; at most {MAX_EVENTS}",
+            batch.events.len()
+        )));
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let stored = batch
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| validate(e, &site.config, now).map_err(|msg| Error::bad_request("invalid_event", format!("events[{i}].{msg}"))))
+        .collect::<Result<Vec<_>>>()?;
+    let (accepted, duplicates) = state.store.insert_events(site.id, &stored).await?;
+    Ok((StatusCode::ACCEPTED, Json(Accepted { accepted, duplicates })))
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<()> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else { return Ok(()) };
+    let mime = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime == "text/plain" || mime == "application/json" {
+        Ok(())
+    } else {
+        Err(Error::UnsupportedMediaType(format!(
+            "content-type {mime:?}: send the JSON body as text/plain or application/json"
+        )))
+    }
+}
+
+/// Decodes a batch; the error names the path of the faulty field.
+pub fn decode(bytes: &[u8]) -> Result<EventBatch> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = if path == "." || path.is_empty() {
+            format!("the body is not a valid event batch: {inner}")
+        } else {
+            format!("{path}: {inner}")
+        };
+        Error::bad_request("invalid_json", message)
+    })
+}
+
+/// Checks one event against the site's configuration and returns what is
+/// stored; the error is `"field: what is wrong"`.
+pub fn validate(e: &Event, config: &crate::site::SiteConfig, now: time::OffsetDateTime) -> Result<StoredEvent, String> {
+    let id = normalize_uuid(&e.id).ok_or_else(|| format!("id: {:?} is not a UUID", clip(&e.id)))?;
+    let page = normalize_page(&e.page)
+        .ok_or_else(|| format!("page: {:?} is not an absolute http(s) URL", clip(&e.page)))?;
+    if page.len() > 2048 {
+        return Err("page: longer than 2048 characters".into());
+    }
+    let touchpoint = match &e.touchpoint {
+        Some(id) => Some(
+            config
+                .touchpoints
+                .iter()
+                .find(|t| t.id == *id)
+                .ok_or_else(|| format!("touchpoint: {:?} is not a touchpoint of this site", clip(id)))?,
+        ),
+        None if e.kind == Kind::Signal => None,
+        None => return Err(format!("touchpoint: required for kind {}", e.kind.as_str())),
+    };
+    let metric = touchpoint.map(|t| t.metric);
+    if let (Some(sent), Some(tp)) = (e.metric, touchpoint) {
+        if sent != tp.metric {
+            return Err(format!(
+                "metric: {} does not match touchpoint {:?}, which asks {}",
+                sent.as_str(),
+                tp.id,
+                tp.metric.as_str()
+            ));
+        }
+    }
+    let score = match (e.kind, metric.and_then(|m| m.scale().map(|s| (m, s)))) {
+        (Kind::Response, Some((m, (lo, hi)))) => {
+            let score = e.score.ok_or_else(|| format!("score: required for a {} response", m.as_str()))?;
+            if score < lo || score > hi {
+                return Err(format!("score: {score} is outside the {} scale {lo}–{hi}", m.as_str()));
+            }
+            Some(score)
+        }
+        (_, _) if e.score.is_some() => {
+            return Err(format!("score: only a response to a scored question has a score, not {}", e.kind.as_str()));
+        }
+        _ => None,
+    };
+    let comment = match &e.comment {
+        Some(_) if e.kind != Kind::Response => return Err("comment: only a response has a comment".into()),
+        Some(c) if c.chars().count() > MAX_COMMENT_CHARS => {
+            return Err(format!("comment: longer than {MAX_COMMENT_CHARS} characters"));
+        }
+        Some(c) if c.trim().is_empty() => None,
+        Some(c) => Some(mask_pii(c.trim())),
+        None => None,
+    };
+    let choices = match &e.choices {
+        Some(_) if e.kind != Kind::Response => return Err("choices: only a response has choices".into()),
+        Some(list) if list.len() > 20 || list.iter().any(|c| c.is_empty() || c.chars().count() > 200) => {
+            return Err("choices: at most 20, each 1 to 200 characters".into());
+        }
+        Some(list) => Some(serde_json::to_string(list).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let signal = match (&e.signal, e.kind) {
+        (Some(s), Kind::Signal) if is_word(s, 32) => Some(s.clone()),
+        (Some(s), Kind::Signal) => return Err(format!("signal: {:?} must be 1 to 32 of a-z and _", clip(s))),
+        (None, Kind::Signal) => return Err("signal: required for kind signal (e.g. rage_click)".into()),
+        (Some(_), _) => return Err("signal: only kind signal has a signal".into()),
+        (None, _) => None,
+    };
+    let ts = parse_ts(&e.ts).ok_or_else(|| format!("ts: {:?} is not an RFC 3339 time", clip(&e.ts)))?;
+    if ts > now + time::Duration::days(1) {
+        return Err(format!("ts: {} is more than a day in the future", e.ts));
+    }
+    let stage = e.stage.as_deref();
+    if let Some(s) = stage {
+        if s.len() > 64 {
+            return Err("stage: longer than 64 characters".into());
+        }
+    }
+    let stage = resolve_stage(&config.stages, stage, &page).to_owned();
+    let token = |name: &str, v: &Option<String>, max: usize| -> Result<Option<String>, String> {
+        match v {
+            Some(v) if v.is_empty() || v.len() > max || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+                Err(format!("{name}: must be 1 to {max} letters, digits, '-' or '_'"))
+            }
+            _ => Ok(v.clone()),
+        }
+    };
+    let attributes = match &e.attributes {
+        Some(map) if map.len() > 20 => return Err("attributes: at most 20 entries".into()),
+        Some(map) => {
+            for (k, v) in map {
+                if k.is_empty() || k.len() > 64 || v.chars().count() > 256 {
+                    return Err(format!("attributes.{}: keys 1 to 64 bytes, values up to 256 characters", clip(k)));
+                }
+            }
+            Some(serde_json::to_string(map).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    Ok(StoredEvent {
+        id,
+        kind: e.kind.as_str(),
+        touchpoint: touchpoint.map(|t| t.id.clone()),
+        page,
+        stage,
+        metric: metric.map(|m| m.as_str()),
+        score,
+        comment,
+        choices,
+        visitor: token("visitor", &e.visitor, 64)?,
+        session: token("session", &e.session, 64)?,
+        ts: format_ts(ts),
+        locale: token("locale", &e.locale, 35)?,
+        device: token("device", &e.device, 32)?,
+        attributes,
+        signal,
+    })
+}
+
+/// Lower-case hyphenated UUID, or `None`.
+fn normalize_uuid(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let ok = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() });
+    ok.then(|| s.to_ascii_lowercase())
+}
+
+fn is_word(s: &str, max: usize) -> bool {
+    (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+pub fn parse_ts(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// Echoes at most 64 characters of a client's value in an error.
+fn clip(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids() {
+        assert_eq!(
+            normalize_uuid("6F1C2A7E-8D4B-4C1E-9A3F-2B5D7E9F1A3C").as_deref(),
+            Some("6f1c2a7e-8d4b-4c1e-9a3f-2b5d7e9f1a3c")
+        );
+        assert_eq!(normalize_uuid("6f1c2a7e8d4b4c1e9a3f2b5d7e9f1a3c"), None);
+        assert_eq!(normalize_uuid("6f1c2a7e-8d4b-4c1e-9a3f-2b5d7e9f1a3g"), None);
+        assert_eq!(normalize_uuid(""), None);
+    }
+
+    #[test]
+    fn decode_errors_name_the_path() {
+        let err = decode(br#"{"site":"k","events":[{"id":"x","kind":"respond","page":"/","ts":"t"}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("events[0].kind: unknown variant `respond`"), "{err}");
+        let err = decode(b"not json").unwrap_err().to_string();
+        assert!(err.contains("not a valid event batch"), "{err}");
+    }
+}

@@ -1,0 +1,65 @@
+//! Touchpoint's server: ingests the widget's events, stores them durably,
+//! derives aggregates from them, exports them, and serves the loader and the
+//! widget. `main.rs` only wires [`cli`] to a process; everything here is
+//! tested without one through [`app`].
+//!
+//! Reading order: [`storage`] (schema in `migrations/`), [`site`],
+//! [`ingest`], [`aggregate`], [`sites`], [`export`], [`auth`], [`cli`].
+
+pub mod aggregate;
+pub mod assets;
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod export;
+pub mod ingest;
+pub mod privacy;
+pub mod site;
+pub mod sites;
+pub mod storage;
+
+use axum::Router;
+use axum::http::{HeaderName, Method, header};
+use std::time::Duration;
+use storage::Store;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    // Ingest and config are called from any host page; the ingest handler
+    // then checks the Origin against the site's own list.
+    let public_cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH])
+        .expose_headers([header::ETAG, HeaderName::from_static("retry-after")])
+        .max_age(Duration::from_secs(86_400));
+    let public = Router::new()
+        .merge(ingest::router())
+        .route("/v1/sites/{key}/config", sites::get_config_route())
+        .layer(public_cors)
+        .with_state(state.clone());
+    Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .merge(assets::router())
+        .merge(sites::router().with_state(state))
+        .merge(public)
+        .fallback(|| async { error::Error::not_found("not_found", "no such route") })
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Serves `app` on a bound listener until `shutdown` resolves, letting
+/// in-flight requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

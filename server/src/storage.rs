@@ -1,0 +1,414 @@
+//! All SQL lives here, behind [`Store`]. Raw events are the source of truth;
+//! aggregates are derived from them by [`Store::aggregate_counts`].
+//!
+//! SQLite runs in WAL mode with `synchronous = FULL`, so a committed
+//! transaction survives a crash or power loss: the ingest answers 202 only
+//! after the commit returns.
+
+use crate::error::{Error, Result};
+use crate::site::{SiteConfig, SiteFile};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A configured site as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteRecord {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub origins: Vec<String>,
+    pub config: SiteConfig,
+}
+
+/// An event after validation: normalised, resolved, scrubbed; what is stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    pub id: String,
+    pub kind: &'static str,
+    pub touchpoint: Option<String>,
+    pub page: String,
+    pub stage: String,
+    pub metric: Option<&'static str>,
+    pub score: Option<i64>,
+    pub comment: Option<String>,
+    pub choices: Option<String>,
+    pub visitor: Option<String>,
+    pub session: Option<String>,
+    pub ts: String,
+    pub locale: Option<String>,
+    pub device: Option<String>,
+    pub attributes: Option<String>,
+    pub signal: Option<String>,
+}
+
+/// Roles a token can have, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Viewer,
+    Editor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Viewer, Role::Editor, Role::Admin].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A grouping column of the aggregates, mapped to its SQL expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    Page,
+    Stage,
+    Touchpoint,
+    Day,
+    Device,
+    Locale,
+}
+
+impl GroupBy {
+    pub const ALL: [GroupBy; 6] =
+        [GroupBy::Page, GroupBy::Stage, GroupBy::Touchpoint, GroupBy::Day, GroupBy::Device, GroupBy::Locale];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Page => "page",
+            GroupBy::Stage => "stage",
+            GroupBy::Touchpoint => "touchpoint",
+            GroupBy::Day => "day",
+            GroupBy::Device => "device",
+            GroupBy::Locale => "locale",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        GroupBy::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            GroupBy::Page => "page",
+            GroupBy::Stage => "stage",
+            GroupBy::Touchpoint => "COALESCE(touchpoint, '')",
+            GroupBy::Day => "substr(ts, 1, 10)",
+            GroupBy::Device => "COALESCE(device, 'unknown')",
+            GroupBy::Locale => "COALESCE(locale, 'unknown')",
+        }
+    }
+}
+
+/// Half-open time range `[from, to)` over event `ts`, as normalised RFC 3339 text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Range {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Count of events sharing a group, metric, kind and score.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountRow {
+    pub groups: Vec<String>,
+    pub metric: String,
+    pub kind: String,
+    pub score: Option<i64>,
+    pub count: u64,
+}
+
+/// One raw response, for `responses.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseRow {
+    pub id: String,
+    pub ts: String,
+    pub page: String,
+    pub stage: String,
+    pub touchpoint: Option<String>,
+    pub metric: Option<String>,
+    pub score: Option<i64>,
+    pub comment: Option<String>,
+    pub choices: Option<String>,
+    pub locale: Option<String>,
+    pub device: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and migrates it.
+    /// Accepts `sqlite://path`, `sqlite:path` or a plain file path.
+    pub async fn open(url: &str) -> Result<Store> {
+        let url = if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}") };
+        if url.starts_with("postgres") {
+            return Err(Error::Internal("PostgreSQL is not supported by this build".into()));
+        }
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        MIGRATIONS.run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Creates or updates a site from a validated file. A site is matched by
+    /// its key, else its name. Returns the site's key and whether anything changed.
+    pub async fn apply_site(&self, file: &SiteFile, new_key: impl FnOnce() -> String) -> Result<(String, bool)> {
+        let origins = serde_json::to_string(&file.site.origins).map_err(internal)?;
+        let config = serde_json::to_string(&file.config()).map_err(internal)?;
+        let now = now();
+        let mut tx = self.pool.begin().await?;
+        let existing = match &file.site.key {
+            Some(key) => sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?,
+            None => sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE name = ?")
+                .bind(&file.site.name)
+                .fetch_optional(&mut *tx)
+                .await?,
+        };
+        let (key, changed) = match existing {
+            Some(row) => {
+                let id: i64 = row.get(0);
+                let key: String = row.get(1);
+                let same = row.get::<String, _>(2) == file.site.name
+                    && row.get::<String, _>(3) == origins
+                    && row.get::<String, _>(4) == config;
+                if !same {
+                    sqlx::query("UPDATE sites SET name = ?, origins = ?, config = ?, updated_at = ? WHERE id = ?")
+                        .bind(&file.site.name)
+                        .bind(&origins)
+                        .bind(&config)
+                        .bind(&now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| name_taken(e, &file.site.name))?;
+                }
+                (key, !same)
+            }
+            None => {
+                let key = file.site.key.clone().unwrap_or_else(new_key);
+                sqlx::query(
+                    "INSERT INTO sites (key, name, origins, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&key)
+                .bind(&file.site.name)
+                .bind(&origins)
+                .bind(&config)
+                .bind(&now)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| name_taken(e, &file.site.name))?;
+                (key, true)
+            }
+        };
+        tx.commit().await?;
+        Ok((key, changed))
+    }
+
+    pub async fn site_by_key(&self, key: &str) -> Result<Option<SiteRecord>> {
+        let row = sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(SiteRecord {
+                id: row.get(0),
+                key: row.get(1),
+                name: row.get(2),
+                origins: serde_json::from_str(row.get::<&str, _>(3)).map_err(internal)?,
+                config: serde_json::from_str(row.get::<&str, _>(4)).map_err(internal)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores a token's hash with its role on a site.
+    pub async fn add_token(&self, site_id: i64, role: Role, hash: &str) -> Result<()> {
+        sqlx::query("INSERT INTO tokens (site_id, role, hash, created_at) VALUES (?, ?, ?, ?)")
+            .bind(site_id)
+            .bind(role.as_str())
+            .bind(hash)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The site id and role a live token hash grants.
+    pub async fn token(&self, hash: &str) -> Result<Option<(i64, Role)>> {
+        let row = sqlx::query("SELECT site_id, role FROM tokens WHERE hash = ? AND revoked_at IS NULL")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| Role::parse(r.get::<&str, _>(1)).map(|role| (r.get(0), role))))
+    }
+
+    /// Inserts a batch in one transaction; an id already stored for the
+    /// site counts as a duplicate and changes nothing. Returns
+    /// `(accepted, duplicates)` once the transaction is durable.
+    pub async fn insert_events(&self, site_id: i64, events: &[StoredEvent]) -> Result<(u64, u64)> {
+        let received = now();
+        let mut tx = self.pool.begin().await?;
+        let mut accepted = 0;
+        for e in events {
+            let done = sqlx::query(
+                "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
+                 visitor, session, ts, received_at, locale, device, attributes, signal) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (site_id, id) DO NOTHING",
+            )
+            .bind(site_id)
+            .bind(&e.id)
+            .bind(e.kind)
+            .bind(&e.touchpoint)
+            .bind(&e.page)
+            .bind(&e.stage)
+            .bind(e.metric)
+            .bind(e.score)
+            .bind(&e.comment)
+            .bind(&e.choices)
+            .bind(&e.visitor)
+            .bind(&e.session)
+            .bind(&e.ts)
+            .bind(&received)
+            .bind(&e.locale)
+            .bind(&e.device)
+            .bind(&e.attributes)
+            .bind(&e.signal)
+            .execute(&mut *tx)
+            .await?;
+            accepted += done.rows_affected();
+        }
+        tx.commit().await?;
+        let total = events.len() as u64;
+        Ok((accepted, total - accepted))
+    }
+
+    /// Counts responses and impressions per group × metric × kind × score.
+    pub async fn aggregate_counts(&self, site_id: i64, group_by: &[GroupBy], range: &Range) -> Result<Vec<CountRow>> {
+        let mut select = String::from("SELECT ");
+        let mut group = String::new();
+        for (i, g) in group_by.iter().enumerate() {
+            select.push_str(&format!("{} AS g{i}, ", g.sql()));
+            group.push_str(&format!("g{i}, "));
+        }
+        select.push_str(
+            "metric, kind, score, COUNT(*) FROM events \
+             WHERE site_id = ? AND kind IN ('response', 'impression') AND metric IS NOT NULL",
+        );
+        if range.from.is_some() {
+            select.push_str(" AND ts >= ?");
+        }
+        if range.to.is_some() {
+            select.push_str(" AND ts < ?");
+        }
+        select.push_str(&format!(" GROUP BY {group}metric, kind, score"));
+        let mut query = sqlx::query(&select).bind(site_id);
+        for bound in [&range.from, &range.to].into_iter().flatten() {
+            query = query.bind(bound);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let n = group_by.len();
+        Ok(rows
+            .into_iter()
+            .map(|row| CountRow {
+                groups: (0..n).map(|i| row.get::<String, _>(i)).collect(),
+                metric: row.get(n),
+                kind: row.get(n + 1),
+                score: row.get(n + 2),
+                count: u64::try_from(row.get::<i64, _>(n + 3)).unwrap_or(0),
+            })
+            .collect())
+    }
+
+    /// Raw responses in time order.
+    pub async fn responses(&self, site_id: i64, range: &Range) -> Result<Vec<ResponseRow>> {
+        let mut sql = String::from(
+            "SELECT id, ts, page, stage, touchpoint, metric, score, comment, choices, locale, device \
+             FROM events WHERE site_id = ? AND kind = 'response'",
+        );
+        if range.from.is_some() {
+            sql.push_str(" AND ts >= ?");
+        }
+        if range.to.is_some() {
+            sql.push_str(" AND ts < ?");
+        }
+        sql.push_str(" ORDER BY ts, id");
+        let mut query = sqlx::query(&sql).bind(site_id);
+        for bound in [&range.from, &range.to].into_iter().flatten() {
+            query = query.bind(bound);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ResponseRow {
+                id: r.get(0),
+                ts: r.get(1),
+                page: r.get(2),
+                stage: r.get(3),
+                touchpoint: r.get(4),
+                metric: r.get(5),
+                score: r.get(6),
+                comment: r.get(7),
+                choices: r.get(8),
+                locale: r.get(9),
+                device: r.get(10),
+            })
+            .collect())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(e.to_string())
+}
+
+fn name_taken(e: sqlx::Error, name: &str) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::bad_request(
+            "site_name_taken",
+            format!("site.name: another site is already called {name:?}"),
+        ),
+        _ => e.into(),
+    }
+}
+
+/// Now, as stored: UTC RFC 3339 with milliseconds.
+pub fn now() -> String {
+    format_ts(time::OffsetDateTime::now_utc())
+}
+
+pub fn format_ts(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}

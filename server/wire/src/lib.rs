@@ -1,0 +1,394 @@
+//! The JSON contract of Touchpoint, serde only: events the widget sends, the
+//! configuration it reads, the answers and errors of the API, and the
+//! aggregate rows marketers read. The widget, the server and the dashboard all
+//! import these types, so a renamed field is a compile error or a snapshot
+//! diff, never a silent break.
+//!
+//! The [`page`] module holds the contract's page rules (path normalisation,
+//! globs, stage resolution), which the widget and the server must agree on.
+
+pub mod page;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What happened: a prompt was shown, answered, dismissed, or the visitor
+/// showed a behavioural signal near a touchpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Impression,
+    Response,
+    Dismiss,
+    Signal,
+}
+
+impl Kind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::Impression => "impression",
+            Kind::Response => "response",
+            Kind::Dismiss => "dismiss",
+            Kind::Signal => "signal",
+        }
+    }
+}
+
+/// A metric is a question type with its own scale. Scales never mix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Net Promoter Score, 0–10.
+    Nps,
+    /// Customer satisfaction, 1–5.
+    Csat,
+    /// Customer Effort Score, 1–7.
+    Ces,
+    /// Thumbs down (0) or up (1).
+    Thumbs,
+    /// Five faces, 1–5.
+    Emoji,
+    /// Open text, no score.
+    Text,
+    /// Single or multiple choice, no score.
+    Choice,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 7] = [
+        Metric::Nps,
+        Metric::Csat,
+        Metric::Ces,
+        Metric::Thumbs,
+        Metric::Emoji,
+        Metric::Text,
+        Metric::Choice,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Metric::Nps => "nps",
+            Metric::Csat => "csat",
+            Metric::Ces => "ces",
+            Metric::Thumbs => "thumbs",
+            Metric::Emoji => "emoji",
+            Metric::Text => "text",
+            Metric::Choice => "choice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// The inclusive score range, or `None` for metrics without a score.
+    pub const fn scale(self) -> Option<(i64, i64)> {
+        match self {
+            Metric::Nps => Some((0, 10)),
+            Metric::Csat | Metric::Emoji => Some((1, 5)),
+            Metric::Ces => Some((1, 7)),
+            Metric::Thumbs => Some((0, 1)),
+            Metric::Text | Metric::Choice => None,
+        }
+    }
+}
+
+/// One event, as the widget sends it. `id` is the idempotency key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// UUID chosen by the sender; the same id is stored once.
+    pub id: String,
+    pub kind: Kind,
+    /// Touchpoint id from the site's configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub touchpoint: Option<String>,
+    /// Full URL of the page (query and fragment are dropped on arrival).
+    pub page: String,
+    /// Journey stage the page declared, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<Metric>,
+    /// Integer on the metric's scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Vec<String>>,
+    /// Random anonymous visitor id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// RFC 3339 time at which it happened in the browser.
+    pub ts: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, String>>,
+    /// For `kind = "signal"`: `rage_click`, `dead_click`, `error`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+}
+
+/// Body of `POST /v1/events`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    pub site: String,
+    pub events: Vec<Event>,
+}
+
+/// Answer of `POST /v1/events` (202): how many events were new, how many had
+/// been stored before under the same id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub accepted: u64,
+    pub duplicates: u64,
+}
+
+/// Every error answer: `{"error":{"code":…,"message":…}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code, e.g. `invalid_event`.
+    pub code: String,
+    /// A sentence for the person reading it, naming the field at fault.
+    pub message: String,
+}
+
+/// A journey stage: pages matched by globs, listed in journey order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub id: String,
+    pub label: String,
+    #[serde(default)]
+    pub pages: Vec<String>,
+}
+
+/// When a touchpoint's prompt appears.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// `load`: after the page has loaded and `delay_ms` have passed.
+    pub on: TriggerOn,
+    #[serde(default)]
+    pub delay_ms: u32,
+}
+
+impl Default for Trigger {
+    fn default() -> Self {
+        Trigger { on: TriggerOn::Load, delay_ms: 0 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerOn {
+    Load,
+}
+
+/// A question asked somewhere in the journey.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Touchpoint {
+    pub id: String,
+    pub metric: Metric,
+    /// Question text per locale (`en`, `ru`, `pt-BR`, …).
+    pub question: BTreeMap<String, String>,
+    #[serde(default)]
+    pub trigger: Trigger,
+    /// Page globs where it may appear; empty means every page.
+    #[serde(default)]
+    pub pages: Vec<String>,
+    /// Share of visitors asked, 0–1.
+    #[serde(default = "one")]
+    pub sample: f64,
+    /// Days before the same visitor is asked again.
+    #[serde(default = "thirty")]
+    pub recontact_days: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUp>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn thirty() -> u32 {
+    30
+}
+
+/// A second question shown after a score in `[min, max]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    pub question: BTreeMap<String, String>,
+    #[serde(default)]
+    pub min: Option<i64>,
+    #[serde(default)]
+    pub max: Option<i64>,
+}
+
+/// `GET /v1/sites/{key}/config`: everything the loader and widget need.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WidgetConfig {
+    pub site: String,
+    pub stages: Vec<Stage>,
+    pub touchpoints: Vec<Touchpoint>,
+    /// Where the widget lives, relative to the API origin; `None` when this
+    /// server was built without the widget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget: Option<WidgetAssets>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetAssets {
+    /// wasm-bindgen glue (an ES module).
+    pub js: String,
+    pub wasm: String,
+}
+
+/// One row of `/aggregates` and `export.csv`: one group × one metric.
+/// Group fields appear only when grouped by them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AggregateRow {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub touchpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    pub metric: Option<Metric>,
+    /// n: responses counted once per id.
+    pub responses: u64,
+    pub impressions: u64,
+    /// responses / impressions of the same touchpoints, 0–1; `None` without impressions.
+    pub response_rate: Option<f64>,
+    /// Mean score, `None` for metrics without a score.
+    pub mean: Option<f64>,
+    /// Score → count.
+    pub distribution: BTreeMap<i64, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nps: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nps_moe: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoters: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passives: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detractors: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csat: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csat_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csat_high: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ces: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ces_easy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbs_up: Option<f64>,
+}
+
+/// `GET /v1/sites/{key}/aggregates`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Aggregates {
+    pub group_by: Vec<String>,
+    pub rows: Vec<AggregateRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A renamed or re-typed field shows up here as a diff.
+    #[test]
+    fn event_json_is_the_contract() {
+        let event = Event {
+            id: "6f1c2a7e-8d4b-4c1e-9a3f-2b5d7e9f1a3c".into(),
+            kind: Kind::Response,
+            touchpoint: Some("site-nps".into()),
+            page: "https://shop.example/product/42?utm=x".into(),
+            stage: Some("evaluate".into()),
+            metric: Some(Metric::Nps),
+            score: Some(9),
+            comment: None,
+            choices: None,
+            visitor: Some("v1".into()),
+            session: Some("s1".into()),
+            ts: "2026-11-22T10:00:00.000Z".into(),
+            locale: Some("en-GB".into()),
+            device: Some("desktop".into()),
+            attributes: None,
+            signal: None,
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"6f1c2a7e-8d4b-4c1e-9a3f-2b5d7e9f1a3c","kind":"response","touchpoint":"site-nps","page":"https://shop.example/product/42?utm=x","stage":"evaluate","metric":"nps","score":9,"visitor":"v1","session":"s1","ts":"2026-11-22T10:00:00.000Z","locale":"en-GB","device":"desktop"}"#
+        );
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn aggregate_row_json_is_the_contract() {
+        let row = AggregateRow {
+            page: Some("/pricing".into()),
+            metric: Some(Metric::Nps),
+            responses: 2,
+            impressions: 4,
+            response_rate: Some(0.5),
+            mean: Some(8.0),
+            distribution: [(6, 1), (10, 1)].into_iter().collect(),
+            nps: Some(0.0),
+            nps_moe: Some(98.0),
+            promoters: Some(1),
+            passives: Some(0),
+            detractors: Some(1),
+            ..AggregateRow::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&row).unwrap(),
+            r#"{"page":"/pricing","metric":"nps","responses":2,"impressions":4,"response_rate":0.5,"mean":8.0,"distribution":{"6":1,"10":1},"nps":0.0,"nps_moe":98.0,"promoters":1,"passives":0,"detractors":1}"#
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = serde_json::from_str::<Event>(
+            r#"{"id":"x","kind":"response","page":"/","ts":"t","emial":"a@b"}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `emial`"), "{err}");
+    }
+
+    #[test]
+    fn scales() {
+        assert_eq!(Metric::Nps.scale(), Some((0, 10)));
+        assert_eq!(Metric::Csat.scale(), Some((1, 5)));
+        assert_eq!(Metric::Ces.scale(), Some((1, 7)));
+        assert_eq!(Metric::Thumbs.scale(), Some((0, 1)));
+        assert_eq!(Metric::Text.scale(), None);
+        for m in Metric::ALL {
+            assert_eq!(Metric::parse(m.as_str()), Some(m));
+        }
+    }
+}

@@ -1,0 +1,96 @@
+// Touchpoint loader, served as /t.js. Goal 1 is size: a page with no eligible
+// touchpoint pays for this file and the config, nothing else.
+// Whole-line comments and indentation are stripped by `cargo xtask dist`.
+(function (w, d) {
+  var s = d.currentScript || d.querySelector('script[data-site]');
+  if (!s || w.__touchpoint) return;
+  w.__touchpoint = 1;
+  var api = new URL(s.src).origin,
+    key = s.getAttribute('data-site'),
+    stage = s.getAttribute('data-stage') || undefined,
+    q = (w.touchpoint && w.touchpoint.q) || [],
+    tp = 'touchpoint:',
+    get = function (st, k) {
+      try { return w[st].getItem(tp + k); } catch (e) {}
+    },
+    set = function (st, k, v) {
+      try { w[st].setItem(tp + k, v); } catch (e) {}
+    },
+    // RFC 4122 v4 from crypto.getRandomValues, which insecure origins have too.
+    uuid = function () {
+      return '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, function (c) {
+        return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
+      });
+    },
+    consent = get('localStorage', 'consent') != '0',
+    cmd = function (a) {
+      if (a[0] == 'stage') stage = a[1];
+      if (a[0] == 'consent') set('localStorage', 'consent', (consent = !!a[1]) ? 1 : 0);
+    };
+  // The page's queue stub collected calls made before this script ran.
+  w.touchpoint = function () { cmd(arguments); };
+  for (var i = 0; i < q.length; i++) cmd(q[i]);
+  if (!key || !consent) return;
+  // `*` matches within one path segment, `**` across; `/a/**` also matches `/a`.
+  // Twin of touchpoint_wire::page::glob_match.
+  function glob(p, path) {
+    var parent = p.slice(0, -3);
+    return (p.slice(-3) == '/**' && (path == parent || (!parent && path == '/'))) || m(p, 0, path, 0);
+  }
+  function m(p, i, path, j) {
+    if (i == p.length) return j == path.length;
+    if (p[i] == '*') {
+      var deep = p[i + 1] == '*';
+      for (var k = j; ; k++) {
+        if (m(p, i + (deep ? 2 : 1), path, k)) return true;
+        if (k == path.length || (!deep && path[k] == '/')) return false;
+      }
+    }
+    return path[j] == p[i] && m(p, i + 1, path, j + 1);
+  }
+  w.touchpoint.glob = glob;
+  fetch(api + '/v1/sites/' + encodeURIComponent(key) + '/config')
+    .then(function (r) { return r.ok && r.json(); })
+    .then(function (c) {
+      var path = location.pathname.replace(/\/+$/, '') || '/',
+        visitor = get('localStorage', 'visitor') || uuid(),
+        session = get('sessionStorage', 'session') || uuid(),
+        t = c && c.widget && c.touchpoints.filter(function (t) {
+          var last = +get('localStorage', 'contact:' + key + ':' + t.id) || 0;
+          return (!t.pages.length || t.pages.some(function (p) { return glob(p, path); })) &&
+            !get('sessionStorage', 'shown:' + key + ':' + t.id) &&
+            Date.now() - last > t.recontact_days * 864e5 &&
+            Math.random() < t.sample;
+        })[0];
+      if (!t) return;
+      set('localStorage', 'visitor', visitor);
+      set('sessionStorage', 'session', session);
+      // Fetch and compile the widget now; mount it when the trigger fires.
+      var ready = import(api + c.widget.js).then(function (mod) {
+        return mod.default({ module_or_path: api + c.widget.wasm }).then(function () { return mod; });
+      });
+      var q = t.question, langs = navigator.languages || [navigator.language || 'en'];
+      var lang = langs.map(function (l) { return q[l] ? l : q[l.split('-')[0]] ? l.split('-')[0] : ''; }).filter(String)[0] ||
+        (q.en ? 'en' : Object.keys(q)[0]);
+      function fire() {
+        ready.then(function (mod) {
+          if (!consent) return;
+          set('sessionStorage', 'shown:' + key + ':' + t.id, 1);
+          mod.show({
+            site: key, touchpoint: t.id, metric: t.metric, question: q[lang], locale: langs[0] || lang, lang: lang,
+            stage: stage, visitor: visitor, session: session,
+            device: matchMedia('(pointer:coarse)').matches ? (innerWidth < 768 ? 'mobile' : 'tablet') : 'desktop',
+            id: uuid,
+            // Called when the visitor answered or dismissed: not again before recontact_days.
+            done: function () { set('localStorage', 'contact:' + key + ':' + t.id, Date.now()); },
+            send: function (body) {
+              if (consent) fetch(api + '/v1/events', { method: 'POST', body: body, keepalive: true, headers: { 'content-type': 'text/plain' } }).catch(function () {});
+            }
+          });
+        });
+      }
+      function later() { setTimeout(fire, t.trigger.delay_ms); }
+      d.readyState == 'complete' ? later() : w.addEventListener('load', later);
+    })
+    .catch(function () {});
+})(window, document);

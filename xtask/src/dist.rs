@@ -1,0 +1,200 @@
+//! `cargo xtask dist`: installs what the wasm build needs, builds the widget,
+//! writes content-hashed assets to `target/dist`, checks the size budgets and
+//! builds the release server with the assets embedded.
+
+use crate::util::{self, brotli_len, gzip_len, output, root, target_dir};
+use anyhow::{Context, bail};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Hard limits from DESIGN.md (brotli bytes): CI fails above them.
+pub const LOADER_LIMIT: usize = 1536;
+pub const WIDGET_LIMIT: usize = 64 * 1024;
+/// Goals from DESIGN.md (brotli bytes): reported, not enforced.
+pub const LOADER_GOAL: usize = 1024;
+pub const WIDGET_GOAL: usize = 40 * 1024;
+
+pub struct Dist {
+    pub dir: PathBuf,
+    pub files: Vec<Asset>,
+}
+
+pub struct Asset {
+    /// `loader`, `wasm` or `glue`.
+    pub role: &'static str,
+    pub path: PathBuf,
+    pub raw: usize,
+    pub gzip: usize,
+    pub brotli: usize,
+}
+
+impl Dist {
+    pub fn brotli(&self, roles: &[&str]) -> usize {
+        self.files.iter().filter(|a| roles.contains(&a.role)).map(|a| a.brotli).sum()
+    }
+}
+
+/// Builds the loader and the widget into `target/dist` and prints their sizes.
+pub fn assets() -> anyhow::Result<Dist> {
+    ensure_wasm_target()?;
+    let wasm_bindgen = ensure_wasm_bindgen()?;
+    let wasm_opt = ensure_wasm_opt()?;
+    util::cargo(
+        &["build", "--package", "touchpoint-widget", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"],
+        &[],
+    )?;
+    let dir = std::env::var_os("TOUCHPOINT_DIST").map_or_else(|| target_dir().join("dist"), PathBuf::from);
+    let tmp = dir.join("tmp");
+    let widget_dir = dir.join("widget");
+    for d in [&tmp, &widget_dir] {
+        if d.exists() {
+            std::fs::remove_dir_all(d)?;
+        }
+        std::fs::create_dir_all(d)?;
+    }
+    let built = target_dir().join("wasm32-unknown-unknown/wasm-release/touchpoint_widget.wasm");
+    util::run(
+        &wasm_bindgen,
+        &["--target", "web", "--no-typescript", "--out-dir", tmp.to_str().unwrap(), built.to_str().unwrap()],
+        &[],
+    )?;
+    let opt = tmp.join("opt.wasm");
+    util::run(
+        &wasm_opt,
+        &["-Oz", "--strip-debug", "--strip-producers", tmp.join("touchpoint_widget_bg.wasm").to_str().unwrap(), "-o", opt.to_str().unwrap()],
+        &[],
+    )?;
+    let wasm = std::fs::read(&opt)?;
+    let glue = std::fs::read(tmp.join("touchpoint_widget.js"))?;
+    let hash = {
+        let mut h = Sha256::new();
+        h.update(&wasm);
+        h.update(&glue);
+        h.finalize().iter().take(5).map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let wasm_path = widget_dir.join(format!("touchpoint-{hash}.wasm"));
+    let glue_path = widget_dir.join(format!("touchpoint-{hash}.js"));
+    std::fs::write(&wasm_path, &wasm)?;
+    std::fs::write(&glue_path, &glue)?;
+    let loader_src = std::fs::read_to_string(root().join("widget/loader.js"))?;
+    let loader_path = dir.join("t.js");
+    std::fs::write(&loader_path, minify_js(&loader_src))?;
+    std::fs::remove_dir_all(&tmp)?;
+
+    let files = [("loader", loader_path), ("wasm", wasm_path), ("glue", glue_path)]
+        .into_iter()
+        .map(|(role, path)| {
+            let bytes = std::fs::read(&path)?;
+            Ok(Asset { role, raw: bytes.len(), gzip: gzip_len(&bytes), brotli: brotli_len(&bytes), path })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // Written last: the server's build script watches it.
+    let manifest = serde_json::json!({
+        "loader": "t.js",
+        "widget": files.iter().filter(|a| a.role != "loader").map(|a| a.path.file_name().unwrap().to_string_lossy()).collect::<Vec<_>>(),
+    });
+    std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest)?)?;
+    let dist = Dist { dir, files };
+    print_sizes(&dist);
+    Ok(dist)
+}
+
+pub fn print_sizes(dist: &Dist) {
+    println!("{:<28} {:>9} {:>9} {:>9}", "asset", "raw", "gzip", "brotli");
+    for a in &dist.files {
+        let name = a.path.file_name().unwrap().to_string_lossy();
+        println!("{:<28} {:>9} {:>9} {:>9}", name, a.raw, a.gzip, a.brotli);
+    }
+    println!(
+        "loader: {} B brotli (goal {LOADER_GOAL}, limit {LOADER_LIMIT}); widget wasm+glue: {} B brotli (goal {WIDGET_GOAL}, limit {WIDGET_LIMIT})",
+        dist.brotli(&["loader"]),
+        dist.brotli(&["wasm", "glue"])
+    );
+}
+
+pub fn check_budgets(dist: &Dist) -> anyhow::Result<()> {
+    let loader = dist.brotli(&["loader"]);
+    let widget = dist.brotli(&["wasm", "glue"]);
+    if loader > LOADER_LIMIT {
+        bail!("size budget: the loader is {loader} B brotli, above the {LOADER_LIMIT} B limit");
+    }
+    if widget > WIDGET_LIMIT {
+        bail!("size budget: the widget is {widget} B brotli, above the {WIDGET_LIMIT} B limit");
+    }
+    Ok(())
+}
+
+/// Builds `target/release/touchpoint` with the assets embedded.
+pub fn release_server() -> anyhow::Result<()> {
+    let dir = std::env::var_os("TOUCHPOINT_DIST").map_or_else(|| target_dir().join("dist"), PathBuf::from);
+    util::cargo(&["build", "--release", "--package", "touchpoint-server"], &[("TOUCHPOINT_DIST", dir.to_str().unwrap())])?;
+    println!("server: {}", target_dir().join("release/touchpoint").display());
+    Ok(())
+}
+
+/// Drops whole-line `//` comments, indentation and blank lines. The loader
+/// is written so that this is safe (no comment markers inside strings at a
+/// line start); line breaks stay, so automatic semicolons are unchanged.
+pub fn minify_js(src: &str) -> String {
+    src.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn tools_dir() -> PathBuf {
+    std::env::var_os("TOUCHPOINT_TOOLS").map_or_else(|| root().join(".tools"), PathBuf::from)
+}
+
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        util::run("rustup", &["target", "add", "wasm32-unknown-unknown"], &[])?;
+    }
+    Ok(())
+}
+
+/// wasm-bindgen-cli at exactly the version in Cargo.lock, in the tools dir.
+fn ensure_wasm_bindgen() -> anyhow::Result<PathBuf> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let version = lock
+        .split("[[package]]")
+        .find(|p| p.contains("\nname = \"wasm-bindgen\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+        .map(|v| v.trim_end_matches('"').to_owned())
+        .context("wasm-bindgen is not in Cargo.lock")?;
+    let tools = tools_dir();
+    let bin = tools.join("bin/wasm-bindgen");
+    let current = output(bin.to_str().unwrap(), &["--version"]).unwrap_or_default();
+    if current.split_whitespace().nth(1) != Some(version.as_str()) {
+        util::cargo(
+            &["install", "wasm-bindgen-cli", "--version", &version, "--root", tools.to_str().unwrap(), "--force"],
+            &[],
+        )?;
+    }
+    Ok(bin)
+}
+
+/// wasm-opt from the system (Debian's binaryen), else npm's binaryen in the tools dir.
+fn ensure_wasm_opt() -> anyhow::Result<PathBuf> {
+    if output("wasm-opt", &["--version"]).is_some() {
+        return Ok(PathBuf::from("wasm-opt"));
+    }
+    let tools = tools_dir();
+    let bin = tools.join("node_modules/.bin/wasm-opt");
+    if !Path::new(&bin).exists() {
+        std::fs::create_dir_all(&tools)?;
+        util::run("npm", &["install", "--no-save", "--prefix", tools.to_str().unwrap(), "binaryen"], &[])?;
+    }
+    Ok(bin)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn minify_keeps_code_and_drops_comments() {
+        let src = "// head\n  var a = 1;\n\n    // note\n  f('//not a comment');\n";
+        assert_eq!(super::minify_js(src), "var a = 1;\nf('//not a comment');");
+    }
+}

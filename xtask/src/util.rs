@@ -1,0 +1,64 @@
+//! Small helpers: the repository root, running commands, compressed sizes.
+
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+/// Runs a command from the repository root, failing on a non-zero exit.
+pub fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<()> {
+    let program = program.as_ref();
+    eprintln!("$ {} {}", program.to_string_lossy(), args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .envs(envs.iter().copied())
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("starting {}", program.to_string_lossy()))?;
+    if !status.success() {
+        bail!("{} {} failed ({status})", program.to_string_lossy(), args.join(" "));
+    }
+    Ok(())
+}
+
+pub fn cargo(args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<()> {
+    run(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()), args, envs)
+}
+
+/// Output of a command, or `None` if it could not run or failed.
+pub fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn gzip_len(bytes: &[u8]) -> usize {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap().len()
+}
+
+pub fn brotli_len(bytes: &[u8]) -> usize {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).unwrap();
+    out.len()
+}
+
+/// Chromium and ChromeDriver, which the browser tests drive.
+pub fn require_browser() -> anyhow::Result<()> {
+    for (bin, env) in [("chromium", "TOUCHPOINT_CHROMIUM"), ("chromedriver", "TOUCHPOINT_CHROMEDRIVER")] {
+        let path = std::env::var(env).unwrap_or_else(|_| format!("/usr/bin/{bin}"));
+        if !Path::new(&path).exists() {
+            bail!("{path} is missing: install it (Debian: apt-get install chromium chromium-driver) or set {env}");
+        }
+    }
+    Ok(())
+}

@@ -62,6 +62,8 @@
             Date.now() - last > t.recontact_days * 864e5 &&
             Math.random() < t.sample;
         })[0];
+      // What the loader decided, for tests and debugging: a touchpoint id or ''.
+      w.touchpoint.t = (t && t.id) || '';
       if (!t) return;
       set('localStorage', 'visitor', visitor);
       set('sessionStorage', 'session', session);

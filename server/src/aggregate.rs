@@ -10,11 +10,18 @@ use touchpoint_wire::{AggregateRow, Metric};
 /// Parses `group_by=page,stage`: known names, each once, in the order given.
 pub fn parse_group_by(s: Option<&str>) -> Result<Vec<GroupBy>> {
     let mut out = Vec::new();
-    for name in s.unwrap_or("").split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for name in s
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         let g = GroupBy::parse(name).ok_or_else(|| {
             Error::bad_request(
                 "invalid_group_by",
-                format!("group_by: {name:?} is not one of page, stage, touchpoint, day, device, locale"),
+                format!(
+                    "group_by: {name:?} is not one of page, stage, touchpoint, day, device, locale"
+                ),
             )
         })?;
         if !out.contains(&g) {
@@ -33,18 +40,34 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Range> {
         }
         let fmt = time::macros::format_description!("[year]-[month]-[day]");
         let date = time::Date::parse(s, &fmt).map_err(|_| {
-            Error::bad_request("invalid_range", format!("{name}: {s:?} is neither a date (2026-11-22) nor an RFC 3339 time"))
+            Error::bad_request(
+                "invalid_range",
+                format!("{name}: {s:?} is neither a date (2026-11-22) nor an RFC 3339 time"),
+            )
         })?;
-        let date = if end_of_day { date.next_day().unwrap_or(date) } else { date };
+        let date = if end_of_day {
+            date.next_day().unwrap_or(date)
+        } else {
+            date
+        };
         Ok(crate::storage::format_ts(date.midnight().assume_utc()))
     };
     let range = Range {
-        from: from.filter(|s| !s.is_empty()).map(|s| parse("from", s, false)).transpose()?,
-        to: to.filter(|s| !s.is_empty()).map(|s| parse("to", s, true)).transpose()?,
+        from: from
+            .filter(|s| !s.is_empty())
+            .map(|s| parse("from", s, false))
+            .transpose()?,
+        to: to
+            .filter(|s| !s.is_empty())
+            .map(|s| parse("to", s, true))
+            .transpose()?,
     };
     if let (Some(f), Some(t)) = (&range.from, &range.to) {
         if f >= t {
-            return Err(Error::bad_request("invalid_range", "from: must be before to"));
+            return Err(Error::bad_request(
+                "invalid_range",
+                "from: must be before to",
+            ));
         }
     }
     Ok(range)
@@ -60,7 +83,9 @@ pub fn rows(group_by: &[GroupBy], counts: Vec<CountRow>) -> Vec<AggregateRow> {
     }
     let mut groups: BTreeMap<(Vec<String>, Metric), Acc> = BTreeMap::new();
     for c in counts {
-        let Some(metric) = Metric::parse(&c.metric) else { continue };
+        let Some(metric) = Metric::parse(&c.metric) else {
+            continue;
+        };
         let acc = groups.entry((c.groups, metric)).or_default();
         match (c.kind.as_str(), c.score) {
             ("impression", _) => acc.impressions += c.count,
@@ -72,7 +97,10 @@ pub fn rows(group_by: &[GroupBy], counts: Vec<CountRow>) -> Vec<AggregateRow> {
     groups
         .into_iter()
         .map(|((values, metric), acc)| {
-            let mut row = AggregateRow { metric: Some(metric), ..AggregateRow::default() };
+            let mut row = AggregateRow {
+                metric: Some(metric),
+                ..AggregateRow::default()
+            };
             for (g, v) in group_by.iter().zip(values) {
                 let slot = match g {
                     GroupBy::Page => &mut row.page,
@@ -84,21 +112,42 @@ pub fn rows(group_by: &[GroupBy], counts: Vec<CountRow>) -> Vec<AggregateRow> {
                 };
                 *slot = Some(v);
             }
-            fill(&mut row, metric, acc.distribution, acc.unscored, acc.impressions);
+            fill(
+                &mut row,
+                metric,
+                acc.distribution,
+                acc.unscored,
+                acc.impressions,
+            );
             row
         })
         .collect()
 }
 
-fn fill(row: &mut AggregateRow, metric: Metric, distribution: BTreeMap<i64, u64>, unscored: u64, impressions: u64) {
+fn fill(
+    row: &mut AggregateRow,
+    metric: Metric,
+    distribution: BTreeMap<i64, u64>,
+    unscored: u64,
+    impressions: u64,
+) {
     let scored: u64 = distribution.values().sum();
     let n = scored + unscored;
     row.responses = n;
     row.impressions = impressions;
     row.response_rate = (impressions > 0).then(|| round(n as f64 / impressions as f64, 4));
-    let count = |f: &dyn Fn(i64) -> bool| distribution.iter().filter(|(s, _)| f(**s)).map(|(_, c)| c).sum::<u64>();
+    let count = |f: &dyn Fn(i64) -> bool| {
+        distribution
+            .iter()
+            .filter(|(s, _)| f(**s))
+            .map(|(_, c)| c)
+            .sum::<u64>()
+    };
     if scored > 0 {
-        let sum: f64 = distribution.iter().map(|(s, c)| *s as f64 * *c as f64).sum();
+        let sum: f64 = distribution
+            .iter()
+            .map(|(s, c)| *s as f64 * *c as f64)
+            .sum();
         row.mean = Some(round(sum / scored as f64, 2));
         match metric {
             Metric::Nps => {
@@ -138,7 +187,10 @@ pub fn nps(promoters: u64, detractors: u64, n: u64) -> (f64, f64) {
     }
     let (p, d) = (promoters as f64 / n as f64, detractors as f64 / n as f64);
     let var = (p + d - (p - d).powi(2)).max(0.0);
-    (round(100.0 * (p - d), 2), round(196.0 * (var / n as f64).sqrt(), 2))
+    (
+        round(100.0 * (p - d), 2),
+        round(196.0 * (var / n as f64).sqrt(), 2),
+    )
 }
 
 /// 95 % Wilson score interval of `k` successes in `n`, in percent.
@@ -151,7 +203,10 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     let denom = 1.0 + z * z / n;
     let centre = (p + z * z / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
-    (round(100.0 * (centre - half).max(0.0), 2), round(100.0 * (centre + half).min(1.0), 2))
+    (
+        round(100.0 * (centre - half).max(0.0), 2),
+        round(100.0 * (centre + half).min(1.0), 2),
+    )
 }
 
 fn round(x: f64, places: i32) -> f64 {
@@ -183,7 +238,13 @@ mod tests {
         assert_eq!(wilson(10, 10).1, 100.0);
     }
 
-    fn count(groups: &[&str], metric: &str, kind: &str, score: Option<i64>, count: u64) -> CountRow {
+    fn count(
+        groups: &[&str],
+        metric: &str,
+        kind: &str,
+        score: Option<i64>,
+        count: u64,
+    ) -> CountRow {
         CountRow {
             groups: groups.iter().map(|s| (*s).to_owned()).collect(),
             metric: metric.into(),
@@ -208,22 +269,45 @@ mod tests {
         );
         assert_eq!(rows.len(), 3);
         let a = &rows[0];
-        assert_eq!((a.page.as_deref(), a.metric), (Some("/a"), Some(Metric::Nps)));
-        assert_eq!((a.responses, a.impressions, a.response_rate), (3, 4, Some(0.75)));
-        assert_eq!((a.promoters, a.passives, a.detractors), (Some(2), Some(0), Some(1)));
+        assert_eq!(
+            (a.page.as_deref(), a.metric),
+            (Some("/a"), Some(Metric::Nps))
+        );
+        assert_eq!(
+            (a.responses, a.impressions, a.response_rate),
+            (3, 4, Some(0.75))
+        );
+        assert_eq!(
+            (a.promoters, a.passives, a.detractors),
+            (Some(2), Some(0), Some(1))
+        );
         assert_eq!(a.nps, Some(33.33));
         assert_eq!(a.mean, Some(7.33));
         let csat = &rows[1];
-        assert_eq!((csat.metric, csat.csat, csat.impressions, csat.response_rate), (Some(Metric::Csat), Some(100.0), 0, None));
+        assert_eq!(
+            (csat.metric, csat.csat, csat.impressions, csat.response_rate),
+            (Some(Metric::Csat), Some(100.0), 0, None)
+        );
         assert_eq!(csat.nps, None);
         let b = &rows[2];
-        assert_eq!((b.responses, b.response_rate, b.nps, b.mean), (0, Some(0.0), None, None));
+        assert_eq!(
+            (b.responses, b.response_rate, b.nps, b.mean),
+            (0, Some(0.0), None, None)
+        );
     }
 
     #[test]
     fn group_by_and_range_parsing() {
-        assert_eq!(parse_group_by(Some("page, stage,page")).unwrap(), [GroupBy::Page, GroupBy::Stage]);
-        assert!(parse_group_by(Some("pages")).unwrap_err().to_string().contains("\"pages\""));
+        assert_eq!(
+            parse_group_by(Some("page, stage,page")).unwrap(),
+            [GroupBy::Page, GroupBy::Stage]
+        );
+        assert!(
+            parse_group_by(Some("pages"))
+                .unwrap_err()
+                .to_string()
+                .contains("\"pages\"")
+        );
         let r = parse_range(Some("2026-11-01"), Some("2026-11-30")).unwrap();
         assert_eq!(r.from.as_deref(), Some("2026-11-01T00:00:00.000Z"));
         assert_eq!(r.to.as_deref(), Some("2026-12-01T00:00:00.000Z"));

@@ -21,22 +21,35 @@ fn random_chars(n: usize) -> String {
     const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-    bytes.iter().map(|b| ALPHABET[usize::from(b & 31)] as char).collect()
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(b & 31)] as char)
+        .collect()
 }
 
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The site behind `key`, if the request's Bearer token grants `role` on it.
-pub async fn authorize(state: &AppState, headers: &HeaderMap, key: &str, role: Role) -> Result<SiteRecord> {
+pub async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    role: Role,
+) -> Result<SiteRecord> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| Error::Unauthorized("send an API token as `Authorization: Bearer <token>`".into()))?;
+        .ok_or_else(|| {
+            Error::Unauthorized("send an API token as `Authorization: Bearer <token>`".into())
+        })?;
     let (site_id, granted) = state
         .store
         .token(&hash_token(token))
@@ -47,8 +60,15 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap, key: &str, role: R
         Some(site) if site.id == site_id && granted >= role => Ok(site),
         Some(site) if site.id == site_id => Err(Error::forbidden(
             "insufficient_role",
-            format!("this needs the {} role; the token has {}", role.as_str(), granted.as_str()),
+            format!(
+                "this needs the {} role; the token has {}",
+                role.as_str(),
+                granted.as_str()
+            ),
         )),
-        _ => Err(Error::forbidden("wrong_site", "the token does not grant access to this site")),
+        _ => Err(Error::forbidden(
+            "wrong_site",
+            "the token does not grant access to this site",
+        )),
     }
 }

@@ -13,10 +13,19 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "touchpoint", version, about = "Micro-feedback at every touchpoint of the customer journey")]
+#[command(
+    name = "touchpoint",
+    version,
+    about = "Micro-feedback at every touchpoint of the customer journey"
+)]
 pub struct Cli {
     /// Database URL: `sqlite://touchpoint.db` (created if missing).
-    #[arg(long, global = true, env = "TOUCHPOINT_DATABASE", default_value = "sqlite://touchpoint.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "TOUCHPOINT_DATABASE",
+        default_value = "sqlite://touchpoint.db"
+    )]
     pub database: String,
     /// Print one JSON object on stdout instead of text.
     #[arg(long, global = true)]
@@ -96,23 +105,40 @@ pub enum ExportFormat {
 
 /// Runs one command, writing its output to `out`.
 pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
-    let store = Store::open(&cli.database).await.with_context(|| format!("opening {}", cli.database))?;
+    let store = Store::open(&cli.database)
+        .await
+        .with_context(|| format!("opening {}", cli.database))?;
     match cli.command {
         Command::Serve { addr } => {
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, database = %cli.database, "serving");
             if cli.json {
-                writeln!(out, "{}", serde_json::json!({ "addr": format!("http://{addr}") }))?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({ "addr": format!("http://{addr}") })
+                )?;
             } else {
                 writeln!(out, "Touchpoint listening on http://{addr}")?;
             }
             out.flush()?;
-            crate::serve(listener, AppState { store: store.clone() }, shutdown_signal()).await?;
+            crate::serve(
+                listener,
+                AppState {
+                    store: store.clone(),
+                },
+                shutdown_signal(),
+            )
+            .await?;
         }
         Command::Apply { file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let site = SiteFile::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let site =
+                SiteFile::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let (key, changed) = store.apply_site(&site, new_site_key).await?;
             if cli.json {
                 let sites = serde_json::json!({ "sites": [{ "name": site.site.name, "key": key, "changed": changed }] });
@@ -122,28 +148,56 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 writeln!(out, "{what}: {} (key {key})", site.site.name)?;
             }
         }
-        Command::Token { command: TokenCommand::Add { site, role } } => {
-            let record = store.site_by_key(&site).await?.with_context(|| format!("no site has the key {site:?}"))?;
+        Command::Token {
+            command: TokenCommand::Add { site, role },
+        } => {
+            let record = store
+                .site_by_key(&site)
+                .await?
+                .with_context(|| format!("no site has the key {site:?}"))?;
             let role = match role {
                 RoleArg::Viewer => Role::Viewer,
                 RoleArg::Editor => Role::Editor,
                 RoleArg::Admin => Role::Admin,
             };
             let token = new_token();
-            store.add_token(record.id, role, &hash_token(&token)).await?;
+            store
+                .add_token(record.id, role, &hash_token(&token))
+                .await?;
             if cli.json {
-                writeln!(out, "{}", serde_json::json!({ "token": token, "site": site, "role": role.as_str() }))?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({ "token": token, "site": site, "role": role.as_str() })
+                )?;
             } else {
-                writeln!(out, "{token}\n(shown once: store it now; it grants {} on {site})", role.as_str())?;
+                writeln!(
+                    out,
+                    "{token}\n(shown once: store it now; it grants {} on {site})",
+                    role.as_str()
+                )?;
             }
         }
-        Command::Export { site, format, group_by, from, to, raw, output } => {
+        Command::Export {
+            site,
+            format,
+            group_by,
+            from,
+            to,
+            raw,
+            output,
+        } => {
             let format = match format {
                 ExportFormat::Csv => Format::Csv,
                 ExportFormat::Ndjson => Format::Ndjson,
-                ExportFormat::Xlsx => bail!("--format xlsx is not available in this version; use csv or ndjson"),
+                ExportFormat::Xlsx => {
+                    bail!("--format xlsx is not available in this version; use csv or ndjson")
+                }
             };
-            let record = store.site_by_key(&site).await?.with_context(|| format!("no site has the key {site:?}"))?;
+            let record = store
+                .site_by_key(&site)
+                .await?
+                .with_context(|| format!("no site has the key {site:?}"))?;
             let range = aggregate::parse_range(from.as_deref(), to.as_deref())?;
             let body = if raw {
                 if group_by.is_some() {
@@ -156,7 +210,8 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 export::aggregates(format, &group_by, &aggregate::rows(&group_by, counts))
             };
             match output {
-                Some(path) => std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))?,
+                Some(path) => std::fs::write(&path, body)
+                    .with_context(|| format!("writing {}", path.display()))?,
                 None => out.write_all(body.as_bytes())?,
             }
         }
@@ -171,7 +226,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

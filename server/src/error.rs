@@ -39,13 +39,22 @@ pub enum Error {
 
 impl Error {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Error::BadRequest { code, message: message.into() }
+        Error::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Error::NotFound { code, message: message.into() }
+        Error::NotFound {
+            code,
+            message: message.into(),
+        }
     }
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Forbidden { code, message: message.into() }
+        Error::Forbidden {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -64,7 +73,9 @@ impl Error {
 
     fn code(&self) -> &'static str {
         match self {
-            Error::BadRequest { code, .. } | Error::Forbidden { code, .. } | Error::NotFound { code, .. } => code,
+            Error::BadRequest { code, .. }
+            | Error::Forbidden { code, .. }
+            | Error::NotFound { code, .. } => code,
             Error::Unauthorized(_) => "unauthorized",
             Error::TooLarge(_) => "too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -82,12 +93,18 @@ impl IntoResponse for Error {
         } else {
             self.to_string()
         };
-        let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+            },
+        };
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

@@ -23,19 +23,50 @@ impl Format {
 
 /// Columns after the group columns, in contract order.
 pub const AGGREGATE_COLUMNS: [&str; 17] = [
-    "metric", "responses", "impressions", "response_rate", "mean", "distribution", "nps", "nps_moe",
-    "promoters", "passives", "detractors", "csat", "csat_low", "csat_high", "ces", "ces_easy", "thumbs_up",
+    "metric",
+    "responses",
+    "impressions",
+    "response_rate",
+    "mean",
+    "distribution",
+    "nps",
+    "nps_moe",
+    "promoters",
+    "passives",
+    "detractors",
+    "csat",
+    "csat_low",
+    "csat_high",
+    "ces",
+    "ces_easy",
+    "thumbs_up",
 ];
 
-pub const RESPONSE_COLUMNS: [&str; 12] =
-    ["id", "ts", "page", "stage", "touchpoint", "metric", "score", "comment", "choices", "locale", "device", "flags"];
+pub const RESPONSE_COLUMNS: [&str; 12] = [
+    "id",
+    "ts",
+    "page",
+    "stage",
+    "touchpoint",
+    "metric",
+    "score",
+    "comment",
+    "choices",
+    "locale",
+    "device",
+    "flags",
+];
 
 pub fn aggregates(format: Format, group_by: &[GroupBy], rows: &[AggregateRow]) -> String {
     match format {
         Format::Ndjson => ndjson(rows),
         Format::Csv => {
             let mut out = String::new();
-            let header: Vec<&str> = group_by.iter().map(|g| g.as_str()).chain(AGGREGATE_COLUMNS).collect();
+            let header: Vec<&str> = group_by
+                .iter()
+                .map(|g| g.as_str())
+                .chain(AGGREGATE_COLUMNS)
+                .collect();
             line(&mut out, header.iter().map(|h| Cell::Text(h)));
             for r in rows {
                 let groups = group_by.iter().map(|g| match g {
@@ -208,7 +239,11 @@ mod tests {
 
     #[test]
     fn negative_scores_stay_numbers() {
-        let rows = [AggregateRow { nps: Some(-50.0), metric: Some(touchpoint_wire::Metric::Nps), ..Default::default() }];
+        let rows = [AggregateRow {
+            nps: Some(-50.0),
+            metric: Some(touchpoint_wire::Metric::Nps),
+            ..Default::default()
+        }];
         let csv = aggregates(Format::Csv, &[], &rows);
         assert!(csv.lines().nth(1).unwrap().contains(",-50,"), "{csv}");
     }

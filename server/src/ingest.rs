@@ -30,17 +30,26 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/events", post(ingest_events))
 }
 
-async fn ingest_events(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<impl IntoResponse> {
+async fn ingest_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<impl IntoResponse> {
     check_content_type(&headers)?;
     let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| Error::TooLarge(format!("the body is larger than {MAX_BODY_BYTES} bytes; send fewer events per request")))?;
+        .map_err(|_| {
+            Error::TooLarge(format!(
+                "the body is larger than {MAX_BODY_BYTES} bytes; send fewer events per request"
+            ))
+        })?;
     let batch = decode(&bytes)?;
-    let site = state
-        .store
-        .site_by_key(&batch.site)
-        .await?
-        .ok_or_else(|| Error::not_found("unknown_site", format!("site: no site has the key {:?}", batch.site)))?;
+    let site = state.store.site_by_key(&batch.site).await?.ok_or_else(|| {
+        Error::not_found(
+            "unknown_site",
+            format!("site: no site has the key {:?}", batch.site),
+        )
+    })?;
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
         if !site.origins.is_empty() && !site.origins.iter().any(|o| *o == origin) {
@@ -51,7 +60,10 @@ async fn ingest_events(State(state): State<AppState>, headers: HeaderMap, body: 
         }
     }
     if batch.events.is_empty() {
-        return Err(Error::bad_request("empty_batch", "events: send at least one event"));
+        return Err(Error::bad_request(
+            "empty_batch",
+            "events: send at least one event",
+        ));
     }
     if batch.events.len() > MAX_EVENTS {
         return Err(Error::TooLarge(format!(
@@ -64,15 +76,33 @@ async fn ingest_events(State(state): State<AppState>, headers: HeaderMap, body: 
         .events
         .iter()
         .enumerate()
-        .map(|(i, e)| validate(e, &site.config, now).map_err(|msg| Error::bad_request("invalid_event", format!("events[{i}].{msg}"))))
+        .map(|(i, e)| {
+            validate(e, &site.config, now)
+                .map_err(|msg| Error::bad_request("invalid_event", format!("events[{i}].{msg}")))
+        })
         .collect::<Result<Vec<_>>>()?;
     let (accepted, duplicates) = state.store.insert_events(site.id, &stored).await?;
-    Ok((StatusCode::ACCEPTED, Json(Accepted { accepted, duplicates })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            accepted,
+            duplicates,
+        }),
+    ))
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<()> {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else { return Ok(()) };
-    let mime = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let mime = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime == "text/plain" || mime == "application/json" {
         Ok(())
     } else {
@@ -99,7 +129,11 @@ pub fn decode(bytes: &[u8]) -> Result<EventBatch> {
 
 /// Checks one event against the site's configuration and returns what is
 /// stored; the error is `"field: what is wrong"`.
-pub fn validate(e: &Event, config: &crate::site::SiteConfig, now: time::OffsetDateTime) -> Result<StoredEvent, String> {
+pub fn validate(
+    e: &Event,
+    config: &crate::site::SiteConfig,
+    now: time::OffsetDateTime,
+) -> Result<StoredEvent, String> {
     let id = normalize_uuid(&e.id).ok_or_else(|| format!("id: {:?} is not a UUID", clip(&e.id)))?;
     let page = normalize_page(&e.page)
         .ok_or_else(|| format!("page: {:?} is not an absolute http(s) URL", clip(&e.page)))?;
@@ -112,7 +146,12 @@ pub fn validate(e: &Event, config: &crate::site::SiteConfig, now: time::OffsetDa
                 .touchpoints
                 .iter()
                 .find(|t| t.id == *id)
-                .ok_or_else(|| format!("touchpoint: {:?} is not a touchpoint of this site", clip(id)))?,
+                .ok_or_else(|| {
+                    format!(
+                        "touchpoint: {:?} is not a touchpoint of this site",
+                        clip(id)
+                    )
+                })?,
         ),
         None if e.kind == Kind::Signal => None,
         None => return Err(format!("touchpoint: required for kind {}", e.kind.as_str())),
@@ -130,29 +169,45 @@ pub fn validate(e: &Event, config: &crate::site::SiteConfig, now: time::OffsetDa
     }
     let score = match (e.kind, metric.and_then(|m| m.scale().map(|s| (m, s)))) {
         (Kind::Response, Some((m, (lo, hi)))) => {
-            let score = e.score.ok_or_else(|| format!("score: required for a {} response", m.as_str()))?;
+            let score = e
+                .score
+                .ok_or_else(|| format!("score: required for a {} response", m.as_str()))?;
             if score < lo || score > hi {
-                return Err(format!("score: {score} is outside the {} scale {lo}–{hi}", m.as_str()));
+                return Err(format!(
+                    "score: {score} is outside the {} scale {lo}–{hi}",
+                    m.as_str()
+                ));
             }
             Some(score)
         }
         (_, _) if e.score.is_some() => {
-            return Err(format!("score: only a response to a scored question has a score, not {}", e.kind.as_str()));
+            return Err(format!(
+                "score: only a response to a scored question has a score, not {}",
+                e.kind.as_str()
+            ));
         }
         _ => None,
     };
     let comment = match &e.comment {
-        Some(_) if e.kind != Kind::Response => return Err("comment: only a response has a comment".into()),
+        Some(_) if e.kind != Kind::Response => {
+            return Err("comment: only a response has a comment".into());
+        }
         Some(c) if c.chars().count() > MAX_COMMENT_CHARS => {
-            return Err(format!("comment: longer than {MAX_COMMENT_CHARS} characters"));
+            return Err(format!(
+                "comment: longer than {MAX_COMMENT_CHARS} characters"
+            ));
         }
         Some(c) if c.trim().is_empty() => None,
         Some(c) => Some(mask_pii(c.trim())),
         None => None,
     };
     let choices = match &e.choices {
-        Some(_) if e.kind != Kind::Response => return Err("choices: only a response has choices".into()),
-        Some(list) if list.len() > 20 || list.iter().any(|c| c.is_empty() || c.chars().count() > 200) => {
+        Some(_) if e.kind != Kind::Response => {
+            return Err("choices: only a response has choices".into());
+        }
+        Some(list)
+            if list.len() > 20 || list.iter().any(|c| c.is_empty() || c.chars().count() > 200) =>
+        {
             return Err("choices: at most 20, each 1 to 200 characters".into());
         }
         Some(list) => Some(serde_json::to_string(list).map_err(|e| e.to_string())?),
@@ -160,12 +215,20 @@ pub fn validate(e: &Event, config: &crate::site::SiteConfig, now: time::OffsetDa
     };
     let signal = match (&e.signal, e.kind) {
         (Some(s), Kind::Signal) if is_word(s, 32) => Some(s.clone()),
-        (Some(s), Kind::Signal) => return Err(format!("signal: {:?} must be 1 to 32 of a-z and _", clip(s))),
-        (None, Kind::Signal) => return Err("signal: required for kind signal (e.g. rage_click)".into()),
+        (Some(s), Kind::Signal) => {
+            return Err(format!(
+                "signal: {:?} must be 1 to 32 of a-z and _",
+                clip(s)
+            ));
+        }
+        (None, Kind::Signal) => {
+            return Err("signal: required for kind signal (e.g. rage_click)".into());
+        }
         (Some(_), _) => return Err("signal: only kind signal has a signal".into()),
         (None, _) => None,
     };
-    let ts = parse_ts(&e.ts).ok_or_else(|| format!("ts: {:?} is not an RFC 3339 time", clip(&e.ts)))?;
+    let ts =
+        parse_ts(&e.ts).ok_or_else(|| format!("ts: {:?} is not an RFC 3339 time", clip(&e.ts)))?;
     if ts > now + time::Duration::days(1) {
         return Err(format!("ts: {} is more than a day in the future", e.ts));
     }
@@ -178,8 +241,16 @@ pub fn validate(e: &Event, config: &crate::site::SiteConfig, now: time::OffsetDa
     let stage = resolve_stage(&config.stages, stage, &page).to_owned();
     let token = |name: &str, v: &Option<String>, max: usize| -> Result<Option<String>, String> {
         match v {
-            Some(v) if v.is_empty() || v.len() > max || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
-                Err(format!("{name}: must be 1 to {max} letters, digits, '-' or '_'"))
+            Some(v)
+                if v.is_empty()
+                    || v.len() > max
+                    || !v
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
+                Err(format!(
+                    "{name}: must be 1 to {max} letters, digits, '-' or '_'"
+                ))
             }
             _ => Ok(v.clone()),
         }
@@ -189,7 +260,10 @@ pub fn validate(e: &Event, config: &crate::site::SiteConfig, now: time::OffsetDa
         Some(map) => {
             for (k, v) in map {
                 if k.is_empty() || k.len() > 64 || v.chars().count() > 256 {
-                    return Err(format!("attributes.{}: keys 1 to 64 bytes, values up to 256 characters", clip(k)));
+                    return Err(format!(
+                        "attributes.{}: keys 1 to 64 bytes, values up to 256 characters",
+                        clip(k)
+                    ));
                 }
             }
             Some(serde_json::to_string(map).map_err(|e| e.to_string())?)
@@ -220,7 +294,13 @@ pub fn validate(e: &Event, config: &crate::site::SiteConfig, now: time::OffsetDa
 fn normalize_uuid(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let ok = b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() });
+        && b.iter().enumerate().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                *c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
     ok.then(|| s.to_ascii_lowercase())
 }
 
@@ -254,10 +334,14 @@ mod tests {
 
     #[test]
     fn decode_errors_name_the_path() {
-        let err = decode(br#"{"site":"k","events":[{"id":"x","kind":"respond","page":"/","ts":"t"}]}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("events[0].kind: unknown variant `respond`"), "{err}");
+        let err =
+            decode(br#"{"site":"k","events":[{"id":"x","kind":"respond","page":"/","ts":"t"}]}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.starts_with("events[0].kind: unknown variant `respond`"),
+            "{err}"
+        );
         let err = decode(b"not json").unwrap_err().to_string();
         assert!(err.contains("not a valid event batch"), "{err}");
     }

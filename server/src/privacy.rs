@@ -48,7 +48,9 @@ fn mask_numbers(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit() || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+        if chars[i].is_ascii_digit()
+            || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
             let start = i;
             let mut end = i;
             let mut digits = 0;
@@ -58,7 +60,13 @@ fn mask_numbers(text: &str) -> String {
                 if c.is_ascii_digit() {
                     digits += 1;
                     end = j + 1;
-                } else if !(c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || (c == '+' && j == start)) {
+                } else if !(c == ' '
+                    || c == '-'
+                    || c == '.'
+                    || c == '('
+                    || c == ')'
+                    || (c == '+' && j == start))
+                {
                     break;
                 }
                 j += 1;
@@ -96,7 +104,10 @@ mod tests {
         check("iban 123456789", "iban [number]");
         check("12345678", "12345678");
         check("price 1.299,00 ok", "price 1.299,00 ok");
-        check("Привет, пишите на иван@почта.рф", "Привет, пишите на [email]");
+        check(
+            "Привет, пишите на иван@почта.рф",
+            "Привет, пишите на [email]",
+        );
         check("2026-11-22", "2026-11-22");
     }
 }

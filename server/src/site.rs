@@ -39,8 +39,9 @@ pub struct SiteConfig {
 impl SiteFile {
     /// Parses and validates a site file; errors name the field at fault.
     pub fn parse(text: &str) -> Result<SiteFile> {
-        let mut file: SiteFile = toml::from_str(text)
-            .map_err(|e| Error::bad_request("invalid_site_file", e.to_string().trim_end().to_owned()))?;
+        let mut file: SiteFile = toml::from_str(text).map_err(|e| {
+            Error::bad_request("invalid_site_file", e.to_string().trim_end().to_owned())
+        })?;
         file.validate()?;
         Ok(file)
     }
@@ -67,13 +68,21 @@ impl SiteFile {
         let mut seen = std::collections::HashSet::new();
         for (i, stage) in self.stage.iter().enumerate() {
             if !is_slug(&stage.id, 1, 64, false) {
-                return Err(bad(format!("stage[{i}].id: {:?} must be 1 to 64 lower-case letters, digits, '-' or '_'", stage.id)));
+                return Err(bad(format!(
+                    "stage[{i}].id: {:?} must be 1 to 64 lower-case letters, digits, '-' or '_'",
+                    stage.id
+                )));
             }
             if stage.id == UNASSIGNED {
-                return Err(bad(format!("stage[{i}].id: {UNASSIGNED:?} is reserved for pages no stage claims")));
+                return Err(bad(format!(
+                    "stage[{i}].id: {UNASSIGNED:?} is reserved for pages no stage claims"
+                )));
             }
             if !seen.insert(stage.id.as_str()) {
-                return Err(bad(format!("stage[{i}].id: {:?} is declared twice", stage.id)));
+                return Err(bad(format!(
+                    "stage[{i}].id: {:?} is declared twice",
+                    stage.id
+                )));
             }
             if stage.label.trim().is_empty() {
                 return Err(bad(format!("stage[{i}].label: must not be empty")));
@@ -84,7 +93,10 @@ impl SiteFile {
         for (i, tp) in self.touchpoint.iter().enumerate() {
             let at = format!("touchpoint[{i}]");
             if !is_slug(&tp.id, 1, 64, false) {
-                return Err(bad(format!("{at}.id: {:?} must be 1 to 64 lower-case letters, digits, '-' or '_'", tp.id)));
+                return Err(bad(format!(
+                    "{at}.id: {:?} must be 1 to 64 lower-case letters, digits, '-' or '_'",
+                    tp.id
+                )));
             }
             if !seen.insert(tp.id.as_str()) {
                 return Err(bad(format!("{at}.id: {:?} is declared twice", tp.id)));
@@ -92,10 +104,15 @@ impl SiteFile {
             check_questions(&tp.question, &format!("{at}.question"))?;
             check_globs(&tp.pages, &format!("{at}.pages"))?;
             if !(0.0..=1.0).contains(&tp.sample) {
-                return Err(bad(format!("{at}.sample: {} must be between 0 and 1", tp.sample)));
+                return Err(bad(format!(
+                    "{at}.sample: {} must be between 0 and 1",
+                    tp.sample
+                )));
             }
             if tp.trigger.delay_ms > 600_000 {
-                return Err(bad(format!("{at}.trigger.delay_ms: at most 600000 (10 minutes)")));
+                return Err(bad(format!(
+                    "{at}.trigger.delay_ms: at most 600000 (10 minutes)"
+                )));
             }
             if let Some(follow) = &tp.follow_up {
                 check_questions(&follow.question, &format!("{at}.follow_up.question"))?;
@@ -128,20 +145,32 @@ impl SiteFile {
     }
 
     pub fn config(&self) -> SiteConfig {
-        SiteConfig { stages: self.stage.clone(), touchpoints: self.touchpoint.clone() }
+        SiteConfig {
+            stages: self.stage.clone(),
+            touchpoints: self.touchpoint.clone(),
+        }
     }
 }
 
 fn check_questions(q: &std::collections::BTreeMap<String, String>, at: &str) -> Result<()> {
     if q.is_empty() {
-        return Err(Error::bad_request("invalid_site_file", format!("{at}: give the question in at least one locale, e.g. en = \"…\"")));
+        return Err(Error::bad_request(
+            "invalid_site_file",
+            format!("{at}: give the question in at least one locale, e.g. en = \"…\""),
+        ));
     }
     for (locale, text) in q {
         if !is_locale(locale) {
-            return Err(Error::bad_request("invalid_site_file", format!("{at}: {locale:?} is not a locale like \"en\" or \"pt-BR\"")));
+            return Err(Error::bad_request(
+                "invalid_site_file",
+                format!("{at}: {locale:?} is not a locale like \"en\" or \"pt-BR\""),
+            ));
         }
         if text.trim().is_empty() || text.chars().count() > 300 {
-            return Err(Error::bad_request("invalid_site_file", format!("{at}.{locale}: must be 1 to 300 characters")));
+            return Err(Error::bad_request(
+                "invalid_site_file",
+                format!("{at}.{locale}: must be 1 to 300 characters"),
+            ));
         }
     }
     Ok(())
@@ -149,10 +178,15 @@ fn check_questions(q: &std::collections::BTreeMap<String, String>, at: &str) -> 
 
 fn check_globs(globs: &[String], at: &str) -> Result<()> {
     for g in globs {
-        if !(g.starts_with('/') || g.starts_with("**")) || g.contains(['?', '#']) || g.chars().any(char::is_whitespace) {
+        if !(g.starts_with('/') || g.starts_with("**"))
+            || g.contains(['?', '#'])
+            || g.chars().any(char::is_whitespace)
+        {
             return Err(Error::bad_request(
                 "invalid_site_file",
-                format!("{at}: {g:?} must be a path glob starting with '/' (no query, fragment or spaces)"),
+                format!(
+                    "{at}: {g:?} must be a path glob starting with '/' (no query, fragment or spaces)"
+                ),
             ));
         }
     }
@@ -163,20 +197,30 @@ fn check_globs(globs: &[String], at: &str) -> Result<()> {
 pub fn is_slug(s: &str, min: usize, max: usize, upper: bool) -> bool {
     (min..=max).contains(&s.len())
         && s.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || (upper && b.is_ascii_uppercase())
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || b == b'-'
+                || b == b'_'
+                || (upper && b.is_ascii_uppercase())
         })
 }
 
 pub fn is_locale(s: &str) -> bool {
-    (2..=35).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (2..=35).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `scheme://host[:port]`, lower-cased, without a trailing `/`.
 pub fn normalize_origin(origin: &str) -> Option<String> {
     let o = origin.trim().trim_end_matches('/').to_ascii_lowercase();
-    let rest = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://"))?;
+    let rest = o
+        .strip_prefix("https://")
+        .or_else(|| o.strip_prefix("http://"))?;
     let ok = !rest.is_empty()
-        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
     ok.then_some(o)
 }
 
@@ -191,7 +235,11 @@ mod tests {
     fn the_demo_site_file_is_valid() {
         let file = SiteFile::parse(DEMO).unwrap();
         assert_eq!(file.stage.len(), 4);
-        assert!(file.touchpoint.iter().any(|t| t.metric == Metric::Nps && t.pages.iter().any(|p| p == "/**")));
+        assert!(
+            file.touchpoint
+                .iter()
+                .any(|t| t.metric == Metric::Nps && t.pages.iter().any(|p| p == "/**"))
+        );
     }
 
     fn check_err(toml: &str, expect: &str) {
@@ -203,21 +251,54 @@ mod tests {
     fn errors_name_the_field() {
         check_err("[site]\nname = \"\"", "site.name");
         check_err("[site]\nname = \"x\"\nkey = \"a b\"", "site.key");
-        check_err("[site]\nname = \"x\"\norigins = [\"shop.example\"]", "site.origins");
-        check_err("[site]\nname = \"x\"\norigins = [\"https://shop.example/path\"]", "site.origins");
-        check_err("[site]\nname = \"x\"\n[[stage]]\nid = \"a\"\nlabel = \"A\"\n[[stage]]\nid = \"a\"\nlabel = \"B\"", "declared twice");
-        check_err("[site]\nname = \"x\"\n[[stage]]\nid = \"unassigned\"\nlabel = \"A\"", "reserved");
-        check_err("[site]\nname = \"x\"\n[[stage]]\nid = \"a\"\nlabel = \"A\"\npages = [\"pricing\"]", "stage[0].pages");
-        check_err("[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = {}", "touchpoint[0].question");
-        check_err("[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"npz\"\nquestion = {en=\"Q\"}", "unknown variant `npz`");
-        check_err("[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = {en=\"Q\"}\nsample = 2.0", "touchpoint[0].sample");
-        check_err("[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = {en=\"Q\"}\nfollow_up = { question = {en=\"Why?\"}, max = 11 }", "follow_up.max");
-        check_err("[site]\nname = \"x\"\ncolour = \"red\"", "unknown field `colour`");
+        check_err(
+            "[site]\nname = \"x\"\norigins = [\"shop.example\"]",
+            "site.origins",
+        );
+        check_err(
+            "[site]\nname = \"x\"\norigins = [\"https://shop.example/path\"]",
+            "site.origins",
+        );
+        check_err(
+            "[site]\nname = \"x\"\n[[stage]]\nid = \"a\"\nlabel = \"A\"\n[[stage]]\nid = \"a\"\nlabel = \"B\"",
+            "declared twice",
+        );
+        check_err(
+            "[site]\nname = \"x\"\n[[stage]]\nid = \"unassigned\"\nlabel = \"A\"",
+            "reserved",
+        );
+        check_err(
+            "[site]\nname = \"x\"\n[[stage]]\nid = \"a\"\nlabel = \"A\"\npages = [\"pricing\"]",
+            "stage[0].pages",
+        );
+        check_err(
+            "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = {}",
+            "touchpoint[0].question",
+        );
+        check_err(
+            "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"npz\"\nquestion = {en=\"Q\"}",
+            "unknown variant `npz`",
+        );
+        check_err(
+            "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = {en=\"Q\"}\nsample = 2.0",
+            "touchpoint[0].sample",
+        );
+        check_err(
+            "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = {en=\"Q\"}\nfollow_up = { question = {en=\"Why?\"}, max = 11 }",
+            "follow_up.max",
+        );
+        check_err(
+            "[site]\nname = \"x\"\ncolour = \"red\"",
+            "unknown field `colour`",
+        );
     }
 
     #[test]
     fn origins_are_normalised() {
         let file = SiteFile::parse("[site]\nname = \"x\"\norigins = [\"HTTPS://Shop.Example/\", \"http://127.0.0.1:8081\"]").unwrap();
-        assert_eq!(file.site.origins, ["https://shop.example", "http://127.0.0.1:8081"]);
+        assert_eq!(
+            file.site.origins,
+            ["https://shop.example", "http://127.0.0.1:8081"]
+        );
     }
 }

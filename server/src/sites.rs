@@ -28,12 +28,15 @@ pub fn get_config_route() -> axum::routing::MethodRouter<AppState> {
 }
 
 /// The widget's configuration: public, cached briefly, revalidated by ETag.
-async fn get_config(State(state): State<AppState>, Path(key): Path<String>, headers: HeaderMap) -> Result<Response> {
-    let site = state
-        .store
-        .site_by_key(&key)
-        .await?
-        .ok_or_else(|| Error::not_found("unknown_site", format!("no site has the key {key:?}")))?;
+async fn get_config(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let site =
+        state.store.site_by_key(&key).await?.ok_or_else(|| {
+            Error::not_found("unknown_site", format!("no site has the key {key:?}"))
+        })?;
     let config = WidgetConfig {
         site: site.key,
         stages: site.config.stages,
@@ -42,10 +45,22 @@ async fn get_config(State(state): State<AppState>, Path(key): Path<String>, head
     };
     let body = serde_json::to_vec(&config).map_err(|e| Error::Internal(e.to_string()))?;
     let digest = Sha256::digest(&body);
-    let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let etag = format!(
+        "\"{}\"",
+        digest[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
     let cache = [
-        (header::ETAG, HeaderValue::from_str(&etag).map_err(|e| Error::Internal(e.to_string()))?),
-        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60, stale-while-revalidate=600")),
+        (
+            header::ETAG,
+            HeaderValue::from_str(&etag).map_err(|e| Error::Internal(e.to_string()))?,
+        ),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=60, stale-while-revalidate=600"),
+        ),
     ];
     let fresh = headers
         .get(header::IF_NONE_MATCH)
@@ -54,7 +69,15 @@ async fn get_config(State(state): State<AppState>, Path(key): Path<String>, head
     if fresh {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
-    Ok((cache, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
+    Ok((
+        cache,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,7 +97,10 @@ async fn get_aggregates(
     let site = authorize(&state, &headers, &key, Role::Viewer).await?;
     let group_by = parse_group_by(q.group_by.as_deref())?;
     let range = parse_range(q.from.as_deref(), q.to.as_deref())?;
-    let counts = state.store.aggregate_counts(site.id, &group_by, &range).await?;
+    let counts = state
+        .store
+        .aggregate_counts(site.id, &group_by, &range)
+        .await?;
     Ok(Json(Aggregates {
         group_by: group_by.iter().map(|g| g.as_str().to_owned()).collect(),
         rows: rows(&group_by, counts),
@@ -94,14 +120,22 @@ async fn get_export(
         "export.ndjson" => ("export", Format::Ndjson),
         "responses.csv" => ("responses", Format::Csv),
         "responses.ndjson" => ("responses", Format::Ndjson),
-        _ => return Err(Error::not_found("not_found", format!("no such export: {file:?}"))),
+        _ => {
+            return Err(Error::not_found(
+                "not_found",
+                format!("no such export: {file:?}"),
+            ));
+        }
     };
     let Query(q) = query.map_err(|e| Error::bad_request("invalid_query", e.body_text()))?;
     let site = authorize(&state, &headers, &key, Role::Viewer).await?;
     let range = parse_range(q.from.as_deref(), q.to.as_deref())?;
     let body = if what == "export" {
         let group_by = parse_group_by(q.group_by.as_deref())?;
-        let counts = state.store.aggregate_counts(site.id, &group_by, &range).await?;
+        let counts = state
+            .store
+            .aggregate_counts(site.id, &group_by, &range)
+            .await?;
         export::aggregates(format, &group_by, &rows(&group_by, counts))
     } else {
         export::responses(format, &state.store.responses(site.id, &range).await?)
@@ -109,8 +143,14 @@ async fn get_export(
     let disposition = format!("attachment; filename=\"{}-{file}\"", site.key);
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
-            (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| Error::Internal(e.to_string()))?),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(format.content_type()),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(|e| Error::Internal(e.to_string()))?,
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         body,

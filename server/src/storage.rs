@@ -62,7 +62,9 @@ impl Role {
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Viewer, Role::Editor, Role::Admin].into_iter().find(|r| r.as_str() == s)
+        [Role::Viewer, Role::Editor, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == s)
     }
 }
 
@@ -78,8 +80,14 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    pub const ALL: [GroupBy; 6] =
-        [GroupBy::Page, GroupBy::Stage, GroupBy::Touchpoint, GroupBy::Day, GroupBy::Device, GroupBy::Locale];
+    pub const ALL: [GroupBy; 6] = [
+        GroupBy::Page,
+        GroupBy::Stage,
+        GroupBy::Touchpoint,
+        GroupBy::Day,
+        GroupBy::Device,
+        GroupBy::Locale,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -150,9 +158,15 @@ impl Store {
     /// Opens (creating if needed) the database at `url` and migrates it.
     /// Accepts `sqlite://path`, `sqlite:path` or a plain file path.
     pub async fn open(url: &str) -> Result<Store> {
-        let url = if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}") };
+        let url = if url.starts_with("sqlite:") {
+            url.to_owned()
+        } else {
+            format!("sqlite://{url}")
+        };
         if url.starts_with("postgres") {
-            return Err(Error::Internal("PostgreSQL is not supported by this build".into()));
+            return Err(Error::Internal(
+                "PostgreSQL is not supported by this build".into(),
+            ));
         }
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
@@ -160,27 +174,38 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         MIGRATIONS.run(&pool).await?;
         Ok(Store { pool })
     }
 
     /// Creates or updates a site from a validated file. A site is matched by
     /// its key, else its name. Returns the site's key and whether anything changed.
-    pub async fn apply_site(&self, file: &SiteFile, new_key: impl FnOnce() -> String) -> Result<(String, bool)> {
+    pub async fn apply_site(
+        &self,
+        file: &SiteFile,
+        new_key: impl FnOnce() -> String,
+    ) -> Result<(String, bool)> {
         let origins = serde_json::to_string(&file.site.origins).map_err(internal)?;
         let config = serde_json::to_string(&file.config()).map_err(internal)?;
         let now = now();
         let mut tx = self.pool.begin().await?;
         let existing = match &file.site.key {
-            Some(key) => sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?,
-            None => sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE name = ?")
-                .bind(&file.site.name)
-                .fetch_optional(&mut *tx)
-                .await?,
+            Some(key) => {
+                sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE key = ?")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE name = ?")
+                    .bind(&file.site.name)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
         };
         let (key, changed) = match existing {
             Some(row) => {
@@ -254,10 +279,11 @@ impl Store {
 
     /// The site id and role a live token hash grants.
     pub async fn token(&self, hash: &str) -> Result<Option<(i64, Role)>> {
-        let row = sqlx::query("SELECT site_id, role FROM tokens WHERE hash = ? AND revoked_at IS NULL")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT site_id, role FROM tokens WHERE hash = ? AND revoked_at IS NULL")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.and_then(|r| Role::parse(r.get::<&str, _>(1)).map(|role| (r.get(0), role))))
     }
 
@@ -303,7 +329,12 @@ impl Store {
     }
 
     /// Counts responses and impressions per group × metric × kind × score.
-    pub async fn aggregate_counts(&self, site_id: i64, group_by: &[GroupBy], range: &Range) -> Result<Vec<CountRow>> {
+    pub async fn aggregate_counts(
+        &self,
+        site_id: i64,
+        group_by: &[GroupBy],
+        range: &Range,
+    ) -> Result<Vec<CountRow>> {
         let mut select = String::from("SELECT ");
         let mut group = String::new();
         for (i, g) in group_by.iter().enumerate() {

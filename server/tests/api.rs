@@ -47,13 +47,25 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
-    let (key, _) = store.apply_site(&SiteFile::parse(SITE).unwrap(), || unreachable!()).await.unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    let (key, _) = store
+        .apply_site(&SiteFile::parse(SITE).unwrap(), || unreachable!())
+        .await
+        .unwrap();
     assert_eq!(key, "test-shop");
     let site = store.site_by_key("test-shop").await.unwrap().unwrap();
     let viewer = new_token();
-    store.add_token(site.id, Role::Viewer, &hash_token(&viewer)).await.unwrap();
-    Fixture { _dir: dir, state: AppState { store }, viewer }
+    store
+        .add_token(site.id, Role::Viewer, &hash_token(&viewer))
+        .await
+        .unwrap();
+    Fixture {
+        _dir: dir,
+        state: AppState { store },
+        viewer,
+    }
 }
 
 impl Fixture {
@@ -61,7 +73,9 @@ impl Fixture {
         let res = app(self.state.clone()).oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
         (status, headers, String::from_utf8(body.to_vec()).unwrap())
     }
 
@@ -85,7 +99,12 @@ impl Fixture {
     }
 
     async fn aggregates(&self, query: &str) -> Value {
-        let (status, body) = self.get(&format!("/v1/sites/test-shop/aggregates?{query}"), Some(&self.viewer)).await;
+        let (status, body) = self
+            .get(
+                &format!("/v1/sites/test-shop/aggregates?{query}"),
+                Some(&self.viewer),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         serde_json::from_str(&body).unwrap()
     }
@@ -130,7 +149,10 @@ async fn responses_are_stored_once_and_aggregated_per_page_and_stage() {
     let rows = agg["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2, "{agg}");
     let pricing = &rows[0];
-    assert_eq!((pricing["page"].as_str(), pricing["stage"].as_str()), (Some("/pricing"), Some("evaluate")));
+    assert_eq!(
+        (pricing["page"].as_str(), pricing["stage"].as_str()),
+        (Some("/pricing"), Some("evaluate"))
+    );
     assert_eq!(pricing["nps"], json!(100.0));
     let product = &rows[1];
     assert_eq!(product["page"], "/product/42");
@@ -165,29 +187,97 @@ async fn each_invalid_field_is_named_and_nothing_is_stored() {
         e
     };
     let cases: Vec<(Value, &str, &str)> = vec![
-        (with("id", json!("not-a-uuid")), "invalid_event", "events[1].id"),
-        (with("kind", json!("answer")), "invalid_json", "events[1].kind: unknown variant `answer`"),
-        (with("touchpoint", json!("nope")), "invalid_event", "events[1].touchpoint: \"nope\" is not a touchpoint"),
-        (without("touchpoint"), "invalid_event", "events[1].touchpoint: required"),
-        (with("metric", json!("csat")), "invalid_event", "events[1].metric: csat does not match"),
-        (with("score", json!(11)), "invalid_event", "events[1].score: 11 is outside the nps scale 0–10"),
-        (with("score", json!(-1)), "invalid_event", "outside the nps scale"),
+        (
+            with("id", json!("not-a-uuid")),
+            "invalid_event",
+            "events[1].id",
+        ),
+        (
+            with("kind", json!("answer")),
+            "invalid_json",
+            "events[1].kind: unknown variant `answer`",
+        ),
+        (
+            with("touchpoint", json!("nope")),
+            "invalid_event",
+            "events[1].touchpoint: \"nope\" is not a touchpoint",
+        ),
+        (
+            without("touchpoint"),
+            "invalid_event",
+            "events[1].touchpoint: required",
+        ),
+        (
+            with("metric", json!("csat")),
+            "invalid_event",
+            "events[1].metric: csat does not match",
+        ),
+        (
+            with("score", json!(11)),
+            "invalid_event",
+            "events[1].score: 11 is outside the nps scale 0–10",
+        ),
+        (
+            with("score", json!(-1)),
+            "invalid_event",
+            "outside the nps scale",
+        ),
         (with("score", json!(8.5)), "invalid_json", "events[1].score"),
-        (without("score"), "invalid_event", "events[1].score: required"),
-        (with("page", json!("not a url")), "invalid_event", "events[1].page"),
-        (with("ts", json!("yesterday")), "invalid_event", "events[1].ts"),
-        (with("ts", json!("2999-01-01T00:00:00Z")), "invalid_event", "in the future"),
-        (with("comment", json!("x".repeat(2001))), "invalid_event", "events[1].comment: longer than 2000"),
-        (with("visitor", json!("has spaces")), "invalid_event", "events[1].visitor"),
-        (with("signal", json!("rage_click")), "invalid_event", "events[1].signal: only kind signal"),
-        (with("email", json!("a@b.c")), "invalid_json", "unknown field `email`"),
+        (
+            without("score"),
+            "invalid_event",
+            "events[1].score: required",
+        ),
+        (
+            with("page", json!("not a url")),
+            "invalid_event",
+            "events[1].page",
+        ),
+        (
+            with("ts", json!("yesterday")),
+            "invalid_event",
+            "events[1].ts",
+        ),
+        (
+            with("ts", json!("2999-01-01T00:00:00Z")),
+            "invalid_event",
+            "in the future",
+        ),
+        (
+            with("comment", json!("x".repeat(2001))),
+            "invalid_event",
+            "events[1].comment: longer than 2000",
+        ),
+        (
+            with("visitor", json!("has spaces")),
+            "invalid_event",
+            "events[1].visitor",
+        ),
+        (
+            with("signal", json!("rage_click")),
+            "invalid_event",
+            "events[1].signal: only kind signal",
+        ),
+        (
+            with("email", json!("a@b.c")),
+            "invalid_json",
+            "unknown field `email`",
+        ),
     ];
     for (bad, code, fragment) in cases {
-        let (status, body) = f.post(batch(vec![response(99, "https://shop.example/", 9), bad.clone()])).await;
+        let (status, body) = f
+            .post(batch(vec![
+                response(99, "https://shop.example/", 9),
+                bad.clone(),
+            ]))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} → {body}");
         assert_eq!(body["error"]["code"], code, "{bad} → {body}");
         let message = body["error"]["message"].as_str().unwrap();
-        assert!(message.contains(fragment), "{bad}: expected {fragment:?} in {message:?}");
+        assert!(
+            message.contains(fragment),
+            "{bad}: expected {fragment:?} in {message:?}"
+        );
     }
     // All-or-nothing: the valid event in each refused batch was not stored.
     assert_eq!(f.aggregates("").await["rows"], json!([]));
@@ -195,31 +285,70 @@ async fn each_invalid_field_is_named_and_nothing_is_stored() {
     let impression_with_score = json!({"id": uuid(5), "kind": "impression", "touchpoint": "site-nps", "page": "/", "ts": "2026-11-22T10:00:00Z", "score": 3});
     let (status, body) = f.post(batch(vec![impression_with_score])).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"]["message"].as_str().unwrap().contains("events[0].score: only a response"), "{body}");
-    let signal = json!({"id": uuid(6), "kind": "signal", "page": "/", "ts": "2026-11-22T10:00:00Z"});
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("events[0].score: only a response"),
+        "{body}"
+    );
+    let signal =
+        json!({"id": uuid(6), "kind": "signal", "page": "/", "ts": "2026-11-22T10:00:00Z"});
     let (_, body) = f.post(batch(vec![signal])).await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("events[0].signal: required"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("events[0].signal: required"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn batch_level_errors() {
     let f = fixture().await;
     let (status, body) = f.post("{not json").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_json")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_json"))
+    );
 
-    let (status, body) = f.post(json!({"site": "test-shop", "events": []}).to_string()).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("empty_batch")));
+    let (status, body) = f
+        .post(json!({"site": "test-shop", "events": []}).to_string())
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("empty_batch"))
+    );
 
-    let (status, body) = f.post(json!({"site": "nobody", "events": [response(1, "/", 9)]}).to_string()).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_site")));
+    let (status, body) = f
+        .post(json!({"site": "nobody", "events": [response(1, "/", 9)]}).to_string())
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_site"))
+    );
 
     let many: Vec<Value> = (0..501).map(|i| response(i, "/", 9)).collect();
     let (status, body) = f.post(batch(many)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("at most 500"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 500")
+    );
 
-    let (status, body) = f.post(format!("{{\"site\":\"test-shop\",\"events\":[],\"pad\":\"{}\"}}", "x".repeat(1024 * 1024))).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")));
+    let (status, body) = f
+        .post(format!(
+            "{{\"site\":\"test-shop\",\"events\":[],\"pad\":\"{}\"}}",
+            "x".repeat(1024 * 1024)
+        ))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large"))
+    );
 
     let req = Request::post("/v1/events")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -237,10 +366,15 @@ async fn batch_level_errors() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(body.contains("origin_not_allowed"));
     // The browser may still read why.
-    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://evil.example");
+    assert_eq!(
+        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://evil.example"
+    );
 
     // Server-to-server (no Origin) is not a browser and is allowed.
-    let req = Request::post("/v1/events").body(Body::from(batch(vec![response(1, "/", 9)]))).unwrap();
+    let req = Request::post("/v1/events")
+        .body(Body::from(batch(vec![response(1, "/", 9)])))
+        .unwrap();
     let (status, _, body) = f.send(req).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 }
@@ -252,14 +386,22 @@ async fn comments_are_masked_and_exports_neutralise_formulas() {
     e["comment"] = json!("=HYPERLINK(\"x\") write to ann@shop.example or +44 20 7946 0958");
     let (status, body) = f.post(batch(vec![e])).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    let (status, csv) = f.get("/v1/sites/test-shop/responses.csv", Some(&f.viewer)).await;
+    let (status, csv) = f
+        .get("/v1/sites/test-shop/responses.csv", Some(&f.viewer))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let mut lines = csv.lines();
-    assert_eq!(lines.next().unwrap(), "id,ts,page,stage,touchpoint,metric,score,comment,choices,locale,device,flags");
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,ts,page,stage,touchpoint,metric,score,comment,choices,locale,device,flags"
+    );
     let row = lines.next().unwrap();
     assert_eq!(
         row,
-        format!("{},2026-11-22T10:00:00.000Z,/pricing,evaluate,site-nps,nps,2,\"'=HYPERLINK(\"\"x\"\") write to [email] or [number]\",,en-GB,desktop,", uuid(1))
+        format!(
+            "{},2026-11-22T10:00:00.000Z,/pricing,evaluate,site-nps,nps,2,\"'=HYPERLINK(\"\"x\"\") write to [email] or [number]\",,en-GB,desktop,",
+            uuid(1)
+        )
     );
     assert!(!csv.contains("SECRET") && !csv.contains("ann@"));
 }
@@ -267,29 +409,61 @@ async fn comments_are_masked_and_exports_neutralise_formulas() {
 #[tokio::test]
 async fn export_csv_has_the_aggregate_columns() {
     let f = fixture().await;
-    f.post(batch(vec![response(1, "https://shop.example/product/42", 9), response(2, "https://shop.example/product/42", 10)])).await;
-    let (status, csv) = f.get("/v1/sites/test-shop/export.csv?group_by=page,stage", Some(&f.viewer)).await;
+    f.post(batch(vec![
+        response(1, "https://shop.example/product/42", 9),
+        response(2, "https://shop.example/product/42", 10),
+    ]))
+    .await;
+    let (status, csv) = f
+        .get(
+            "/v1/sites/test-shop/export.csv?group_by=page,stage",
+            Some(&f.viewer),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{csv}");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
         "page,stage,metric,responses,impressions,response_rate,mean,distribution,nps,nps_moe,promoters,passives,detractors,csat,csat_low,csat_high,ces,ces_easy,thumbs_up"
     );
-    assert_eq!(lines[1], "/product/42,evaluate,nps,2,0,,9.5,\"{\"\"9\"\":1,\"\"10\"\":1}\",100,0,2,0,0,,,,,,");
+    assert_eq!(
+        lines[1],
+        "/product/42,evaluate,nps,2,0,,9.5,\"{\"\"9\"\":1,\"\"10\"\":1}\",100,0,2,0,0,,,,,,"
+    );
     assert_eq!(lines.len(), 2);
 
-    let (status, nd) = f.get("/v1/sites/test-shop/export.ndjson?group_by=touchpoint", Some(&f.viewer)).await;
+    let (status, nd) = f
+        .get(
+            "/v1/sites/test-shop/export.ndjson?group_by=touchpoint",
+            Some(&f.viewer),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let row: Value = serde_json::from_str(nd.lines().next().unwrap()).unwrap();
-    assert_eq!((row["touchpoint"].as_str(), row["responses"].as_u64()), (Some("site-nps"), Some(2)));
+    assert_eq!(
+        (row["touchpoint"].as_str(), row["responses"].as_u64()),
+        (Some("site-nps"), Some(2))
+    );
 
-    let (status, body) = f.get("/v1/sites/test-shop/export.csv?group_by=colour", Some(&f.viewer)).await;
+    let (status, body) = f
+        .get(
+            "/v1/sites/test-shop/export.csv?group_by=colour",
+            Some(&f.viewer),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("invalid_group_by"));
-    let (status, body) = f.get("/v1/sites/test-shop/aggregates?from=last+week", Some(&f.viewer)).await;
+    let (status, body) = f
+        .get(
+            "/v1/sites/test-shop/aggregates?from=last+week",
+            Some(&f.viewer),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("invalid_range"));
-    let (status, _) = f.get("/v1/sites/test-shop/export.xml", Some(&f.viewer)).await;
+    let (status, _) = f
+        .get("/v1/sites/test-shop/export.xml", Some(&f.viewer))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -304,10 +478,21 @@ async fn date_ranges_filter_by_event_time() {
     newer["ts"] = json!("2026-10-31T23:59:59Z");
     let (status, body) = f.post(batch(vec![old, new, newer])).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    assert_eq!(f.aggregates("from=2026-10-01&to=2026-10-31").await["rows"][0]["responses"], 1);
-    assert_eq!(f.aggregates("to=2026-09-30").await["rows"][0]["responses"], 2);
+    assert_eq!(
+        f.aggregates("from=2026-10-01&to=2026-10-31").await["rows"][0]["responses"],
+        1
+    );
+    assert_eq!(
+        f.aggregates("to=2026-09-30").await["rows"][0]["responses"],
+        2
+    );
     let by_day = f.aggregates("group_by=day").await;
-    let days: Vec<&str> = by_day["rows"].as_array().unwrap().iter().map(|r| r["day"].as_str().unwrap()).collect();
+    let days: Vec<&str> = by_day["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["day"].as_str().unwrap())
+        .collect();
     assert_eq!(days, ["2026-09-30", "2026-10-31"]);
 }
 
@@ -325,8 +510,18 @@ async fn private_routes_need_a_token_for_that_site() {
     }
     // A token of another site does not open this one.
     let other = SiteFile::parse("[site]\nname = \"Other\"").unwrap();
-    let (other_key, _) = f.state.store.apply_site(&other, || "other-site".into()).await.unwrap();
-    let (status, body) = f.get(&format!("/v1/sites/{other_key}/aggregates"), Some(&f.viewer)).await;
+    let (other_key, _) = f
+        .state
+        .store
+        .apply_site(&other, || "other-site".into())
+        .await
+        .unwrap();
+    let (status, body) = f
+        .get(
+            &format!("/v1/sites/{other_key}/aggregates"),
+            Some(&f.viewer),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     let (status, _) = f.get("/v1/sites/nobody/aggregates", Some(&f.viewer)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -335,17 +530,29 @@ async fn private_routes_need_a_token_for_that_site() {
 #[tokio::test]
 async fn config_is_public_cacheable_and_revalidated() {
     let f = fixture().await;
-    let req = Request::get("/v1/sites/test-shop/config").header(header::ORIGIN, "https://anywhere.example").body(Body::empty()).unwrap();
+    let req = Request::get("/v1/sites/test-shop/config")
+        .header(header::ORIGIN, "https://anywhere.example")
+        .body(Body::empty())
+        .unwrap();
     let (status, headers, body) = f.send(req).await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
     let config: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(config["site"], "test-shop");
-    assert_eq!(config["stages"][1]["pages"], json!(["/pricing", "/product/*"]));
+    assert_eq!(
+        config["stages"][1]["pages"],
+        json!(["/pricing", "/product/*"])
+    );
     assert_eq!(config["touchpoints"][0]["id"], "site-nps");
-    assert_eq!(config["touchpoints"][0]["trigger"], json!({"on": "load", "delay_ms": 0}));
+    assert_eq!(
+        config["touchpoints"][0]["trigger"],
+        json!({"on": "load", "delay_ms": 0})
+    );
     let etag = headers[header::ETAG].to_str().unwrap().to_owned();
-    let req = Request::get("/v1/sites/test-shop/config").header(header::IF_NONE_MATCH, &etag).body(Body::empty()).unwrap();
+    let req = Request::get("/v1/sites/test-shop/config")
+        .header(header::IF_NONE_MATCH, &etag)
+        .body(Body::empty())
+        .unwrap();
     let (status, _, body) = f.send(req).await;
     assert_eq!((status, body.as_str()), (StatusCode::NOT_MODIFIED, ""));
     let (status, _) = f.get("/v1/sites/nobody/config", None).await;
@@ -359,7 +566,12 @@ async fn health_loader_and_unknown_routes() {
     let req = Request::get("/t.js").body(Body::empty()).unwrap();
     let (status, headers, body) = f.send(req).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     assert!(body.contains("/v1/sites/"), "the loader fetches the config");
     let (status, body) = f.get("/nope", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -18,7 +18,31 @@ pub fn strings(lang: &str) -> &'static Strings {
     }
 }
 
-static EN: Strings = Strings { close: "Close", thanks: "Thank you for your feedback!", low: "Not likely", high: "Very likely", of: "out of" };
-static ID: Strings = Strings { close: "Tutup", thanks: "Terima kasih atas masukan Anda!", low: "Tidak mungkin", high: "Sangat mungkin", of: "dari" };
-static MS: Strings = Strings { close: "Tutup", thanks: "Terima kasih atas maklum balas anda!", low: "Tidak mungkin", high: "Sangat mungkin", of: "daripada" };
-static RU: Strings = Strings { close: "Закрыть", thanks: "Спасибо за ваш отзыв!", low: "Маловероятно", high: "Очень вероятно", of: "из" };
+static EN: Strings = Strings {
+    close: "Close",
+    thanks: "Thank you for your feedback!",
+    low: "Not likely",
+    high: "Very likely",
+    of: "out of",
+};
+static ID: Strings = Strings {
+    close: "Tutup",
+    thanks: "Terima kasih atas masukan Anda!",
+    low: "Tidak mungkin",
+    high: "Sangat mungkin",
+    of: "dari",
+};
+static MS: Strings = Strings {
+    close: "Tutup",
+    thanks: "Terima kasih atas maklum balas anda!",
+    low: "Tidak mungkin",
+    high: "Sangat mungkin",
+    of: "daripada",
+};
+static RU: Strings = Strings {
+    close: "Закрыть",
+    thanks: "Спасибо за ваш отзыв!",
+    low: "Маловероятно",
+    high: "Очень вероятно",
+    of: "из",
+};

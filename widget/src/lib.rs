@@ -33,8 +33,16 @@ pub struct Ask {
 
 impl Ask {
     fn from_js(o: &JsValue) -> Option<Ask> {
-        let s = |k: &str| Reflect::get(o, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
-        let f = |k: &str| Reflect::get(o, &JsValue::from_str(k)).ok().and_then(|v| v.dyn_into::<Function>().ok());
+        let s = |k: &str| {
+            Reflect::get(o, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        let f = |k: &str| {
+            Reflect::get(o, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.dyn_into::<Function>().ok())
+        };
         Some(Ask {
             site: s("site")?,
             touchpoint: s("touchpoint")?,
@@ -54,8 +62,15 @@ impl Ask {
 
     /// Sends one event of this touchpoint now.
     pub fn send(&self, kind: Kind, score: Option<i64>) {
-        let id = self.id.call0(&JsValue::NULL).ok().and_then(|v| v.as_string()).unwrap_or_default();
-        let page = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+        let id = self
+            .id
+            .call0(&JsValue::NULL)
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let page = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default();
         let event = Event {
             id,
             kind,
@@ -74,7 +89,10 @@ impl Ask {
             attributes: None,
             signal: None,
         };
-        let batch = EventBatch { site: self.site.clone(), events: vec![event] };
+        let batch = EventBatch {
+            site: self.site.clone(),
+            events: vec![event],
+        };
         if let Ok(body) = serde_json::to_string(&batch) {
             let _ = self.send.call1(&JsValue::NULL, &JsValue::from_str(&body));
         }
@@ -89,6 +107,7 @@ impl Ask {
 /// Shows the prompt described by `ask` (an object built by `loader.js`).
 #[wasm_bindgen]
 pub fn show(ask: JsValue) -> Result<(), JsValue> {
-    let ask = Ask::from_js(&ask).ok_or_else(|| JsValue::from_str("touchpoint: incomplete prompt description"))?;
+    let ask = Ask::from_js(&ask)
+        .ok_or_else(|| JsValue::from_str("touchpoint: incomplete prompt description"))?;
     prompt::mount(ask)
 }

@@ -13,8 +13,12 @@ const CSS: &str = include_str!("prompt.css");
 /// Creates `<touchpoint-prompt>` with an open shadow root, adopts the
 /// stylesheet, mounts the prompt and sends the impression.
 pub fn mount(ask: Ask) -> Result<(), JsValue> {
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let host: web_sys::HtmlElement = document.create_element("touchpoint-prompt")?.unchecked_into();
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let host: web_sys::HtmlElement = document
+        .create_element("touchpoint-prompt")?
+        .unchecked_into();
     let root = host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
     let sheet = web_sys::CssStyleSheet::new()?;
     sheet.replace_sync(CSS)?;
@@ -122,7 +126,9 @@ fn score_label(metric: Metric, n: i64, hi: i64, of: &str) -> String {
 fn face(metric: Metric, n: i64) -> String {
     match metric {
         Metric::Thumbs => if n == 1 { "👍" } else { "👎" }.into(),
-        Metric::Emoji => ["😞", "🙁", "😐", "🙂", "😄"][usize::try_from(n - 1).unwrap_or(0).min(4)].into(),
+        Metric::Emoji => {
+            ["😞", "🙁", "😐", "🙂", "😄"][usize::try_from(n - 1).unwrap_or(0).min(4)].into()
+        }
         _ => n.to_string(),
     }
 }

@@ -10,7 +10,11 @@ pub fn run() -> anyhow::Result<()> {
     let mut md = String::from("# Benchmarks\n\n");
     md.push_str("Written by `cargo xtask bench`; every figure below was measured in the run described here. Rerun it to refresh.\n\n");
     writeln!(md, "- Machine: {}", machine())?;
-    writeln!(md, "- Toolchain: {}", output("rustc", &["--version"]).unwrap_or_default().trim())?;
+    writeln!(
+        md,
+        "- Toolchain: {}",
+        output("rustc", &["--version"]).unwrap_or_default().trim()
+    )?;
     writeln!(md, "- Command: `cargo xtask bench`\n")?;
     md.push_str("## Bytes on the page\n\n");
     md.push_str("What a host page downloads from us. The loader is all a page with no eligible touchpoint pays (plus the config JSON); the widget is fetched only when a touchpoint can fire. Brotli at quality 11, gzip at level 9.\n\n");
@@ -26,8 +30,14 @@ pub fn run() -> anyhow::Result<()> {
     let loader = dist.brotli(&["loader"]);
     let widget = dist.brotli(&["wasm", "glue"]);
     md.push_str("\n| budget | measured (brotli) | goal | hard limit |\n|---|---:|---:|---:|\n");
-    writeln!(md, "| loader | {loader} B | {LOADER_GOAL} B | {LOADER_LIMIT} B |")?;
-    writeln!(md, "| widget: wasm + glue (styles are inside the wasm) | {widget} B | {WIDGET_GOAL} B | {WIDGET_LIMIT} B |")?;
+    writeln!(
+        md,
+        "| loader | {loader} B | {LOADER_GOAL} B | {LOADER_LIMIT} B |"
+    )?;
+    writeln!(
+        md,
+        "| widget: wasm + glue (styles are inside the wasm) | {widget} B | {WIDGET_GOAL} B | {WIDGET_LIMIT} B |"
+    )?;
     md.push_str("\nWhat it means: the hard limits hold (`cargo xtask dist` fails above them). ");
     if widget > WIDGET_GOAL {
         md.push_str("The widget is still above its 40 KB goal.");
@@ -43,16 +53,31 @@ pub fn run() -> anyhow::Result<()> {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())))
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
         .map_or_else(String::new, |kb| format!(", {} GiB RAM", kb / 1024 / 1024));
     let os = std::fs::read_to_string("/etc/os-release")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned())))
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+        })
         .unwrap_or_default();
     format!("{cpu}, {cores} cores{mem}, {os}")
 }

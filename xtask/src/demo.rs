@@ -16,7 +16,13 @@ pub fn run() -> anyhow::Result<()> {
     let dist = dist::assets()?;
     dist::check_budgets(&dist)?;
     util::cargo(
-        &["build", "--package", "touchpoint-server", "--package", "touchpoint-demo"],
+        &[
+            "build",
+            "--package",
+            "touchpoint-server",
+            "--package",
+            "touchpoint-demo",
+        ],
         &[("TOUCHPOINT_DIST", dist.dir.to_str().unwrap())],
     )?;
     let bin = target_dir().join("debug/touchpoint");
@@ -26,14 +32,46 @@ pub fn run() -> anyhow::Result<()> {
     let database = format!("sqlite://{}", data.join("touchpoint.db").display());
     let site_file = root().join("www/demo/site.toml");
 
-    let applied = json(Command::new(&bin).args(["--database", &database, "apply", site_file.to_str().unwrap(), "--json"]))?;
-    let key = applied["sites"][0]["key"].as_str().context("apply printed no key")?.to_owned();
-    let token = json(Command::new(&bin).args(["--database", &database, "token", "add", "--site", &key, "--role", "viewer", "--json"]))?;
-    let token = token["token"].as_str().context("token add printed no token")?.to_owned();
+    let applied = json(Command::new(&bin).args([
+        "--database",
+        &database,
+        "apply",
+        site_file.to_str().unwrap(),
+        "--json",
+    ]))?;
+    let key = applied["sites"][0]["key"]
+        .as_str()
+        .context("apply printed no key")?
+        .to_owned();
+    let token = json(Command::new(&bin).args([
+        "--database",
+        &database,
+        "token",
+        "add",
+        "--site",
+        &key,
+        "--role",
+        "viewer",
+        "--json",
+    ]))?;
+    let token = token["token"]
+        .as_str()
+        .context("token add printed no token")?
+        .to_owned();
 
-    let mut api = Command::new(&bin).args(["--database", &database, "serve", "--addr", API]).stdout(Stdio::null()).spawn()?;
+    let mut api = Command::new(&bin)
+        .args(["--database", &database, "serve", "--addr", API])
+        .stdout(Stdio::null())
+        .spawn()?;
     let mut shop = Command::new(&shop_bin)
-        .args(["--addr", SHOP, "--api", &format!("http://{API}"), "--site", &key])
+        .args([
+            "--addr",
+            SHOP,
+            "--api",
+            &format!("http://{API}"),
+            "--site",
+            &key,
+        ])
         .spawn()?;
     for addr in [API, SHOP] {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -46,8 +84,18 @@ pub fn run() -> anyhow::Result<()> {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    let rel_bin = bin.strip_prefix(root()).unwrap_or(&bin).display().to_string();
-    let rel_db = format!("sqlite://{}", data.join("touchpoint.db").strip_prefix(root()).unwrap_or(&data).display());
+    let rel_bin = bin
+        .strip_prefix(root())
+        .unwrap_or(&bin)
+        .display()
+        .to_string();
+    let rel_db = format!(
+        "sqlite://{}",
+        data.join("touchpoint.db")
+            .strip_prefix(root())
+            .unwrap_or(&data)
+            .display()
+    );
     println!(
         "\n\
 Touchpoint demo is running. Stop it with Ctrl-C.\n\n\

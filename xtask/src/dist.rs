@@ -5,7 +5,7 @@
 use crate::util::{self, brotli_len, gzip_len, output, root, target_dir};
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Hard limits from DESIGN.md (brotli bytes): CI fails above them.
 pub const LOADER_LIMIT: usize = 1536;
@@ -30,7 +30,11 @@ pub struct Asset {
 
 impl Dist {
     pub fn brotli(&self, roles: &[&str]) -> usize {
-        self.files.iter().filter(|a| roles.contains(&a.role)).map(|a| a.brotli).sum()
+        self.files
+            .iter()
+            .filter(|a| roles.contains(&a.role))
+            .map(|a| a.brotli)
+            .sum()
     }
 }
 
@@ -40,10 +44,19 @@ pub fn assets() -> anyhow::Result<Dist> {
     let wasm_bindgen = ensure_wasm_bindgen()?;
     let wasm_opt = ensure_wasm_opt()?;
     util::cargo(
-        &["build", "--package", "touchpoint-widget", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"],
+        &[
+            "build",
+            "--package",
+            "touchpoint-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+        ],
         &[],
     )?;
-    let dir = std::env::var_os("TOUCHPOINT_DIST").map_or_else(|| target_dir().join("dist"), PathBuf::from);
+    let dir = std::env::var_os("TOUCHPOINT_DIST")
+        .map_or_else(|| target_dir().join("dist"), PathBuf::from);
     let tmp = dir.join("tmp");
     let widget_dir = dir.join("widget");
     for d in [&tmp, &widget_dir] {
@@ -55,13 +68,27 @@ pub fn assets() -> anyhow::Result<Dist> {
     let built = target_dir().join("wasm32-unknown-unknown/wasm-release/touchpoint_widget.wasm");
     util::run(
         &wasm_bindgen,
-        &["--target", "web", "--no-typescript", "--out-dir", tmp.to_str().unwrap(), built.to_str().unwrap()],
+        &[
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-dir",
+            tmp.to_str().unwrap(),
+            built.to_str().unwrap(),
+        ],
         &[],
     )?;
     let opt = tmp.join("opt.wasm");
     util::run(
         &wasm_opt,
-        &["-Oz", "--strip-debug", "--strip-producers", tmp.join("touchpoint_widget_bg.wasm").to_str().unwrap(), "-o", opt.to_str().unwrap()],
+        &[
+            "-Oz",
+            "--strip-debug",
+            "--strip-producers",
+            tmp.join("touchpoint_widget_bg.wasm").to_str().unwrap(),
+            "-o",
+            opt.to_str().unwrap(),
+        ],
         &[],
     )?;
     let wasm = std::fs::read(&opt)?;
@@ -70,7 +97,11 @@ pub fn assets() -> anyhow::Result<Dist> {
         let mut h = Sha256::new();
         h.update(&wasm);
         h.update(&glue);
-        h.finalize().iter().take(5).map(|b| format!("{b:02x}")).collect::<String>()
+        h.finalize()
+            .iter()
+            .take(5)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     };
     let wasm_path = widget_dir.join(format!("touchpoint-{hash}.wasm"));
     let glue_path = widget_dir.join(format!("touchpoint-{hash}.js"));
@@ -81,19 +112,32 @@ pub fn assets() -> anyhow::Result<Dist> {
     std::fs::write(&loader_path, minify_js(&loader_src))?;
     std::fs::remove_dir_all(&tmp)?;
 
-    let files = [("loader", loader_path), ("wasm", wasm_path), ("glue", glue_path)]
-        .into_iter()
-        .map(|(role, path)| {
-            let bytes = std::fs::read(&path)?;
-            Ok(Asset { role, raw: bytes.len(), gzip: gzip_len(&bytes), brotli: brotli_len(&bytes), path })
+    let files = [
+        ("loader", loader_path),
+        ("wasm", wasm_path),
+        ("glue", glue_path),
+    ]
+    .into_iter()
+    .map(|(role, path)| {
+        let bytes = std::fs::read(&path)?;
+        Ok(Asset {
+            role,
+            raw: bytes.len(),
+            gzip: gzip_len(&bytes),
+            brotli: brotli_len(&bytes),
+            path,
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    })
+    .collect::<anyhow::Result<Vec<_>>>()?;
     // Written last: the server's build script watches it.
     let manifest = serde_json::json!({
         "loader": "t.js",
         "widget": files.iter().filter(|a| a.role != "loader").map(|a| a.path.file_name().unwrap().to_string_lossy()).collect::<Vec<_>>(),
     });
-    std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest)?)?;
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)?,
+    )?;
     let dist = Dist { dir, files };
     print_sizes(&dist);
     Ok(dist)
@@ -126,9 +170,16 @@ pub fn check_budgets(dist: &Dist) -> anyhow::Result<()> {
 
 /// Builds `target/release/touchpoint` with the assets embedded.
 pub fn release_server() -> anyhow::Result<()> {
-    let dir = std::env::var_os("TOUCHPOINT_DIST").map_or_else(|| target_dir().join("dist"), PathBuf::from);
-    util::cargo(&["build", "--release", "--package", "touchpoint-server"], &[("TOUCHPOINT_DIST", dir.to_str().unwrap())])?;
-    println!("server: {}", target_dir().join("release/touchpoint").display());
+    let dir = std::env::var_os("TOUCHPOINT_DIST")
+        .map_or_else(|| target_dir().join("dist"), PathBuf::from);
+    util::cargo(
+        &["build", "--release", "--package", "touchpoint-server"],
+        &[("TOUCHPOINT_DIST", dir.to_str().unwrap())],
+    )?;
+    println!(
+        "server: {}",
+        target_dir().join("release/touchpoint").display()
+    );
     Ok(())
 }
 
@@ -143,13 +194,12 @@ pub fn minify_js(src: &str) -> String {
         .join("\n")
 }
 
-fn tools_dir() -> PathBuf {
-    std::env::var_os("TOUCHPOINT_TOOLS").map_or_else(|| root().join(".tools"), PathBuf::from)
-}
-
 fn ensure_wasm_target() -> anyhow::Result<()> {
     let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         util::run("rustup", &["target", "add", "wasm32-unknown-unknown"], &[])?;
     }
     Ok(())
@@ -164,30 +214,43 @@ fn ensure_wasm_bindgen() -> anyhow::Result<PathBuf> {
         .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
         .map(|v| v.trim_end_matches('"').to_owned())
         .context("wasm-bindgen is not in Cargo.lock")?;
-    let tools = tools_dir();
+    let tools = util::tools_dir();
     let bin = tools.join("bin/wasm-bindgen");
     let current = output(bin.to_str().unwrap(), &["--version"]).unwrap_or_default();
     if current.split_whitespace().nth(1) != Some(version.as_str()) {
         util::cargo(
-            &["install", "wasm-bindgen-cli", "--version", &version, "--root", tools.to_str().unwrap(), "--force"],
+            &[
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &version,
+                "--root",
+                tools.to_str().unwrap(),
+                "--force",
+            ],
             &[],
         )?;
     }
     Ok(bin)
 }
 
-/// wasm-opt from the system (Debian's binaryen), else npm's binaryen in the tools dir.
+/// Oldest wasm-opt that keeps the externref table of current wasm-bindgen
+/// intact (Debian bookworm's 108 breaks it: `WebAssembly.Table.set()` fails).
+const WASM_OPT_MIN: u32 = 116;
+
+/// wasm-opt from the system when recent enough, else npm's binaryen in the tools dir.
 fn ensure_wasm_opt() -> anyhow::Result<PathBuf> {
-    if output("wasm-opt", &["--version"]).is_some() {
+    let version = |bin: &str| -> Option<u32> {
+        output(bin, &["--version"])?
+            .split_whitespace()
+            .nth(2)?
+            .parse()
+            .ok()
+    };
+    if version("wasm-opt").is_some_and(|v| v >= WASM_OPT_MIN) {
         return Ok(PathBuf::from("wasm-opt"));
     }
-    let tools = tools_dir();
-    let bin = tools.join("node_modules/.bin/wasm-opt");
-    if !Path::new(&bin).exists() {
-        std::fs::create_dir_all(&tools)?;
-        util::run("npm", &["install", "--no-save", "--prefix", tools.to_str().unwrap(), "binaryen"], &[])?;
-    }
-    Ok(bin)
+    Ok(util::npm_tools()?.join(".bin/wasm-opt"))
 }
 
 #[cfg(test)]

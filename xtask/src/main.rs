@@ -57,5 +57,12 @@ fn test() -> anyhow::Result<()> {
     let dist = dist::assets()?;
     dist::check_budgets(&dist)?;
     util::require_browser()?;
-    util::cargo(&["test", "--workspace", "--exclude", "touchpoint-widget"], &[("TOUCHPOINT_DIST", dist.dir.to_str().unwrap())])
+    let axe = util::npm_tools()?.join("axe-core/axe.min.js");
+    util::cargo(
+        &["test", "--workspace", "--exclude", "touchpoint-widget"],
+        &[
+            ("TOUCHPOINT_DIST", dist.dir.to_str().unwrap()),
+            ("TOUCHPOINT_AXE", axe.to_str().unwrap()),
+        ],
+    )
 }

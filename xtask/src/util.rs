@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn target_dir() -> PathBuf {
@@ -14,7 +17,11 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// Runs a command from the repository root, failing on a non-zero exit.
-pub fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<()> {
+pub fn run(
+    program: impl AsRef<std::ffi::OsStr>,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> anyhow::Result<()> {
     let program = program.as_ref();
     eprintln!("$ {} {}", program.to_string_lossy(), args.join(" "));
     let status = Command::new(program)
@@ -24,19 +31,29 @@ pub fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str], envs: &[(&str, &
         .status()
         .with_context(|| format!("starting {}", program.to_string_lossy()))?;
     if !status.success() {
-        bail!("{} {} failed ({status})", program.to_string_lossy(), args.join(" "));
+        bail!(
+            "{} {} failed ({status})",
+            program.to_string_lossy(),
+            args.join(" ")
+        );
     }
     Ok(())
 }
 
 pub fn cargo(args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<()> {
-    run(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()), args, envs)
+    run(
+        std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+        args,
+        envs,
+    )
 }
 
 /// Output of a command, or `None` if it could not run or failed.
 pub fn output(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 pub fn gzip_len(bytes: &[u8]) -> usize {
@@ -47,18 +64,70 @@ pub fn gzip_len(bytes: &[u8]) -> usize {
 
 pub fn brotli_len(bytes: &[u8]) -> usize {
     let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).unwrap();
     out.len()
 }
 
 /// Chromium and ChromeDriver, which the browser tests drive.
 pub fn require_browser() -> anyhow::Result<()> {
-    for (bin, env) in [("chromium", "TOUCHPOINT_CHROMIUM"), ("chromedriver", "TOUCHPOINT_CHROMEDRIVER")] {
+    for (bin, env) in [
+        ("chromium", "TOUCHPOINT_CHROMIUM"),
+        ("chromedriver", "TOUCHPOINT_CHROMEDRIVER"),
+    ] {
         let path = std::env::var(env).unwrap_or_else(|_| format!("/usr/bin/{bin}"));
         if !Path::new(&path).exists() {
-            bail!("{path} is missing: install it (Debian: apt-get install chromium chromium-driver) or set {env}");
+            bail!(
+                "{path} is missing: install it (Debian: apt-get install chromium chromium-driver) or set {env}"
+            );
         }
     }
     Ok(())
+}
+
+/// Where build and test tools are installed: `$TOUCHPOINT_TOOLS`, else `.tools/`.
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("TOUCHPOINT_TOOLS").map_or_else(|| root().join(".tools"), PathBuf::from)
+}
+
+/// npm packages the build and tests use, pinned; installed into the tools
+/// dir once. Returns its `node_modules`.
+pub fn npm_tools() -> anyhow::Result<PathBuf> {
+    const PACKAGES: [(&str, &str); 2] = [("binaryen", "132.0.0"), ("axe-core", "4.14.1")];
+    let tools = tools_dir();
+    let modules = tools.join("node_modules");
+    let installed = |name: &str, version: &str| {
+        std::fs::read_to_string(modules.join(name).join("package.json"))
+            .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")))
+    };
+    if !PACKAGES.iter().all(|(n, v)| installed(n, v)) {
+        std::fs::create_dir_all(&tools)?;
+        let deps: Vec<String> = PACKAGES
+            .iter()
+            .map(|(n, v)| format!("\"{n}\": \"{v}\""))
+            .collect();
+        std::fs::write(
+            tools.join("package.json"),
+            format!(
+                "{{\"private\": true, \"dependencies\": {{{}}}}}\n",
+                deps.join(", ")
+            ),
+        )?;
+        run(
+            "npm",
+            &[
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                tools.to_str().unwrap(),
+            ],
+            &[],
+        )?;
+    }
+    Ok(modules)
 }

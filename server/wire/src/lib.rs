@@ -187,7 +187,10 @@ pub struct Trigger {
 
 impl Default for Trigger {
     fn default() -> Self {
-        Trigger { on: TriggerOn::Load, delay_ms: 0 }
+        Trigger {
+            on: TriggerOn::Load,
+            delay_ms: 0,
+        }
     }
 }
 

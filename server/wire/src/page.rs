@@ -43,12 +43,17 @@ pub fn normalize_page(url: &str) -> Option<String> {
         return None;
     }
     let trimmed = path.trim_end_matches('/');
-    Some(if trimmed.is_empty() { "/".to_owned() } else { trimmed.to_owned() })
+    Some(if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        trimmed.to_owned()
+    })
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Whether a normalised path matches a page glob.
@@ -104,7 +109,11 @@ mod tests {
     use super::*;
 
     fn check_norm(input: &str, expect: Option<&str>) {
-        assert_eq!(normalize_page(input).as_deref(), expect, "normalize_page({input:?})");
+        assert_eq!(
+            normalize_page(input).as_deref(),
+            expect,
+            "normalize_page({input:?})"
+        );
     }
 
     #[test]
@@ -115,7 +124,10 @@ mod tests {
         check_norm("http://127.0.0.1:8081/product/42", Some("/product/42"));
         check_norm("https://shop.example/product/42/", Some("/product/42"));
         check_norm("https://shop.example/product/42///", Some("/product/42"));
-        check_norm("https://shop.example/checkout?email=a@b.c", Some("/checkout"));
+        check_norm(
+            "https://shop.example/checkout?email=a@b.c",
+            Some("/checkout"),
+        );
         check_norm("https://shop.example/cart#step-2", Some("/cart"));
         check_norm("https://shop.example/a?b#c/d", Some("/a"));
         check_norm("HTTPS://Shop.Example/Pricing", Some("/Pricing"));
@@ -131,7 +143,11 @@ mod tests {
     }
 
     fn check_glob(glob: &str, path: &str, expect: bool) {
-        assert_eq!(glob_match(glob, path), expect, "glob_match({glob:?}, {path:?})");
+        assert_eq!(
+            glob_match(glob, path),
+            expect,
+            "glob_match({glob:?}, {path:?})"
+        );
     }
 
     #[test]
@@ -182,7 +198,10 @@ mod tests {
         // first match wins, in journey order
         assert_eq!(resolve_stage(&stages, None, "/about"), "everything");
         // a declared stage the site knows wins over globs
-        assert_eq!(resolve_stage(&stages, Some("purchase"), "/pricing"), "purchase");
+        assert_eq!(
+            resolve_stage(&stages, Some("purchase"), "/pricing"),
+            "purchase"
+        );
         // an undeclared one is ignored
         assert_eq!(resolve_stage(&stages, Some("nope"), "/pricing"), "evaluate");
         assert_eq!(resolve_stage(&stages[..3], None, "/about"), UNASSIGNED);

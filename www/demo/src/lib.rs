@@ -27,9 +27,27 @@ struct Product {
 }
 
 const PRODUCTS: [Product; 3] = [
-    Product { id: 1, name: "Trail Runner 2", price: "€129", blurb: "Light, grippy, made for wet roots and long descents.", colour: "#2f7d6d" },
-    Product { id: 42, name: "Everyday Pack 20 L", price: "€89", blurb: "A laptop sleeve, a bottle pocket and nothing you will not use.", colour: "#b4532a" },
-    Product { id: 7, name: "Merino Tee", price: "€59", blurb: "Soft, warm when wet, and it does not smell after day three.", colour: "#3f4fa0" },
+    Product {
+        id: 1,
+        name: "Trail Runner 2",
+        price: "€129",
+        blurb: "Light, grippy, made for wet roots and long descents.",
+        colour: "#2f7d6d",
+    },
+    Product {
+        id: 42,
+        name: "Everyday Pack 20 L",
+        price: "€89",
+        blurb: "A laptop sleeve, a bottle pocket and nothing you will not use.",
+        colour: "#b4532a",
+    },
+    Product {
+        id: 7,
+        name: "Merino Tee",
+        price: "€59",
+        blurb: "Soft, warm when wet, and it does not smell after day three.",
+        colour: "#3f4fa0",
+    },
 ];
 
 pub fn app(shop: Shop) -> Router {
@@ -55,45 +73,82 @@ async fn home(State(shop): S) -> Html<String> {
             )
         })
         .collect();
-    page(&shop, "Demo Shop — gear for the outdoors", &format!(
-        r#"<section class="hero"><h1>Gear that goes the distance</h1><p>Small range, well made, shipped in two days.</p><a class="button" href="/product/1">Shop the Trail Runner</a></section>
+    page(
+        &shop,
+        "Demo Shop — gear for the outdoors",
+        &format!(
+            r#"<section class="hero"><h1>Gear that goes the distance</h1><p>Small range, well made, shipped in two days.</p><a class="button" href="/product/1">Shop the Trail Runner</a></section>
 <h2>Best sellers</h2><div class="grid">{cards}</div>"#
-    ))
+        ),
+    )
 }
 
 async fn pricing(State(shop): S) -> Html<String> {
-    page(&shop, "Membership — Demo Shop", r#"<h1>Membership</h1><p class="lead">Free returns and early access, whichever way you like to pay.</p>
+    page(
+        &shop,
+        "Membership — Demo Shop",
+        r#"<h1>Membership</h1><p class="lead">Free returns and early access, whichever way you like to pay.</p>
 <div class="grid"><div class="card plain"><h3>Basic</h3><strong>Free</strong><p>Standard shipping, 30-day returns.</p></div>
 <div class="card plain"><h3>Plus</h3><strong>€4 / month</strong><p>Free shipping, 90-day returns, early access to drops.</p></div>
-<div class="card plain"><h3>Club</h3><strong>€39 / year</strong><p>Everything in Plus and a yearly repair voucher.</p></div></div>"#)
+<div class="card plain"><h3>Club</h3><strong>€39 / year</strong><p>Everything in Plus and a yearly repair voucher.</p></div></div>"#,
+    )
 }
 
 async fn product(State(shop): S, Path(id): Path<String>) -> (StatusCode, Html<String>) {
     match PRODUCTS.iter().find(|p| p.id.to_string() == id) {
         Some(p) => (
             StatusCode::OK,
-            page(&shop, &format!("{} — Demo Shop", p.name), &format!(
-                r#"<div class="product"><div class="swatch big" style="background:{colour}"></div><div><h1>{name}</h1><p class="lead">{blurb}</p><p class="price">{price}</p><a class="button" href="/cart">Add to cart</a></div></div>"#,
-                colour = p.colour, name = p.name, blurb = p.blurb, price = p.price
-            )),
+            page(
+                &shop,
+                &format!("{} — Demo Shop", p.name),
+                &format!(
+                    r#"<div class="product"><div class="swatch big" style="background:{colour}"></div><div><h1>{name}</h1><p class="lead">{blurb}</p><p class="price">{price}</p><a class="button" href="/cart">Add to cart</a></div></div>"#,
+                    colour = p.colour,
+                    name = p.name,
+                    blurb = p.blurb,
+                    price = p.price
+                ),
+            ),
         ),
-        None => (StatusCode::NOT_FOUND, page(&shop, "Not found — Demo Shop", "<h1>We could not find that product</h1><p><a href=\"/\">Back to the shop</a></p>")),
+        None => (
+            StatusCode::NOT_FOUND,
+            page(
+                &shop,
+                "Not found — Demo Shop",
+                "<h1>We could not find that product</h1><p><a href=\"/\">Back to the shop</a></p>",
+            ),
+        ),
     }
 }
 
 async fn cart(State(shop): S) -> Html<String> {
-    page(&shop, "Cart — Demo Shop", r#"<h1>Your cart</h1><table class="cart"><tr><td>Trail Runner 2, size 42</td><td>€129</td></tr><tr><td>Shipping</td><td>€0</td></tr><tr class="total"><td>Total</td><td>€129</td></tr></table><a class="button" href="/checkout">Checkout</a>"#)
+    page(
+        &shop,
+        "Cart — Demo Shop",
+        r#"<h1>Your cart</h1><table class="cart"><tr><td>Trail Runner 2, size 42</td><td>€129</td></tr><tr><td>Shipping</td><td>€0</td></tr><tr class="total"><td>Total</td><td>€129</td></tr></table><a class="button" href="/checkout">Checkout</a>"#,
+    )
 }
 
 async fn checkout(State(shop): S) -> Html<String> {
-    page(&shop, "Checkout — Demo Shop", r#"<h1>Checkout</h1><form class="checkout" onsubmit="event.preventDefault();this.querySelector('p.done').hidden=false">
+    page(
+        &shop,
+        "Checkout — Demo Shop",
+        r#"<h1>Checkout</h1><form class="checkout" onsubmit="event.preventDefault();this.querySelector('p.done').hidden=false">
 <label>Email<input type="email" name="email" autocomplete="email" required></label>
 <label>Card number<input name="card" inputmode="numeric" autocomplete="cc-number" required></label>
-<button class="button" type="submit">Pay €129</button><p class="done" role="status" hidden>Thank you! Your order is on its way.</p></form>"#)
+<button class="button" type="submit">Pay €129</button><p class="done" role="status" hidden>Thank you! Your order is on its way.</p></form>"#,
+    )
 }
 
 async fn not_found(State(shop): S) -> (StatusCode, Html<String>) {
-    (StatusCode::NOT_FOUND, page(&shop, "Not found — Demo Shop", "<h1>Page not found</h1><p><a href=\"/\">Back to the shop</a></p>"))
+    (
+        StatusCode::NOT_FOUND,
+        page(
+            &shop,
+            "Not found — Demo Shop",
+            "<h1>Page not found</h1><p><a href=\"/\">Back to the shop</a></p>",
+        ),
+    )
 }
 
 fn page(shop: &Shop, title: &str, body: &str) -> Html<String> {

@@ -21,7 +21,10 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    let app = touchpoint_demo::app(touchpoint_demo::Shop { api: args.api.trim_end_matches('/').to_owned(), site: args.site });
+    let app = touchpoint_demo::app(touchpoint_demo::Shop {
+        api: args.api.trim_end_matches('/').to_owned(),
+        site: args.site,
+    });
     axum::serve(listener, app).await?;
     Ok(())
 }

@@ -1,0 +1,275 @@
+//! A real headless Chromium, over WebDriver, on the demo shop served from one
+//! origin with the script tag loading from the API's origin. Build the
+//! widget first: `cargo xtask test` does.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use touchpoint_e2e::{Browser, poll, screenshot_dir};
+use touchpoint_server::auth::{hash_token, new_site_key, new_token};
+use touchpoint_server::site::SiteFile;
+use touchpoint_server::storage::{Role, Store};
+
+/// A running API server and demo shop on two loopback origins.
+struct World {
+    _rt: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+    api: String,
+    shop: String,
+    key: String,
+    token: String,
+}
+
+/// Starts both servers with the demo site file, its origins pointed at the
+/// shop and `edit` applied to the text.
+fn world(edit: impl FnOnce(String) -> String) -> World {
+    assert!(
+        touchpoint_server::assets::widget().is_some(),
+        "the server was built without the widget: run the tests with `cargo xtask test`"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("e2e.db").display());
+    let (api, shop, key, token) = rt.block_on(async {
+        let store = Store::open(&db).await.unwrap();
+        let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let shop_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api = format!(
+            "http://127.0.0.1:{}",
+            api_listener.local_addr().unwrap().port()
+        );
+        // "localhost" vs "127.0.0.1" and another port: a different origin, as on a real site.
+        let shop = format!(
+            "http://localhost:{}",
+            shop_listener.local_addr().unwrap().port()
+        );
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../www/demo/site.toml"
+        ))
+        .unwrap();
+        let text = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("origins") {
+                    format!("origins = [\"{shop}\"]")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let file = SiteFile::parse(&edit(text)).unwrap();
+        let (key, _) = store.apply_site(&file, new_site_key).await.unwrap();
+        let site = store.site_by_key(&key).await.unwrap().unwrap();
+        let token = new_token();
+        store
+            .add_token(site.id, Role::Viewer, &hash_token(&token))
+            .await
+            .unwrap();
+        let state = touchpoint_server::AppState { store };
+        tokio::spawn(touchpoint_server::serve(
+            api_listener,
+            state,
+            std::future::pending(),
+        ));
+        let app = touchpoint_demo::app(touchpoint_demo::Shop {
+            api: api.clone(),
+            site: key.clone(),
+        });
+        tokio::spawn(async move { axum_serve(shop_listener, app).await });
+        (api, shop, key, token)
+    });
+    World {
+        _rt: rt,
+        _dir: dir,
+        api,
+        shop,
+        key,
+        token,
+    }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    axum::serve(listener, app).await.unwrap();
+}
+
+impl World {
+    fn get(&self, path: &str) -> String {
+        let mut res = ureq::get(format!("{}{path}", self.api))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .unwrap();
+        res.body_mut().read_to_string().unwrap()
+    }
+}
+
+const PROMPT_BUTTON: &str = "const h = document.querySelector('touchpoint-prompt'); \
+     return h && h.shadowRoot && h.shadowRoot.querySelector('button[aria-label=\"' + arguments[0] + '\"]');";
+
+#[test]
+fn a_click_on_9_is_stored_under_its_page_and_stage() {
+    let w = world(|t| t);
+    let browser = Browser::start(1280, 800).unwrap();
+    // The query string (and the e-mail in it) must never reach storage.
+    browser
+        .goto(&format!(
+            "{}/product/42?utm_source=mail&email=ann@shop.example",
+            w.shop
+        ))
+        .unwrap();
+    let nine = poll(Duration::from_secs(20), "the NPS prompt", || browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")]))
+        .unwrap_or_else(|e| {
+            let dom = browser.eval("const h = document.querySelector('touchpoint-prompt'); return [window.touchpoint && window.touchpoint.t, h && h.shadowRoot.innerHTML];", vec![]);
+            panic!("{e:#}; console: {:?}; prompt: {dom:?}", browser.console())
+        });
+
+    let shadow = browser
+        .eval(
+            "const h = document.querySelector('touchpoint-prompt'); \
+             return [h.shadowRoot.mode, h.shadowRoot.adoptedStyleSheets.length, h.shadowRoot.querySelectorAll('style').length, \
+                     h.shadowRoot.querySelectorAll('button.score').length, h.shadowRoot.querySelector('.question').textContent];",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        shadow,
+        json!([
+            "open",
+            1,
+            0,
+            11,
+            "How likely are you to recommend Demo Shop to a friend or colleague?"
+        ])
+    );
+    poll(Duration::from_secs(5), "the prompt's entrance to finish", || {
+        let running = browser.eval("return document.querySelector('touchpoint-prompt').shadowRoot.getAnimations().length;", vec![])?;
+        Ok((running == 0).then_some(()))
+    })
+    .unwrap();
+    browser
+        .screenshot(&screenshot_dir().join("nps-prompt-product.png"))
+        .unwrap();
+    assert_eq!(
+        browser.axe_violations("touchpoint-prompt").unwrap(),
+        Vec::<String>::new()
+    );
+
+    browser.click(&nine).unwrap();
+    let thanks = poll(Duration::from_secs(5), "the thank-you", || {
+        let v = browser.eval("const h = document.querySelector('touchpoint-prompt'); const t = h && h.shadowRoot.querySelector('.thanks'); return t && t.textContent;", vec![])?;
+        Ok(v.as_str().map(str::to_owned))
+    })
+    .unwrap();
+    assert_eq!(thanks, "Thank you for your feedback!");
+    browser
+        .screenshot(&screenshot_dir().join("nps-prompt-thanks.png"))
+        .unwrap();
+
+    let row = poll(
+        Duration::from_secs(10),
+        "the response in the aggregates",
+        || {
+            let agg: Value = serde_json::from_str(&w.get(&format!(
+                "/v1/sites/{}/aggregates?group_by=page,stage",
+                w.key
+            )))?;
+            Ok(agg["rows"]
+                .as_array()
+                .and_then(|rows| rows.iter().find(|r| r["responses"] == 1).cloned()))
+        },
+    )
+    .unwrap();
+    assert_eq!(row["page"], "/product/42");
+    assert_eq!(row["stage"], "evaluate");
+    assert_eq!(row["metric"], "nps");
+    assert_eq!(row["impressions"], 1);
+    assert_eq!(row["response_rate"], json!(1.0));
+    assert_eq!(row["promoters"], 1);
+    assert_eq!(row["nps"], json!(100.0));
+    assert_eq!(row["distribution"], json!({"9": 1}));
+
+    let csv = w.get(&format!(
+        "/v1/sites/{}/export.csv?group_by=page,stage",
+        w.key
+    ));
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("/product/42,evaluate,nps,1,1,1,9,")),
+        "{csv}"
+    );
+    let raw = w.get(&format!("/v1/sites/{}/responses.csv", w.key));
+    assert!(
+        raw.contains(",/product/42,evaluate,site-nps,nps,9,"),
+        "{raw}"
+    );
+    assert!(
+        !raw.contains("ann@") && !raw.contains("utm_source"),
+        "{raw}"
+    );
+    let ndjson = w.get(&format!("/v1/sites/{}/responses.ndjson", w.key));
+    let stored: Value = serde_json::from_str(ndjson.lines().next().unwrap()).unwrap();
+    assert_eq!(stored["device"], "desktop");
+    assert!(
+        stored["locale"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("en")),
+        "{stored}"
+    );
+}
+
+#[test]
+fn a_page_with_no_eligible_touchpoint_loads_only_the_loader_and_config() {
+    let w = world(|t| t.replace("pages = [\"/**\"]", "pages = [\"/checkout\"]"));
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    let decided = poll(Duration::from_secs(20), "the loader's decision", || {
+        let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
+        Ok(v.as_str().map(str::to_owned))
+    })
+    .unwrap();
+    assert_eq!(decided, "");
+    let loaded = browser
+        .eval(&format!("return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.startsWith('{}'));", w.api), vec![])
+        .unwrap();
+    assert_eq!(
+        loaded,
+        json!([
+            format!("{}/t.js", w.api),
+            format!("{}/v1/sites/{}/config", w.api, w.key)
+        ])
+    );
+
+    // The loader's glob matcher agrees with the server's.
+    let cases = [
+        ("/", "/"),
+        ("/", "/pricing"),
+        ("/product/*", "/product/42"),
+        ("/product/*", "/product/42/reviews"),
+        ("/product/**", "/product/42/reviews"),
+        ("/product/**", "/product"),
+        ("/product/**", "/products"),
+        ("/**", "/"),
+        ("/a/**/z", "/a/z"),
+        ("/a/**/z", "/a/b/c/z"),
+        ("/blog/*.html", "/blog/x.html"),
+        ("/checkout*", "/checkout-done"),
+    ];
+    let js = browser
+        .eval(
+            "return arguments[0].map(c => window.touchpoint.glob(c[0], c[1]));",
+            vec![json!(cases)],
+        )
+        .unwrap();
+    let rust: Vec<bool> = cases
+        .iter()
+        .map(|(g, p)| touchpoint_wire::page::glob_match(g, p))
+        .collect();
+    assert_eq!(js, json!(rust));
+
+    // Where the touchpoint is eligible, the widget does load and ask.
+    browser.goto(&format!("{}/checkout", w.shop)).unwrap();
+    poll(Duration::from_secs(20), "the prompt on /checkout", || {
+        browser.element_by_script(PROMPT_BUTTON, vec![json!("0 out of 10")])
+    })
+    .unwrap();
+}

@@ -19,35 +19,59 @@ fn main() {
     println!("cargo:rerun-if-changed={}", source_loader.display());
 
     let built_loader = dist.join("t.js");
+    let mut out = String::from(
+        "/// An embedded file: name, bytes, and its brotli and gzip encodings when the dist has them.\n\
+         pub struct Embedded { pub name: &'static str, pub raw: &'static [u8], pub br: Option<&'static [u8]>, pub gz: Option<&'static [u8]> }\n",
+    );
     let loader = if built_loader.exists() {
         built_loader
     } else {
         source_loader
     };
-    let mut out = format!(
-        "/// The loader served as `/t.js`.\npub static LOADER: &[u8] = include_bytes!({:?});\n",
-        loader.canonicalize().unwrap()
-    );
-    out.push_str("/// Content-hashed widget files served under `/widget/`.\npub static WIDGET_FILES: &[(&str, &[u8])] = &[\n");
+    writeln!(
+        out,
+        "/// The loader served as `/t.js`.\npub static LOADER: Embedded = {};",
+        embed(&loader)
+    )
+    .unwrap();
+    out.push_str("/// Content-hashed widget files served under `/widget/`.\npub static WIDGET_FILES: &[Embedded] = &[\n");
     let widget_dir = dist.join("widget");
     if let Ok(entries) = std::fs::read_dir(&widget_dir) {
         let mut files: Vec<_> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| p.is_file())
+            .filter(|p| {
+                p.is_file() && !matches!(p.extension().and_then(|e| e.to_str()), Some("br" | "gz"))
+            })
             .collect();
         files.sort();
         for path in files {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            writeln!(
-                out,
-                "    ({name:?}, include_bytes!({:?})),",
-                path.canonicalize().unwrap()
-            )
-            .unwrap();
+            writeln!(out, "    {},", embed(&path)).unwrap();
         }
     }
     out.push_str("];\n");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     std::fs::write(out_dir.join("assets.rs"), out).unwrap();
+}
+
+/// `Embedded { … }` for a file and its `.br` / `.gz` siblings.
+fn embed(path: &std::path::Path) -> String {
+    let include = |p: &std::path::Path| format!("include_bytes!({:?})", p.canonicalize().unwrap());
+    let sibling = |ext: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(ext);
+        let p = PathBuf::from(p);
+        if p.exists() {
+            format!("Some({})", include(&p))
+        } else {
+            "None".to_owned()
+        }
+    };
+    format!(
+        "Embedded {{ name: {:?}, raw: {}, br: {}, gz: {} }}",
+        path.file_name().unwrap().to_string_lossy(),
+        include(path),
+        sibling(".br"),
+        sibling(".gz")
+    )
 }

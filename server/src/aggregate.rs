@@ -62,13 +62,13 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Range> {
             .map(|s| parse("to", s, true))
             .transpose()?,
     };
-    if let (Some(f), Some(t)) = (&range.from, &range.to) {
-        if f >= t {
-            return Err(Error::bad_request(
-                "invalid_range",
-                "from: must be before to",
-            ));
-        }
+    if let (Some(f), Some(t)) = (&range.from, &range.to)
+        && f >= t
+    {
+        return Err(Error::bad_request(
+            "invalid_range",
+            "from: must be before to",
+        ));
     }
     Ok(range)
 }

@@ -52,7 +52,7 @@ async fn ingest_events(
     })?;
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
-        if !site.origins.is_empty() && !site.origins.iter().any(|o| *o == origin) {
+        if !site.origins.is_empty() && !site.origins.contains(&origin) {
             return Err(Error::forbidden(
                 "origin_not_allowed",
                 format!("origin {origin:?} is not in the site's origins; add it to [site].origins"),
@@ -157,15 +157,15 @@ pub fn validate(
         None => return Err(format!("touchpoint: required for kind {}", e.kind.as_str())),
     };
     let metric = touchpoint.map(|t| t.metric);
-    if let (Some(sent), Some(tp)) = (e.metric, touchpoint) {
-        if sent != tp.metric {
-            return Err(format!(
-                "metric: {} does not match touchpoint {:?}, which asks {}",
-                sent.as_str(),
-                tp.id,
-                tp.metric.as_str()
-            ));
-        }
+    if let (Some(sent), Some(tp)) = (e.metric, touchpoint)
+        && sent != tp.metric
+    {
+        return Err(format!(
+            "metric: {} does not match touchpoint {:?}, which asks {}",
+            sent.as_str(),
+            tp.id,
+            tp.metric.as_str()
+        ));
     }
     let score = match (e.kind, metric.and_then(|m| m.scale().map(|s| (m, s)))) {
         (Kind::Response, Some((m, (lo, hi)))) => {
@@ -233,10 +233,10 @@ pub fn validate(
         return Err(format!("ts: {} is more than a day in the future", e.ts));
     }
     let stage = e.stage.as_deref();
-    if let Some(s) = stage {
-        if s.len() > 64 {
-            return Err("stage: longer than 64 characters".into());
-        }
+    if let Some(s) = stage
+        && s.len() > 64
+    {
+        return Err("stage: longer than 64 characters".into());
     }
     let stage = resolve_stage(&config.stages, stage, &page).to_owned();
     let token = |name: &str, v: &Option<String>, max: usize| -> Result<Option<String>, String> {

@@ -54,12 +54,12 @@ impl SiteFile {
             return Err(bad("site.name: must be 1 to 100 characters".into()));
         }
         self.site.name = name.to_owned();
-        if let Some(key) = &self.site.key {
-            if !is_slug(key, 3, 64, true) {
-                return Err(bad(format!(
-                    "site.key: {key:?} must be 3 to 64 letters, digits, '-' or '_'"
-                )));
-            }
+        if let Some(key) = &self.site.key
+            && !is_slug(key, 3, 64, true)
+        {
+            return Err(bad(format!(
+                "site.key: {key:?} must be 3 to 64 letters, digits, '-' or '_'"
+            )));
         }
         for origin in &mut self.site.origins {
             *origin = normalize_origin(origin)
@@ -118,13 +118,13 @@ impl SiteFile {
                 check_questions(&follow.question, &format!("{at}.follow_up.question"))?;
                 if let Some((lo, hi)) = tp.metric.scale() {
                     for (name, v) in [("min", follow.min), ("max", follow.max)] {
-                        if let Some(v) = v {
-                            if v < lo || v > hi {
-                                return Err(bad(format!(
-                                    "{at}.follow_up.{name}: {v} is outside the {} scale {lo}–{hi}",
-                                    tp.metric.as_str()
-                                )));
-                            }
+                        if let Some(v) = v
+                            && (v < lo || v > hi)
+                        {
+                            return Err(bad(format!(
+                                "{at}.follow_up.{name}: {v} is outside the {} scale {lo}–{hi}",
+                                tp.metric.as_str()
+                            )));
                         }
                     }
                 } else if follow.min.is_some() || follow.max.is_some() {

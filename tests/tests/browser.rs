@@ -154,6 +154,24 @@ fn a_click_on_9_is_stored_under_its_page_and_stage() {
         Vec::<String>::new()
     );
 
+    // The widget travels compressed: the measured brotli bytes are what the page pays.
+    let sizes = browser
+        .eval(
+            "return performance.getEntriesByType('resource').filter(e => e.name.includes('/widget/') || e.name.endsWith('/t.js')) \
+               .map(e => [e.name.split('.').pop(), e.encodedBodySize, e.decodedBodySize]);",
+            vec![],
+        )
+        .unwrap();
+    let sizes = sizes.as_array().unwrap();
+    assert_eq!(sizes.len(), 3, "{sizes:?}");
+    for s in sizes {
+        let (encoded, decoded) = (s[1].as_u64().unwrap(), s[2].as_u64().unwrap());
+        assert!(
+            encoded > 0 && encoded * 2 < decoded,
+            "{s} is not served compressed"
+        );
+    }
+
     browser.click(&nine).unwrap();
     let thanks = poll(Duration::from_secs(5), "the thank-you", || {
         let v = browser.eval("const h = document.querySelector('touchpoint-prompt'); const t = h && h.shadowRoot.querySelector('.thanks'); return t && t.textContent;", vec![])?;

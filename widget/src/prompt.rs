@@ -82,7 +82,7 @@ fn Prompt(
                             ask.send(Kind::Response, Some(n));
                             ask.done();
                             let close = close.clone();
-                            set_timeout(move || close(), Duration::from_millis(2500));
+                            set_timeout(close, Duration::from_millis(2500));
                         }
                     }
                 >

@@ -2,7 +2,7 @@
 //! writes content-hashed assets to `target/dist`, checks the size budgets and
 //! builds the release server with the assets embedded.
 
-use crate::util::{self, brotli_len, gzip_len, output, root, target_dir};
+use crate::util::{self, brotli, gzip, output, root, target_dir};
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -123,12 +123,22 @@ pub fn assets() -> anyhow::Result<Dist> {
         Ok(Asset {
             role,
             raw: bytes.len(),
-            gzip: gzip_len(&bytes),
-            brotli: brotli_len(&bytes),
+            gzip: gzip(&bytes).len(),
+            brotli: brotli(&bytes).len(),
             path,
         })
     })
     .collect::<anyhow::Result<Vec<_>>>()?;
+    // Pre-compressed siblings, served to browsers that accept them.
+    for a in &files {
+        let bytes = std::fs::read(&a.path)?;
+        let mut br = a.path.clone().into_os_string();
+        br.push(".br");
+        std::fs::write(br, brotli(&bytes))?;
+        let mut gz = a.path.clone().into_os_string();
+        gz.push(".gz");
+        std::fs::write(gz, gzip(&bytes))?;
+    }
     // Written last: the server's build script watches it.
     let manifest = serde_json::json!({
         "loader": "t.js",

@@ -56,13 +56,15 @@ pub fn output(program: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-pub fn gzip_len(bytes: &[u8]) -> usize {
+/// gzip at level 9.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(bytes).unwrap();
-    enc.finish().unwrap().len()
+    enc.finish().unwrap()
 }
 
-pub fn brotli_len(bytes: &[u8]) -> usize {
+/// brotli at quality 11.
+pub fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
         quality: 11,
@@ -70,7 +72,7 @@ pub fn brotli_len(bytes: &[u8]) -> usize {
         ..Default::default()
     };
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).unwrap();
-    out.len()
+    out
 }
 
 /// Chromium and ChromeDriver, which the browser tests drive.

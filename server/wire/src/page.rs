@@ -66,10 +66,10 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 /// assert!(glob_match("/product/**", "/product"));
 /// ```
 pub fn glob_match(glob: &str, path: &str) -> bool {
-    if let Some(parent) = glob.strip_suffix("/**") {
-        if path == parent || (parent.is_empty() && path == "/") {
-            return true;
-        }
+    if let Some(parent) = glob.strip_suffix("/**")
+        && (path == parent || (parent.is_empty() && path == "/"))
+    {
+        return true;
     }
     matches(glob.as_bytes(), path.as_bytes())
 }
@@ -93,10 +93,10 @@ pub fn pages_match(globs: &[String], path: &str) -> bool {
 
 /// The journey stage of an event, per the contract.
 pub fn resolve_stage<'a>(stages: &'a [Stage], declared: Option<&str>, path: &str) -> &'a str {
-    if let Some(declared) = declared {
-        if let Some(stage) = stages.iter().find(|s| s.id == declared) {
-            return &stage.id;
-        }
+    if let Some(declared) = declared
+        && let Some(stage) = stages.iter().find(|s| s.id == declared)
+    {
+        return &stage.id;
     }
     stages
         .iter()

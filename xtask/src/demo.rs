@@ -96,19 +96,28 @@ pub fn run() -> anyhow::Result<()> {
             .unwrap_or(&data)
             .display()
     );
-    println!(
-        "\n\
-Touchpoint demo is running. Stop it with Ctrl-C.\n\n\
-  Demo shop      http://{SHOP}/   (answer the prompt in the corner)\n\
-  API            http://{API}/\n\
-  Site key       {key}\n\
-  Viewer token   {token}\n\n\
-Aggregates per page and stage, as CSV:\n\
-  {rel_bin} --database {rel_db} export --site {key} --format csv --group-by page,stage\n\
-  curl -H 'Authorization: Bearer {token}' 'http://{API}/v1/sites/{key}/export.csv?group_by=page,stage'\n\
-Raw responses:\n\
-  curl -H 'Authorization: Bearer {token}' 'http://{API}/v1/sites/{key}/responses.csv'\n"
-    );
+    let lines = [
+        String::new(),
+        "Touchpoint demo is running. Stop it with Ctrl-C.".into(),
+        String::new(),
+        format!("  Demo shop      http://{SHOP}/   (answer the prompt in the corner)"),
+        format!("  API            http://{API}/"),
+        format!("  Site key       {key}"),
+        format!("  Viewer token   {token}"),
+        String::new(),
+        "Aggregates per page and stage, as CSV:".into(),
+        format!(
+            "  {rel_bin} --database {rel_db} export --site {key} --format csv --group-by page,stage"
+        ),
+        format!(
+            "  curl -H 'Authorization: Bearer {token}' 'http://{API}/v1/sites/{key}/export.csv?group_by=page,stage'"
+        ),
+        "Raw responses:".into(),
+        format!(
+            "  curl -H 'Authorization: Bearer {token}' 'http://{API}/v1/sites/{key}/responses.csv'"
+        ),
+    ];
+    println!("{}", lines.join("\n"));
     loop {
         if let Some(status) = api.try_wait()? {
             let _ = shop.kill();

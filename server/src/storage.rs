@@ -1,18 +1,32 @@
 //! All SQL lives here, behind [`Store`]. Raw events are the source of truth;
 //! aggregates are derived from them by [`Store::aggregate_counts`].
 //!
+//! Two databases, one set of queries: SQLite (the embedded default) and
+//! PostgreSQL (several stateless servers sharing one database) are both
+//! reached through sqlx's `Any` driver with `$n` placeholders, which both
+//! accept. Only the migrations (`migrations/sqlite`, `migrations/postgres`)
+//! and the connection set-up differ.
+//!
 //! SQLite runs in WAL mode with `synchronous = FULL`, so a committed
 //! transaction survives a crash or power loss: the ingest answers 202 only
-//! after the commit returns.
+//! after the commit returns. PostgreSQL commits are durable by default.
 
 use crate::error::{Error, Result};
 use crate::site::{SiteConfig, SiteFile};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
-use std::str::FromStr;
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Executor, Row};
 use std::time::Duration;
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a [`Store`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 /// A configured site as stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,6 +137,22 @@ pub struct Range {
     pub to: Option<String>,
 }
 
+impl Range {
+    /// ` AND ts >= $n AND ts < $m` for the bounds present, numbered from `first`;
+    /// bind `from` then `to`, skipping absent ones.
+    fn sql(&self, first: usize) -> String {
+        let mut sql = String::new();
+        let mut n = first;
+        for (bound, op) in [(&self.from, ">="), (&self.to, "<")] {
+            if bound.is_some() {
+                sql.push_str(&format!(" AND ts {op} ${n}"));
+                n += 1;
+            }
+        }
+        sql
+    }
+}
+
 /// Count of events sharing a group, metric, kind and score.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountRow {
@@ -151,35 +181,63 @@ pub struct ResponseRow {
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `url` and migrates it.
-    /// Accepts `sqlite://path`, `sqlite:path` or a plain file path.
+    /// Opens the database at `url` and migrates it. `postgres://…` or
+    /// `postgresql://…` is PostgreSQL; `sqlite://path`, `sqlite:path` or a
+    /// plain file path is SQLite, created if missing.
     pub async fn open(url: &str) -> Result<Store> {
-        let url = if url.starts_with("sqlite:") {
-            url.to_owned()
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
         } else {
-            format!("sqlite://{url}")
+            let url = if url.starts_with("sqlite:") {
+                url.to_owned()
+            } else {
+                format!("sqlite://{url}")
+            };
+            let url = if url.contains('?') || url.contains(":memory:") {
+                url
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, url)
         };
-        if url.starts_with("postgres") {
-            return Err(Error::Internal(
-                "PostgreSQL is not supported by this build".into(),
-            ));
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA synchronous = FULL",
+                                "PRAGMA foreign_keys = ON",
+                                "PRAGMA busy_timeout = 10000",
+                            ] {
+                                conn.execute(pragma).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(&url).await?,
+        };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        let options = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        MIGRATIONS.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Creates or updates a site from a validated file. A site is matched by
@@ -195,13 +253,13 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let existing = match &file.site.key {
             Some(key) => {
-                sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE key = ?")
+                sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE key = $1")
                     .bind(key)
                     .fetch_optional(&mut *tx)
                     .await?
             }
             None => {
-                sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE name = ?")
+                sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE name = $1")
                     .bind(&file.site.name)
                     .fetch_optional(&mut *tx)
                     .await?
@@ -215,7 +273,7 @@ impl Store {
                     && row.get::<String, _>(3) == origins
                     && row.get::<String, _>(4) == config;
                 if !same {
-                    sqlx::query("UPDATE sites SET name = ?, origins = ?, config = ?, updated_at = ? WHERE id = ?")
+                    sqlx::query("UPDATE sites SET name = $1, origins = $2, config = $3, updated_at = $4 WHERE id = $5")
                         .bind(&file.site.name)
                         .bind(&origins)
                         .bind(&config)
@@ -230,7 +288,7 @@ impl Store {
             None => {
                 let key = file.site.key.clone().unwrap_or_else(new_key);
                 sqlx::query(
-                    "INSERT INTO sites (key, name, origins, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO sites (key, name, origins, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(&key)
                 .bind(&file.site.name)
@@ -249,7 +307,7 @@ impl Store {
     }
 
     pub async fn site_by_key(&self, key: &str) -> Result<Option<SiteRecord>> {
-        let row = sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE key = ?")
+        let row = sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
             .await?;
@@ -267,7 +325,7 @@ impl Store {
 
     /// Stores a token's hash with its role on a site.
     pub async fn add_token(&self, site_id: i64, role: Role, hash: &str) -> Result<()> {
-        sqlx::query("INSERT INTO tokens (site_id, role, hash, created_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO tokens (site_id, role, hash, created_at) VALUES ($1, $2, $3, $4)")
             .bind(site_id)
             .bind(role.as_str())
             .bind(hash)
@@ -280,7 +338,7 @@ impl Store {
     /// The site id and role a live token hash grants.
     pub async fn token(&self, hash: &str) -> Result<Option<(i64, Role)>> {
         let row =
-            sqlx::query("SELECT site_id, role FROM tokens WHERE hash = ? AND revoked_at IS NULL")
+            sqlx::query("SELECT site_id, role FROM tokens WHERE hash = $1 AND revoked_at IS NULL")
                 .bind(hash)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -298,7 +356,7 @@ impl Store {
             let done = sqlx::query(
                 "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
                  visitor, session, ts, received_at, locale, device, attributes, signal) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
                  ON CONFLICT (site_id, id) DO NOTHING",
             )
             .bind(site_id)
@@ -343,14 +401,9 @@ impl Store {
         }
         select.push_str(
             "metric, kind, score, COUNT(*) FROM events \
-             WHERE site_id = ? AND kind IN ('response', 'impression') AND metric IS NOT NULL",
+             WHERE site_id = $1 AND kind IN ('response', 'impression') AND metric IS NOT NULL",
         );
-        if range.from.is_some() {
-            select.push_str(" AND ts >= ?");
-        }
-        if range.to.is_some() {
-            select.push_str(" AND ts < ?");
-        }
+        select.push_str(&range.sql(2));
         select.push_str(&format!(" GROUP BY {group}metric, kind, score"));
         let mut query = sqlx::query(&select).bind(site_id);
         for bound in [&range.from, &range.to].into_iter().flatten() {
@@ -374,14 +427,9 @@ impl Store {
     pub async fn responses(&self, site_id: i64, range: &Range) -> Result<Vec<ResponseRow>> {
         let mut sql = String::from(
             "SELECT id, ts, page, stage, touchpoint, metric, score, comment, choices, locale, device \
-             FROM events WHERE site_id = ? AND kind = 'response'",
+             FROM events WHERE site_id = $1 AND kind = 'response'",
         );
-        if range.from.is_some() {
-            sql.push_str(" AND ts >= ?");
-        }
-        if range.to.is_some() {
-            sql.push_str(" AND ts < ?");
-        }
+        sql.push_str(&range.sql(2));
         sql.push_str(" ORDER BY ts, id");
         let mut query = sqlx::query(&sql).bind(site_id);
         for bound in [&range.from, &range.to].into_iter().flatten() {

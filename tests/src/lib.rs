@@ -1,6 +1,9 @@
 //! Test support for driving a real browser: a minimal W3C WebDriver client
 //! over ChromeDriver and Debian's Chromium, plus polling helpers.
-//! The tests themselves are in `tests/`.
+//! The tests themselves are in `tests/`. [`pg`] starts a throw-away
+//! PostgreSQL cluster.
+
+pub mod pg;
 
 use anyhow::{Context, bail};
 use base64::Engine as _;

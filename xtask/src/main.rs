@@ -52,7 +52,7 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-/// Every test: unit, server, PostgreSQL-free integration and the real browser.
+/// Every test: unit, server on SQLite and PostgreSQL, CLI, and the real browser.
 fn test() -> anyhow::Result<()> {
     let dist = dist::assets()?;
     dist::check_budgets(&dist)?;

@@ -1,4 +1,4 @@
-//! The HTTP API through `app()` on a real SQLite file: ingest (happy path,
+//! The HTTP API through `app()` on a real database: ingest (happy path,
 //! every validation rule, duplicates, limits, origins), config, aggregates,
 //! exports and auth. Run with `cargo test -p touchpoint-server`.
 
@@ -7,9 +7,12 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use touchpoint_server::auth::{hash_token, new_token};
 use touchpoint_server::site::SiteFile;
-use touchpoint_server::storage::{Role, Store};
+use touchpoint_server::storage::{Backend, Role, Store};
 use touchpoint_server::{AppState, app};
 use tower::ServiceExt;
+
+use crate::both;
+use crate::support::{Db, TestDb, database};
 
 const SITE: &str = r#"
 [site]
@@ -39,17 +42,32 @@ metric = "csat"
 question = { en = "Satisfied?" }
 "#;
 
+both!(
+    responses_are_stored_once_and_aggregated_per_page_and_stage,
+    each_invalid_field_is_named_and_nothing_is_stored,
+    batch_level_errors,
+    comments_are_masked_and_exports_neutralise_formulas,
+    export_csv_has_the_aggregate_columns,
+    date_ranges_filter_by_event_time,
+    private_routes_need_a_token_for_that_site,
+    config_is_public_cacheable_and_revalidated,
+    health_loader_and_unknown_routes,
+);
+
 struct Fixture {
-    _dir: tempfile::TempDir,
+    _db: TestDb,
     state: AppState,
     viewer: String,
 }
 
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap();
+async fn fixture(db: Db) -> Option<Fixture> {
+    let test_db = database(db).await?;
+    let store = Store::open(&test_db.url).await.unwrap();
+    let expected = match db {
+        Db::Sqlite => Backend::Sqlite,
+        Db::Postgres => Backend::Postgres,
+    };
+    assert_eq!(store.backend(), expected);
     let (key, _) = store
         .apply_site(&SiteFile::parse(SITE).unwrap(), || unreachable!())
         .await
@@ -61,11 +79,11 @@ async fn fixture() -> Fixture {
         .add_token(site.id, Role::Viewer, &hash_token(&viewer))
         .await
         .unwrap();
-    Fixture {
-        _dir: dir,
+    Some(Fixture {
+        _db: test_db,
         state: AppState { store },
         viewer,
-    }
+    })
 }
 
 impl Fixture {
@@ -125,9 +143,8 @@ fn batch(events: Vec<Value>) -> String {
     json!({ "site": "test-shop", "events": events }).to_string()
 }
 
-#[tokio::test]
-async fn responses_are_stored_once_and_aggregated_per_page_and_stage() {
-    let f = fixture().await;
+async fn responses_are_stored_once_and_aggregated_per_page_and_stage(db: Db) {
+    let Some(f) = fixture(db).await else { return };
     let impression = json!({"id": uuid(100), "kind": "impression", "touchpoint": "site-nps", "page": "https://shop.example/product/42?ref=mail", "ts": "2026-11-22T09:59:00Z"});
     let events = vec![
         impression,
@@ -172,9 +189,8 @@ async fn responses_are_stored_once_and_aggregated_per_page_and_stage() {
     assert!(all["rows"][0].get("page").is_none());
 }
 
-#[tokio::test]
-async fn each_invalid_field_is_named_and_nothing_is_stored() {
-    let f = fixture().await;
+async fn each_invalid_field_is_named_and_nothing_is_stored(db: Db) {
+    let Some(f) = fixture(db).await else { return };
     let good = response(1, "https://shop.example/", 9);
     let with = |key: &str, value: Value| {
         let mut e = good.clone();
@@ -304,9 +320,8 @@ async fn each_invalid_field_is_named_and_nothing_is_stored() {
     );
 }
 
-#[tokio::test]
-async fn batch_level_errors() {
-    let f = fixture().await;
+async fn batch_level_errors(db: Db) {
+    let Some(f) = fixture(db).await else { return };
     let (status, body) = f.post("{not json").await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
@@ -379,9 +394,8 @@ async fn batch_level_errors() {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 }
 
-#[tokio::test]
-async fn comments_are_masked_and_exports_neutralise_formulas() {
-    let f = fixture().await;
+async fn comments_are_masked_and_exports_neutralise_formulas(db: Db) {
+    let Some(f) = fixture(db).await else { return };
     let mut e = response(1, "https://shop.example/pricing?coupon=SECRET", 2);
     e["comment"] = json!("=HYPERLINK(\"x\") write to ann@shop.example or +44 20 7946 0958");
     let (status, body) = f.post(batch(vec![e])).await;
@@ -406,9 +420,8 @@ async fn comments_are_masked_and_exports_neutralise_formulas() {
     assert!(!csv.contains("SECRET") && !csv.contains("ann@"));
 }
 
-#[tokio::test]
-async fn export_csv_has_the_aggregate_columns() {
-    let f = fixture().await;
+async fn export_csv_has_the_aggregate_columns(db: Db) {
+    let Some(f) = fixture(db).await else { return };
     f.post(batch(vec![
         response(1, "https://shop.example/product/42", 9),
         response(2, "https://shop.example/product/42", 10),
@@ -467,9 +480,8 @@ async fn export_csv_has_the_aggregate_columns() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn date_ranges_filter_by_event_time() {
-    let f = fixture().await;
+async fn date_ranges_filter_by_event_time(db: Db) {
+    let Some(f) = fixture(db).await else { return };
     let mut old = response(1, "/", 0);
     old["ts"] = json!("2026-09-30T23:59:59+00:00");
     let mut new = response(2, "/", 10);
@@ -496,9 +508,8 @@ async fn date_ranges_filter_by_event_time() {
     assert_eq!(days, ["2026-09-30", "2026-10-31"]);
 }
 
-#[tokio::test]
-async fn private_routes_need_a_token_for_that_site() {
-    let f = fixture().await;
+async fn private_routes_need_a_token_for_that_site(db: Db) {
+    let Some(f) = fixture(db).await else { return };
     for path in ["aggregates", "export.csv", "responses.csv"] {
         let uri = format!("/v1/sites/test-shop/{path}");
         let (status, body) = f.get(&uri, None).await;
@@ -527,9 +538,8 @@ async fn private_routes_need_a_token_for_that_site() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn config_is_public_cacheable_and_revalidated() {
-    let f = fixture().await;
+async fn config_is_public_cacheable_and_revalidated(db: Db) {
+    let Some(f) = fixture(db).await else { return };
     let req = Request::get("/v1/sites/test-shop/config")
         .header(header::ORIGIN, "https://anywhere.example")
         .body(Body::empty())
@@ -559,9 +569,8 @@ async fn config_is_public_cacheable_and_revalidated() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn health_loader_and_unknown_routes() {
-    let f = fixture().await;
+async fn health_loader_and_unknown_routes(db: Db) {
+    let Some(f) = fixture(db).await else { return };
     assert_eq!(f.get("/healthz", None).await, (StatusCode::OK, "ok".into()));
     let req = Request::get("/t.js").body(Body::empty()).unwrap();
     let (status, headers, body) = f.send(req).await;

@@ -1,9 +1,17 @@
 //! The `touchpoint` command line as the contract fixes it, through `cli::run`
-//! on a real SQLite file.
+//! on a real database.
 
 use clap::Parser;
 use serde_json::Value;
 use touchpoint_server::cli::{Cli, run};
+
+use crate::both;
+use crate::support::{Db, database};
+
+both!(
+    apply_is_idempotent_and_tokens_and_exports_work,
+    apply_reports_what_is_wrong_with_the_file
+);
 
 async fn touchpoint(args: &[&str]) -> anyhow::Result<String> {
     let cli = Cli::try_parse_from(std::iter::once("touchpoint").chain(args.iter().copied()))?;
@@ -12,10 +20,12 @@ async fn touchpoint(args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8(out)?)
 }
 
-#[tokio::test]
-async fn apply_is_idempotent_and_tokens_and_exports_work() {
+async fn apply_is_idempotent_and_tokens_and_exports_work(db: Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let Some(test_db) = database(db).await else {
+        return;
+    };
+    let db = test_db.url.clone();
     let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/site.toml");
 
     let first: Value = serde_json::from_str(
@@ -121,10 +131,12 @@ async fn apply_is_idempotent_and_tokens_and_exports_work() {
     assert!(format!("{err:#}").contains("group_by: \"colour\""));
 }
 
-#[tokio::test]
-async fn apply_reports_what_is_wrong_with_the_file() {
+async fn apply_reports_what_is_wrong_with_the_file(db: Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let Some(test_db) = database(db).await else {
+        return;
+    };
+    let db = test_db.url.clone();
     let file = dir.path().join("bad.toml");
     std::fs::write(&file, "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = { en = \"Q\" }\nsample = 3").unwrap();
     let err = touchpoint(&["--database", &db, "apply", file.to_str().unwrap()])

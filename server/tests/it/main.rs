@@ -1,0 +1,13 @@
+//! The server's integration tests, one binary (one PostgreSQL cluster):
+//!
+//! - `api`: the HTTP API through `app()`: ingest, config, aggregates, exports, auth
+//! - `cli`: the `touchpoint` command line through `cli::run`
+//!
+//! Every test runs on SQLite and on PostgreSQL: `both!` makes a
+//! `sqlite::name` and a `postgres::name` test of each `async fn name(db: Db)`.
+//! PostgreSQL tests start a throw-away cluster; where its binaries are missing
+//! they are skipped, except in CI and under `cargo xtask test`, where they fail.
+
+mod api;
+mod cli;
+mod support;

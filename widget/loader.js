@@ -22,10 +22,11 @@
         return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
       });
     },
-    consent = get('localStorage', 'consent') != '0',
+    said = get('localStorage', 'consent'),
+    consent = said != '0',
     cmd = function (a) {
       if (a[0] == 'stage') stage = a[1];
-      if (a[0] == 'consent') set('localStorage', 'consent', (consent = !!a[1]) ? 1 : 0);
+      if (a[0] == 'consent') set('localStorage', 'consent', (said = consent = !!a[1]) ? 1 : 0);
     };
   // The page's queue stub collected calls made before this script ran.
   w.touchpoint = function () { cmd(arguments); };
@@ -81,6 +82,8 @@
           mod.show({
             site: key, touchpoint: t.id, metric: t.metric, question: q[lang], locale: langs[0] || lang, lang: lang,
             stage: stage, visitor: visitor, session: session,
+            // Recorded with each event: GPC as the browser sent it, consent as the page said it.
+            gpc: navigator.globalPrivacyControl, consent: said == null ? undefined : !!+said,
             device: matchMedia('(pointer:coarse)').matches ? (innerWidth < 768 ? 'mobile' : 'tablet') : 'desktop',
             id: uuid,
             // Called when the visitor answered or dismissed: not again before recontact_days.

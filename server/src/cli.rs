@@ -41,6 +41,15 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "TOUCHPOINT_ADDR", default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Event posts per minute one client may make to one site (0: no limit).
+        #[arg(long, env = "TOUCHPOINT_RATE_PER_CLIENT", default_value_t = 120)]
+        rate_per_client: u32,
+        /// Event posts per minute to one site from all clients (0: no limit).
+        #[arg(long, env = "TOUCHPOINT_RATE_PER_SITE", default_value_t = 12_000)]
+        rate_per_site: u32,
+        /// Behind a reverse proxy: take the client address from X-Forwarded-For.
+        #[arg(long, env = "TOUCHPOINT_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// Create or update sites from a site file (idempotent).
     Apply {
@@ -51,6 +60,11 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// A visitor's data: export it or delete it.
+    Visitor {
+        #[command(subcommand)]
+        command: VisitorCommand,
     },
     /// Export aggregates (or, with --raw, responses) to stdout or a file.
     Export {
@@ -87,6 +101,39 @@ pub enum TokenCommand {
         #[arg(long, value_enum, default_value = "viewer")]
         role: RoleArg,
     },
+    /// List a site's tokens (ids and roles; values are never stored).
+    List {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+    },
+    /// Revoke a token, given its value or its id from `token list`.
+    Revoke {
+        /// The token, or its numeric id.
+        token: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VisitorCommand {
+    /// Print everything stored about a visitor, one JSON object per line.
+    Export {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        /// The visitor's anonymous id (the widget keeps it in localStorage `touchpoint:visitor`).
+        #[arg(long)]
+        visitor: String,
+    },
+    /// Delete everything stored about a visitor.
+    Delete {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        /// The visitor's anonymous id.
+        #[arg(long)]
+        visitor: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -109,7 +156,12 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening {}", cli.database))?;
     match cli.command {
-        Command::Serve { addr } => {
+        Command::Serve {
+            addr,
+            rate_per_client,
+            rate_per_site,
+            trust_proxy,
+        } => {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("binding {addr}"))?;
@@ -125,11 +177,17 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 writeln!(out, "Touchpoint listening on http://{addr}")?;
             }
             out.flush()?;
+            let settings = crate::Settings {
+                rate_limits: crate::limits::RateLimits {
+                    per_client: rate_per_client,
+                    per_site: rate_per_site,
+                },
+                trust_proxy,
+            };
+            crate::spawn_retention(store.clone());
             crate::serve(
                 listener,
-                AppState {
-                    store: store.clone(),
-                },
+                AppState::with_settings(store.clone(), settings),
                 shutdown_signal(),
             )
             .await?;
@@ -178,6 +236,66 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 )?;
             }
         }
+        Command::Token {
+            command: TokenCommand::List { site },
+        } => {
+            let record = site_record(&store, &site).await?;
+            let tokens = store.tokens(record.id).await?;
+            if cli.json {
+                let list: Vec<_> = tokens
+                    .iter()
+                    .map(|(id, role, created, revoked)| {
+                        serde_json::json!({ "id": id, "role": role, "created_at": created, "revoked_at": revoked })
+                    })
+                    .collect();
+                writeln!(out, "{}", serde_json::json!({ "tokens": list }))?;
+            } else {
+                for (id, role, created, revoked) in tokens {
+                    let state =
+                        revoked.map_or_else(|| "live".to_owned(), |r| format!("revoked {r}"));
+                    writeln!(out, "{id}\t{role}\tcreated {created}\t{state}")?;
+                }
+            }
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { token },
+        } => {
+            let revoked = match token.parse::<i64>() {
+                Ok(id) => store.revoke_token(Some(id), None).await?,
+                Err(_) => {
+                    store
+                        .revoke_token(None, Some(&hash_token(token.trim())))
+                        .await?
+                }
+            };
+            if !revoked {
+                bail!("no live token matches {token:?}");
+            }
+            if cli.json {
+                writeln!(out, "{}", serde_json::json!({ "revoked": true }))?;
+            } else {
+                writeln!(out, "revoked")?;
+            }
+        }
+        Command::Visitor {
+            command: VisitorCommand::Export { site, visitor },
+        } => {
+            let record = site_record(&store, &site).await?;
+            for event in store.visitor_events(record.id, &visitor).await? {
+                writeln!(out, "{event}")?;
+            }
+        }
+        Command::Visitor {
+            command: VisitorCommand::Delete { site, visitor },
+        } => {
+            let record = site_record(&store, &site).await?;
+            let deleted = store.delete_visitor(record.id, &visitor).await?;
+            if cli.json {
+                writeln!(out, "{}", serde_json::json!({ "deleted": deleted }))?;
+            } else {
+                writeln!(out, "deleted {deleted} events of visitor {visitor}")?;
+            }
+        }
         Command::Export {
             site,
             format,
@@ -218,6 +336,13 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     }
     store.close().await;
     Ok(())
+}
+
+async fn site_record(store: &Store, key: &str) -> anyhow::Result<crate::storage::SiteRecord> {
+    store
+        .site_by_key(key)
+        .await?
+        .with_context(|| format!("no site has the key {key:?}"))
 }
 
 async fn shutdown_signal() {

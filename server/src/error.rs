@@ -23,6 +23,9 @@ pub enum Error {
     /// 413: the body or the batch is larger than the limits.
     #[error("{0}")]
     TooLarge(String),
+    /// 429: too many requests from this client or for this site; retry after the given seconds.
+    #[error("too many requests: retry in {0} s")]
+    TooManyRequests(u64),
     /// 415: the body is neither `text/plain` nor `application/json`.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -65,6 +68,7 @@ impl Error {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -79,6 +83,7 @@ impl Error {
             Error::Unauthorized(_) => "unauthorized",
             Error::TooLarge(_) => "too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
+            Error::TooManyRequests(_) => "rate_limited",
             Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => "internal",
         }
     }
@@ -100,6 +105,11 @@ impl IntoResponse for Error {
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
+        if let Error::TooManyRequests(seconds) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

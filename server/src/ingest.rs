@@ -10,12 +10,13 @@ use crate::AppState;
 use crate::error::{Error, Result};
 use crate::privacy::mask_pii;
 use crate::storage::{StoredEvent, format_ts};
-use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
+use std::net::{IpAddr, SocketAddr};
 use touchpoint_wire::page::{normalize_page, resolve_stage};
 use touchpoint_wire::{Accepted, Event, EventBatch, Kind};
 
@@ -32,9 +33,10 @@ pub fn router() -> Router<AppState> {
 
 async fn ingest_events(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Result<impl IntoResponse> {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     check_content_type(&headers)?;
     let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
@@ -50,6 +52,15 @@ async fn ingest_events(
             format!("site: no site has the key {:?}", batch.site),
         )
     })?;
+    let client = client_address(
+        &state,
+        &headers,
+        parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+    );
+    state
+        .limiter
+        .check(&site.key, client)
+        .map_err(|wait| Error::TooManyRequests(wait.as_secs().max(1)))?;
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
         if !site.origins.is_empty() && !site.origins.contains(&origin) {
@@ -81,7 +92,7 @@ async fn ingest_events(
                 .map_err(|msg| Error::bad_request("invalid_event", format!("events[{i}].{msg}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let (accepted, duplicates) = state.store.insert_events(site.id, &stored).await?;
+    let (accepted, duplicates) = state.committer.commit(site.id, stored).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
@@ -89,6 +100,25 @@ async fn ingest_events(
             duplicates,
         }),
     ))
+}
+
+/// The client's address, used in memory for rate limits only.
+fn client_address(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<&ConnectInfo<SocketAddr>>,
+) -> Option<IpAddr> {
+    if state.settings.trust_proxy {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer.map(|ConnectInfo(addr)| addr.ip())
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<()> {
@@ -287,6 +317,8 @@ pub fn validate(
         device: token("device", &e.device, 32)?,
         attributes,
         signal,
+        gpc: e.gpc.map(i64::from),
+        consent: e.consent.map(i64::from),
     })
 }
 

@@ -10,9 +10,11 @@ pub mod aggregate;
 pub mod assets;
 pub mod auth;
 pub mod cli;
+pub mod commit;
 pub mod error;
 pub mod export;
 pub mod ingest;
+pub mod limits;
 pub mod privacy;
 pub mod site;
 pub mod sites;
@@ -20,6 +22,8 @@ pub mod storage;
 
 use axum::Router;
 use axum::http::{HeaderName, Method, header};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use storage::Store;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -28,6 +32,34 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
+    /// The group-commit writer for ingested events.
+    pub committer: commit::Committer,
+    pub limiter: Arc<limits::RateLimiter>,
+    pub settings: Arc<Settings>,
+}
+
+/// Server settings beyond the database.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub rate_limits: limits::RateLimits,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_proxy: bool,
+}
+
+impl AppState {
+    /// State with default settings; starts the writer task on the current runtime.
+    pub fn new(store: Store) -> AppState {
+        AppState::with_settings(store, Settings::default())
+    }
+
+    pub fn with_settings(store: Store, settings: Settings) -> AppState {
+        AppState {
+            committer: commit::Committer::spawn(store.clone()),
+            limiter: Arc::new(limits::RateLimiter::new(settings.rate_limits)),
+            settings: Arc::new(settings),
+            store,
+        }
+    }
 }
 
 /// The whole HTTP application.
@@ -54,6 +86,22 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
+/// Purges events past their site's retention now and then every hour,
+/// for as long as the runtime lives.
+pub fn spawn_retention(store: Store) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match store.purge_expired(time::OffsetDateTime::now_utc()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "retention: purged expired events"),
+                Err(e) => tracing::error!(error = %e, "retention purge failed"),
+            }
+        }
+    });
+}
+
 /// Serves `app` on a bound listener until `shutdown` resolves, letting
 /// in-flight requests finish.
 pub async fn serve(
@@ -61,7 +109,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

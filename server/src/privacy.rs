@@ -1,8 +1,8 @@
 //! Personal data that must never be stored: masked in free text before it
 //! reaches the database.
 
-/// Masks e-mail addresses and phone-, card- or account-like digit runs
-/// (9 or more digits, possibly separated by spaces, dots or dashes).
+/// Masks e-mail addresses, IBANs, and phone-, card- or account-like digit
+/// runs (9 or more digits, possibly separated by spaces, dots or dashes).
 ///
 /// ```
 /// use touchpoint_server::privacy::mask_pii;
@@ -11,7 +11,54 @@
 /// assert_eq!(mask_pii("order 12345 was late"), "order 12345 was late");
 /// ```
 pub fn mask_pii(text: &str) -> String {
-    mask_numbers(&mask_emails(text))
+    mask_numbers(&mask_ibans(&mask_emails(text)))
+}
+
+/// IBAN-like: two capital letters, two digits, then 11 to 30 capital letters
+/// or digits, in groups of up to four separated by single spaces.
+fn mask_ibans(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_word = i == 0 || !chars[i - 1].is_alphanumeric();
+        let head = starts_word
+            && chars.len() >= i + 4
+            && chars[i].is_ascii_uppercase()
+            && chars[i + 1].is_ascii_uppercase()
+            && chars[i + 2].is_ascii_digit()
+            && chars[i + 3].is_ascii_digit();
+        if head {
+            let mut j = i + 4;
+            let mut body = 0;
+            let mut end = j;
+            while j < chars.len() {
+                let c = chars[j];
+                if c.is_ascii_uppercase() || c.is_ascii_digit() {
+                    body += 1;
+                    j += 1;
+                    end = j;
+                } else if c == ' '
+                    && chars
+                        .get(j + 1)
+                        .is_some_and(|n| n.is_ascii_uppercase() || n.is_ascii_digit())
+                {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            let ends_word = chars.get(end).is_none_or(|c| !c.is_alphanumeric());
+            if (11..=30).contains(&body) && ends_word {
+                out.push_str("[iban]");
+                i = end;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
 }
 
 fn mask_emails(text: &str) -> String {
@@ -109,5 +156,12 @@ mod tests {
             "Привет, пишите на [email]",
         );
         check("2026-11-22", "2026-11-22");
+        check(
+            "pay to DE89 3704 0044 0532 0130 00 please",
+            "pay to [iban] please",
+        );
+        check("GB82WEST12345698765432", "[iban]");
+        check("NL91 ABNA 0417 1643 00.", "[iban].");
+        check("ISO 9001 and AB12 are fine", "ISO 9001 and AB12 are fine");
     }
 }

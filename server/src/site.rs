@@ -27,6 +27,13 @@ pub struct SiteSection {
     /// Empty: any origin.
     #[serde(default)]
     pub origins: Vec<String>,
+    /// Days events are kept; older ones are purged.
+    #[serde(default = "default_retention")]
+    pub retention_days: u32,
+}
+
+fn default_retention() -> u32 {
+    365
 }
 
 /// What a site is configured with, as stored and as the widget reads it.
@@ -64,6 +71,12 @@ impl SiteFile {
         for origin in &mut self.site.origins {
             *origin = normalize_origin(origin)
                 .ok_or_else(|| bad(format!("site.origins: {origin:?} is not an origin like \"https://shop.example\" (scheme, host, optional port, no path)")))?;
+        }
+        if !(1..=36_500).contains(&self.site.retention_days) {
+            return Err(bad(format!(
+                "site.retention_days: {} must be between 1 and 36500",
+                self.site.retention_days
+            )));
         }
         let mut seen = std::collections::HashSet::new();
         for (i, stage) in self.stage.iter().enumerate() {

@@ -20,6 +20,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/sites/{key}/aggregates", get(get_aggregates))
         .route("/v1/sites/{key}/{file}", get(get_export))
+        .route(
+            "/v1/sites/{key}/visitors/{visitor}",
+            get(get_visitor).delete(delete_visitor),
+        )
 }
 
 /// The widget's configuration route, mounted with the public CORS policy.
@@ -156,4 +160,43 @@ async fn get_export(
         body,
     )
         .into_response())
+}
+
+/// A visitor's data request: everything stored with this visitor id, as
+/// NDJSON. Needs the admin role.
+async fn get_visitor(
+    State(state): State<AppState>,
+    Path((key, visitor)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let site = authorize(&state, &headers, &key, Role::Admin).await?;
+    let mut body = String::new();
+    for event in state.store.visitor_events(site.id, &visitor).await? {
+        body.push_str(&event.to_string());
+        body.push('\n');
+    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A visitor's erasure request: deletes everything stored with this visitor
+/// id. Needs the admin role. Answers `{"deleted": n}`.
+async fn delete_visitor(
+    State(state): State<AppState>,
+    Path((key, visitor)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>> {
+    let site = authorize(&state, &headers, &key, Role::Admin).await?;
+    let deleted = state.store.delete_visitor(site.id, &visitor).await?;
+    tracing::info!(site = %site.key, deleted, "visitor data deleted");
+    Ok(Json(serde_json::json!({ "deleted": deleted })))
 }

@@ -21,6 +21,12 @@ use std::time::Duration;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Columns bound per stored event.
+const EVENT_COLUMNS: usize = 20;
+/// Rows per multi-row INSERT: 50 × 20 parameters stays far below both
+/// databases' limits.
+pub const ROWS_PER_INSERT: usize = 50;
+
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -36,6 +42,8 @@ pub struct SiteRecord {
     pub name: String,
     pub origins: Vec<String>,
     pub config: SiteConfig,
+    /// Events older than this many days are purged.
+    pub retention_days: i64,
 }
 
 /// An event after validation: normalised, resolved, scrubbed; what is stored.
@@ -57,6 +65,8 @@ pub struct StoredEvent {
     pub device: Option<String>,
     pub attributes: Option<String>,
     pub signal: Option<String>,
+    pub gpc: Option<i64>,
+    pub consent: Option<i64>,
 }
 
 /// Roles a token can have, weakest first.
@@ -249,21 +259,22 @@ impl Store {
     ) -> Result<(String, bool)> {
         let origins = serde_json::to_string(&file.site.origins).map_err(internal)?;
         let config = serde_json::to_string(&file.config()).map_err(internal)?;
+        let retention = i64::from(file.site.retention_days);
         let now = now();
         let mut tx = self.pool.begin().await?;
         let existing = match &file.site.key {
-            Some(key) => {
-                sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE key = $1")
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await?
-            }
-            None => {
-                sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE name = $1")
-                    .bind(&file.site.name)
-                    .fetch_optional(&mut *tx)
-                    .await?
-            }
+            Some(key) => sqlx::query(
+                "SELECT id, key, name, origins, config, retention_days FROM sites WHERE key = $1",
+            )
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?,
+            None => sqlx::query(
+                "SELECT id, key, name, origins, config, retention_days FROM sites WHERE name = $1",
+            )
+            .bind(&file.site.name)
+            .fetch_optional(&mut *tx)
+            .await?,
         };
         let (key, changed) = match existing {
             Some(row) => {
@@ -271,12 +282,17 @@ impl Store {
                 let key: String = row.get(1);
                 let same = row.get::<String, _>(2) == file.site.name
                     && row.get::<String, _>(3) == origins
-                    && row.get::<String, _>(4) == config;
+                    && row.get::<String, _>(4) == config
+                    && row.get::<i64, _>(5) == retention;
                 if !same {
-                    sqlx::query("UPDATE sites SET name = $1, origins = $2, config = $3, updated_at = $4 WHERE id = $5")
+                    sqlx::query(
+                        "UPDATE sites SET name = $1, origins = $2, config = $3, retention_days = $4, updated_at = $5 \
+                         WHERE id = $6",
+                    )
                         .bind(&file.site.name)
                         .bind(&origins)
                         .bind(&config)
+                        .bind(retention)
                         .bind(&now)
                         .bind(id)
                         .execute(&mut *tx)
@@ -288,12 +304,14 @@ impl Store {
             None => {
                 let key = file.site.key.clone().unwrap_or_else(new_key);
                 sqlx::query(
-                    "INSERT INTO sites (key, name, origins, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO sites (key, name, origins, config, retention_days, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&key)
                 .bind(&file.site.name)
                 .bind(&origins)
                 .bind(&config)
+                .bind(retention)
                 .bind(&now)
                 .bind(&now)
                 .execute(&mut *tx)
@@ -307,10 +325,12 @@ impl Store {
     }
 
     pub async fn site_by_key(&self, key: &str) -> Result<Option<SiteRecord>> {
-        let row = sqlx::query("SELECT id, key, name, origins, config FROM sites WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, key, name, origins, config, retention_days FROM sites WHERE key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|row| {
             Ok(SiteRecord {
                 id: row.get(0),
@@ -318,6 +338,7 @@ impl Store {
                 name: row.get(2),
                 origins: serde_json::from_str(row.get::<&str, _>(3)).map_err(internal)?,
                 config: serde_json::from_str(row.get::<&str, _>(4)).map_err(internal)?,
+                retention_days: row.get(5),
             })
         })
         .transpose()
@@ -349,41 +370,167 @@ impl Store {
     /// site counts as a duplicate and changes nothing. Returns
     /// `(accepted, duplicates)` once the transaction is durable.
     pub async fn insert_events(&self, site_id: i64, events: &[StoredEvent]) -> Result<(u64, u64)> {
+        Ok(self.insert_batches(&[(site_id, events)]).await?[0])
+    }
+
+    /// Group commit: inserts several batches (of any sites) in one
+    /// transaction and returns `(accepted, duplicates)` per batch, in order.
+    /// Rows go in multi-row statements of up to [`ROWS_PER_INSERT`].
+    pub async fn insert_batches(
+        &self,
+        batches: &[(i64, &[StoredEvent])],
+    ) -> Result<Vec<(u64, u64)>> {
         let received = now();
         let mut tx = self.pool.begin().await?;
-        let mut accepted = 0;
-        for e in events {
-            let done = sqlx::query(
-                "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
-                 visitor, session, ts, received_at, locale, device, attributes, signal) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-                 ON CONFLICT (site_id, id) DO NOTHING",
-            )
-            .bind(site_id)
-            .bind(&e.id)
-            .bind(e.kind)
-            .bind(&e.touchpoint)
-            .bind(&e.page)
-            .bind(&e.stage)
-            .bind(e.metric)
-            .bind(e.score)
-            .bind(&e.comment)
-            .bind(&e.choices)
-            .bind(&e.visitor)
-            .bind(&e.session)
-            .bind(&e.ts)
-            .bind(&received)
-            .bind(&e.locale)
-            .bind(&e.device)
-            .bind(&e.attributes)
-            .bind(&e.signal)
-            .execute(&mut *tx)
-            .await?;
-            accepted += done.rows_affected();
+        let mut counts = Vec::with_capacity(batches.len());
+        for (site_id, events) in batches {
+            let mut accepted = 0;
+            for chunk in events.chunks(ROWS_PER_INSERT) {
+                let mut sql = String::from(
+                    "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
+                     visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent) VALUES ",
+                );
+                for row in 0..chunk.len() {
+                    sql.push_str(if row == 0 { "(" } else { ", (" });
+                    for col in 0..EVENT_COLUMNS {
+                        if col > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push_str(&format!("${}", row * EVENT_COLUMNS + col + 1));
+                    }
+                    sql.push(')');
+                }
+                sql.push_str(" ON CONFLICT (site_id, id) DO NOTHING");
+                let mut query = sqlx::query(&sql);
+                for e in chunk {
+                    query = query
+                        .bind(*site_id)
+                        .bind(&e.id)
+                        .bind(e.kind)
+                        .bind(&e.touchpoint)
+                        .bind(&e.page)
+                        .bind(&e.stage)
+                        .bind(e.metric)
+                        .bind(e.score)
+                        .bind(&e.comment)
+                        .bind(&e.choices)
+                        .bind(&e.visitor)
+                        .bind(&e.session)
+                        .bind(&e.ts)
+                        .bind(&received)
+                        .bind(&e.locale)
+                        .bind(&e.device)
+                        .bind(&e.attributes)
+                        .bind(&e.signal)
+                        .bind(e.gpc)
+                        .bind(e.consent);
+                }
+                accepted += query.execute(&mut *tx).await?.rows_affected();
+            }
+            counts.push((accepted, events.len() as u64 - accepted));
         }
         tx.commit().await?;
-        let total = events.len() as u64;
-        Ok((accepted, total - accepted))
+        Ok(counts)
+    }
+
+    /// Deletes every site's events older than its `retention_days`
+    /// (by event time). Returns how many were deleted.
+    pub async fn purge_expired(&self, now: time::OffsetDateTime) -> Result<u64> {
+        let sites = sqlx::query("SELECT id, retention_days FROM sites")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut deleted = 0;
+        for site in sites {
+            let cutoff = format_ts(now - time::Duration::days(site.get::<i64, _>(1)));
+            deleted += sqlx::query("DELETE FROM events WHERE site_id = $1 AND ts < $2")
+                .bind(site.get::<i64, _>(0))
+                .bind(cutoff)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(deleted)
+    }
+
+    /// Everything stored about one visitor of a site, oldest first, as JSON
+    /// objects (what a visitor's data request is answered with).
+    pub async fn visitor_events(
+        &self,
+        site_id: i64,
+        visitor: &str,
+    ) -> Result<Vec<serde_json::Value>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, touchpoint, page, stage, metric, score, comment, choices, visitor, session, ts, \
+             received_at, locale, device, attributes, signal, gpc, consent \
+             FROM events WHERE site_id = $1 AND visitor = $2 ORDER BY ts, id",
+        )
+        .bind(site_id)
+        .bind(visitor)
+        .fetch_all(&self.pool)
+        .await?;
+        let json =
+            |v: Option<String>| v.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
+        let flag = |v: Option<i64>| v.map(|b| b != 0);
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.get::<String, _>(0), "kind": r.get::<String, _>(1), "touchpoint": r.get::<Option<String>, _>(2),
+                    "page": r.get::<String, _>(3), "stage": r.get::<String, _>(4), "metric": r.get::<Option<String>, _>(5),
+                    "score": r.get::<Option<i64>, _>(6), "comment": r.get::<Option<String>, _>(7),
+                    "choices": json(r.get(8)), "visitor": r.get::<Option<String>, _>(9), "session": r.get::<Option<String>, _>(10),
+                    "ts": r.get::<String, _>(11), "received_at": r.get::<String, _>(12), "locale": r.get::<Option<String>, _>(13),
+                    "device": r.get::<Option<String>, _>(14), "attributes": json(r.get(15)), "signal": r.get::<Option<String>, _>(16),
+                    "gpc": flag(r.get(17)), "consent": flag(r.get(18)),
+                })
+            })
+            .collect())
+    }
+
+    /// Deletes everything stored about one visitor of a site.
+    pub async fn delete_visitor(&self, site_id: i64, visitor: &str) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM events WHERE site_id = $1 AND visitor = $2")
+                .bind(site_id)
+                .bind(visitor)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    /// The tokens of a site: `(id, role, created_at, revoked_at)`, never their values.
+    pub async fn tokens(&self, site_id: i64) -> Result<Vec<(i64, String, String, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT id, role, created_at, revoked_at FROM tokens WHERE site_id = $1 ORDER BY id",
+        )
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    /// Revokes a token by id or by the hash of its value; returns whether a
+    /// live token was revoked.
+    pub async fn revoke_token(&self, id: Option<i64>, hash: Option<&str>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND (id = $2 OR hash = $3)",
+        )
+        .bind(now())
+        .bind(id.unwrap_or(-1))
+        .bind(hash.unwrap_or(""))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Counts responses and impressions per group × metric × kind × score.

@@ -66,7 +66,7 @@ fn world(edit: impl FnOnce(String) -> String) -> World {
             .add_token(site.id, Role::Viewer, &hash_token(&token))
             .await
             .unwrap();
-        let state = touchpoint_server::AppState { store };
+        let state = touchpoint_server::AppState::new(store);
         tokio::spawn(touchpoint_server::serve(
             api_listener,
             state,

@@ -26,6 +26,8 @@ pub struct Ask {
     pub visitor: String,
     pub session: String,
     pub device: String,
+    pub gpc: Option<bool>,
+    pub consent: Option<bool>,
     id: Function,
     done: Function,
     send: Function,
@@ -37,6 +39,11 @@ impl Ask {
             Reflect::get(o, &JsValue::from_str(k))
                 .ok()
                 .and_then(|v| v.as_string())
+        };
+        let b = |k: &str| {
+            Reflect::get(o, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_bool())
         };
         let f = |k: &str| {
             Reflect::get(o, &JsValue::from_str(k))
@@ -54,6 +61,8 @@ impl Ask {
             visitor: s("visitor")?,
             session: s("session")?,
             device: s("device").unwrap_or_else(|| "desktop".into()),
+            gpc: b("gpc"),
+            consent: b("consent"),
             id: f("id")?,
             done: f("done")?,
             send: f("send")?,
@@ -88,6 +97,8 @@ impl Ask {
             device: Some(self.device.clone()),
             attributes: None,
             signal: None,
+            gpc: self.gpc,
+            consent: self.consent,
         };
         let batch = EventBatch {
             site: self.site.clone(),

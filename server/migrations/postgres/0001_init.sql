@@ -8,6 +8,7 @@ CREATE TABLE sites (
     name        TEXT NOT NULL UNIQUE,
     origins     TEXT NOT NULL,
     config      TEXT NOT NULL,
+    retention_days BIGINT NOT NULL DEFAULT 365,  -- events older than this are purged
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
@@ -40,7 +41,10 @@ CREATE TABLE events (
     device      TEXT,
     attributes  TEXT,
     signal      TEXT,
+    gpc         BIGINT,                 -- 1: the browser sent Global Privacy Control
+    consent     BIGINT,                 -- 1 or 0: what the page said through touchpoint('consent', ...)
     PRIMARY KEY (site_id, id)
 );
 
 CREATE INDEX events_by_site_kind_ts ON events (site_id, kind, ts);
+CREATE INDEX events_by_site_visitor ON events (site_id, visitor);

@@ -7,6 +7,7 @@ CREATE TABLE sites (
     name        TEXT NOT NULL UNIQUE,
     origins     TEXT NOT NULL,          -- JSON array of allowed browser origins
     config      TEXT NOT NULL,          -- JSON {stages, touchpoints}
+    retention_days INTEGER NOT NULL DEFAULT 365,  -- events older than this are purged
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
@@ -39,7 +40,10 @@ CREATE TABLE events (
     device      TEXT,
     attributes  TEXT,                   -- JSON object
     signal      TEXT,
+    gpc         INTEGER,                 -- 1: the browser sent Global Privacy Control
+    consent     INTEGER,                 -- 1 or 0: what the page said through touchpoint('consent', ...)
     PRIMARY KEY (site_id, id)
 );
 
 CREATE INDEX events_by_site_kind_ts ON events (site_id, kind, ts);
+CREATE INDEX events_by_site_visitor ON events (site_id, visitor);

@@ -6,9 +6,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use touchpoint_server::auth::{hash_token, new_token};
+use touchpoint_server::limits::RateLimits;
 use touchpoint_server::site::SiteFile;
 use touchpoint_server::storage::{Backend, Role, Store};
-use touchpoint_server::{AppState, app};
+use touchpoint_server::{AppState, Settings, app};
 use tower::ServiceExt;
 
 use crate::both;
@@ -52,6 +53,11 @@ both!(
     private_routes_need_a_token_for_that_site,
     config_is_public_cacheable_and_revalidated,
     health_loader_and_unknown_routes,
+    rate_limits_answer_429_with_retry_after,
+    concurrent_posts_are_each_committed_once,
+    visitors_can_be_exported_and_erased_by_an_admin,
+    retention_purges_old_events,
+    revoked_tokens_stop_working,
 );
 
 struct Fixture {
@@ -81,7 +87,7 @@ async fn fixture(db: Db) -> Option<Fixture> {
         .unwrap();
     Some(Fixture {
         _db: test_db,
-        state: AppState { store },
+        state: AppState::new(store),
         viewer,
     })
 }
@@ -587,4 +593,223 @@ async fn health_loader_and_unknown_routes(db: Db) {
     assert!(body.contains("\"code\":\"not_found\""));
     let (status, _) = f.get("/widget/nope.js", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn rate_limits_answer_429_with_retry_after(db: Db) {
+    let Some(test_db) = database(db).await else {
+        return;
+    };
+    let store = Store::open(&test_db.url).await.unwrap();
+    store
+        .apply_site(&SiteFile::parse(SITE).unwrap(), || unreachable!())
+        .await
+        .unwrap();
+    let settings = Settings {
+        rate_limits: RateLimits {
+            per_client: 4,
+            per_site: 0,
+        },
+        trust_proxy: false,
+    };
+    let state = AppState::with_settings(store, settings);
+    // A real socket, so the server sees the client's address.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(touchpoint_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let post = move |n: u32| {
+        let body = batch(vec![response(n, "https://shop.example/", 9)]);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut res = agent
+            .post(format!("http://{addr}/v1/events"))
+            .header("content-type", "text/plain")
+            .send(body)
+            .unwrap();
+        let retry = res
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (
+            res.status().as_u16(),
+            retry,
+            res.body_mut().read_to_string().unwrap(),
+        )
+    };
+    let results = tokio::task::spawn_blocking(move || (1..=3).map(post).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    // A bucket holds half a minute's allowance: two posts pass, the third waits.
+    assert_eq!(results[0].0, 202, "{results:?}");
+    assert_eq!(results[1].0, 202, "{results:?}");
+    let (status, retry, body) = &results[2];
+    assert_eq!(*status, 429, "{body}");
+    assert!(body.contains("\"rate_limited\""), "{body}");
+    let retry: u64 = retry.as_deref().unwrap().parse().unwrap();
+    assert!((1..=15).contains(&retry), "Retry-After: {retry}");
+}
+
+/// Many requests at once go through the group commit; each gets its own
+/// counts and every event is stored exactly once.
+async fn concurrent_posts_are_each_committed_once(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let mut tasks = Vec::new();
+    for i in 0..40u32 {
+        let f_state = f.state.clone();
+        tasks.push(tokio::spawn(async move {
+            // Every request repeats the event of the one before it.
+            let events = vec![
+                response(i, "https://shop.example/", 9),
+                response(i + 1, "https://shop.example/", 9),
+            ];
+            let req = Request::post("/v1/events")
+                .body(Body::from(batch(events)))
+                .unwrap();
+            let res = app(f_state).oneshot(req).await.unwrap();
+            assert_eq!(res.status(), StatusCode::ACCEPTED);
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            serde_json::from_slice::<Value>(&body).unwrap()
+        }));
+    }
+    let mut accepted = 0;
+    let mut duplicates = 0;
+    for t in tasks {
+        let v = t.await.unwrap();
+        accepted += v["accepted"].as_u64().unwrap();
+        duplicates += v["duplicates"].as_u64().unwrap();
+    }
+    assert_eq!((accepted, duplicates), (41, 39));
+    assert_eq!(f.aggregates("").await["rows"][0]["responses"], 41);
+}
+
+async fn visitors_can_be_exported_and_erased_by_an_admin(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let mut mine = response(1, "https://shop.example/pricing", 10);
+    mine["visitor"] = json!("visitor-a");
+    mine["gpc"] = json!(true);
+    mine["consent"] = json!(false);
+    let mut theirs = response(2, "https://shop.example/pricing", 2);
+    theirs["visitor"] = json!("visitor-b");
+    let (status, body) = f.post(batch(vec![mine, theirs])).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    let site = f
+        .state
+        .store
+        .site_by_key("test-shop")
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = new_token();
+    f.state
+        .store
+        .add_token(site.id, Role::Admin, &hash_token(&admin))
+        .await
+        .unwrap();
+
+    // A viewer may read aggregates, not a person's data.
+    let (status, body) = f
+        .get("/v1/sites/test-shop/visitors/visitor-a", Some(&f.viewer))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("insufficient_role"));
+
+    let (status, body) = f
+        .get("/v1/sites/test-shop/visitors/visitor-a", Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let events: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["id"], uuid(1));
+    assert_eq!(events[0]["score"], 10);
+    assert_eq!(
+        (events[0]["gpc"].as_bool(), events[0]["consent"].as_bool()),
+        (Some(true), Some(false))
+    );
+
+    let req = Request::delete("/v1/sites/test-shop/visitors/visitor-a")
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = f.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"deleted": 1})
+    );
+    let (_, body) = f
+        .get("/v1/sites/test-shop/visitors/visitor-a", Some(&admin))
+        .await;
+    assert_eq!(body, "");
+    // The other visitor's answer is untouched.
+    assert_eq!(f.aggregates("").await["rows"][0]["responses"], 1);
+}
+
+async fn retention_purges_old_events(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let now = time::OffsetDateTime::now_utc();
+    let at = |days: i64| touchpoint_server::storage::format_ts(now - time::Duration::days(days));
+    let mut old = response(1, "/", 9);
+    old["ts"] = json!(at(400));
+    let mut recent = response(2, "/", 9);
+    recent["ts"] = json!(at(300));
+    let (status, body) = f.post(batch(vec![old, recent])).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    // The test site keeps the default 365 days.
+    assert_eq!(f.state.store.purge_expired(now).await.unwrap(), 1);
+    assert_eq!(f.state.store.purge_expired(now).await.unwrap(), 0);
+    let (_, csv) = f
+        .get("/v1/sites/test-shop/responses.csv", Some(&f.viewer))
+        .await;
+    assert!(csv.contains(&uuid(2)) && !csv.contains(&uuid(1)), "{csv}");
+
+    // A shorter retention applies from the next purge.
+    let shorter = SITE.replace(
+        "key = \"test-shop\"",
+        "key = \"test-shop\"\nretention_days = 30",
+    );
+    let (_, changed) = f
+        .state
+        .store
+        .apply_site(&SiteFile::parse(&shorter).unwrap(), || unreachable!())
+        .await
+        .unwrap();
+    assert!(changed);
+    assert_eq!(f.state.store.purge_expired(now).await.unwrap(), 1);
+}
+
+async fn revoked_tokens_stop_working(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let (status, _) = f
+        .get("/v1/sites/test-shop/aggregates", Some(&f.viewer))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        f.state
+            .store
+            .revoke_token(None, Some(&hash_token(&f.viewer)))
+            .await
+            .unwrap()
+    );
+    let (status, body) = f
+        .get("/v1/sites/test-shop/aggregates", Some(&f.viewer))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(
+        !f.state
+            .store
+            .revoke_token(None, Some(&hash_token(&f.viewer)))
+            .await
+            .unwrap()
+    );
 }

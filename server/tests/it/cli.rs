@@ -9,6 +9,8 @@ use crate::both;
 use crate::support::{Db, database};
 
 both!(
+    tokens_can_be_listed_and_revoked,
+    visitors_can_be_exported_and_deleted,
     apply_is_idempotent_and_tokens_and_exports_work,
     apply_reports_what_is_wrong_with_the_file
 );
@@ -146,5 +148,170 @@ async fn apply_reports_what_is_wrong_with_the_file(db: Db) {
     assert!(
         msg.contains("bad.toml") && msg.contains("touchpoint[0].sample"),
         "{msg}"
+    );
+}
+
+async fn tokens_can_be_listed_and_revoked(db: Db) {
+    let Some(test_db) = database(db).await else {
+        return;
+    };
+    let db = test_db.url.clone();
+    let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/site.toml");
+    let applied: Value = serde_json::from_str(
+        &touchpoint(&["--database", &db, "apply", site, "--json"])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let key = applied["sites"][0]["key"].as_str().unwrap();
+    let add = |role: &'static str| {
+        let db = db.clone();
+        let key = key.to_owned();
+        async move {
+            let out = touchpoint(&[
+                "--database",
+                &db,
+                "token",
+                "add",
+                "--site",
+                &key,
+                "--role",
+                role,
+                "--json",
+            ])
+            .await
+            .unwrap();
+            serde_json::from_str::<Value>(&out).unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let first = add("viewer").await;
+    let _second = add("admin").await;
+    let list: Value = serde_json::from_str(
+        &touchpoint(&["--database", &db, "token", "list", "--site", key, "--json"])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let tokens = list["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(
+        (tokens[0]["role"].as_str(), tokens[1]["role"].as_str()),
+        (Some("viewer"), Some("admin"))
+    );
+    assert!(
+        !list.to_string().contains(&first),
+        "token values are never listed"
+    );
+
+    touchpoint(&["--database", &db, "token", "revoke", &first])
+        .await
+        .unwrap();
+    let id = tokens[1]["id"].to_string();
+    touchpoint(&["--database", &db, "token", "revoke", &id])
+        .await
+        .unwrap();
+    let list: Value = serde_json::from_str(
+        &touchpoint(&["--database", &db, "token", "list", "--site", key, "--json"])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        list["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["revoked_at"].is_string()),
+        "{list}"
+    );
+    let err = touchpoint(&["--database", &db, "token", "revoke", &first])
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("no live token"));
+}
+
+async fn visitors_can_be_exported_and_deleted(db: Db) {
+    let Some(test_db) = database(db).await else {
+        return;
+    };
+    let db = test_db.url.clone();
+    let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/site.toml");
+    let applied: Value = serde_json::from_str(
+        &touchpoint(&["--database", &db, "apply", site, "--json"])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let key = applied["sites"][0]["key"].as_str().unwrap();
+    let store = touchpoint_server::storage::Store::open(&db).await.unwrap();
+    let record = store.site_by_key(key).await.unwrap().unwrap();
+    let event: touchpoint_wire::Event = serde_json::from_value(serde_json::json!({
+        "id": "00000000-0000-4000-8000-000000000001", "kind": "response", "touchpoint": "site-nps",
+        "page": "http://127.0.0.1:8081/cart", "score": 7, "ts": "2026-11-20T10:00:00Z", "visitor": "v-42"
+    }))
+    .unwrap();
+    let stored = touchpoint_server::ingest::validate(
+        &event,
+        &record.config,
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    store.insert_events(record.id, &[stored]).await.unwrap();
+
+    let out = touchpoint(&[
+        "--database",
+        &db,
+        "visitor",
+        "export",
+        "--site",
+        key,
+        "--visitor",
+        "v-42",
+    ])
+    .await
+    .unwrap();
+    let exported: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (
+            exported["page"].as_str(),
+            exported["stage"].as_str(),
+            exported["score"].as_i64()
+        ),
+        (Some("/cart"), Some("purchase"), Some(7))
+    );
+    let out = touchpoint(&[
+        "--database",
+        &db,
+        "visitor",
+        "delete",
+        "--site",
+        key,
+        "--visitor",
+        "v-42",
+        "--json",
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        serde_json::json!({"deleted": 1})
+    );
+    assert_eq!(
+        touchpoint(&[
+            "--database",
+            &db,
+            "visitor",
+            "export",
+            "--site",
+            key,
+            "--visitor",
+            "v-42"
+        ])
+        .await
+        .unwrap(),
+        ""
     );
 }

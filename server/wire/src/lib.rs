@@ -133,6 +133,12 @@ pub struct Event {
     /// For `kind = "signal"`: `rage_click`, `dead_click`, `error`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<String>,
+    /// The browser sent Global Privacy Control (`navigator.globalPrivacyControl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpc: Option<bool>,
+    /// What the page last said through `touchpoint('consent', …)`, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<bool>,
 }
 
 /// Body of `POST /v1/events`.
@@ -341,11 +347,13 @@ mod tests {
             device: Some("desktop".into()),
             attributes: None,
             signal: None,
+            gpc: None,
+            consent: Some(true),
         };
         let json = serde_json::to_string(&event).unwrap();
         assert_eq!(
             json,
-            r#"{"id":"6f1c2a7e-8d4b-4c1e-9a3f-2b5d7e9f1a3c","kind":"response","touchpoint":"site-nps","page":"https://shop.example/product/42?utm=x","stage":"evaluate","metric":"nps","score":9,"visitor":"v1","session":"s1","ts":"2026-11-22T10:00:00.000Z","locale":"en-GB","device":"desktop"}"#
+            r#"{"id":"6f1c2a7e-8d4b-4c1e-9a3f-2b5d7e9f1a3c","kind":"response","touchpoint":"site-nps","page":"https://shop.example/product/42?utm=x","stage":"evaluate","metric":"nps","score":9,"visitor":"v1","session":"s1","ts":"2026-11-22T10:00:00.000Z","locale":"en-GB","device":"desktop","consent":true}"#
         );
         let back: Event = serde_json::from_str(&json).unwrap();
         assert_eq!(back, event);

@@ -3,7 +3,8 @@
 //! its 95 % interval. Derived from raw events on every call.
 
 use crate::error::{Error, Result};
-use crate::storage::{CountRow, GroupBy, Range};
+use crate::storage::{CountRow, Filter, GroupBy};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use touchpoint_wire::{AggregateRow, Metric};
 
@@ -31,9 +32,62 @@ pub fn parse_group_by(s: Option<&str>) -> Result<Vec<GroupBy>> {
     Ok(out)
 }
 
+/// The filters every aggregate and export accepts (query string or CLI).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct FilterArgs {
+    /// A date (`2026-11-01`, UTC, inclusive) or an RFC 3339 time.
+    pub from: Option<String>,
+    /// A date (the whole day included) or an RFC 3339 time (exclusive).
+    pub to: Option<String>,
+    /// A page path or URL (normalised like events).
+    pub page: Option<String>,
+    pub stage: Option<String>,
+    pub touchpoint: Option<String>,
+    pub metric: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn parse(&self) -> Result<Filter> {
+        let range = parse_range(self.from.as_deref(), self.to.as_deref())?;
+        let some = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let page = some(&self.page)
+            .map(|p| {
+                touchpoint_wire::page::normalize_page(&p).ok_or_else(|| {
+                    Error::bad_request(
+                        "invalid_filter",
+                        format!("page: {p:?} is neither a path (/pricing) nor a URL"),
+                    )
+                })
+            })
+            .transpose()?;
+        let metric = some(&self.metric)
+            .map(|m| {
+                Metric::parse(&m).map(|m| m.as_str().to_owned()).ok_or_else(|| {
+                    Error::bad_request(
+                        "invalid_filter",
+                        format!("metric: {m:?} is not one of nps, csat, ces, thumbs, emoji, text, choice"),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(Filter {
+            page,
+            stage: some(&self.stage),
+            touchpoint: some(&self.touchpoint),
+            metric,
+            ..range
+        })
+    }
+}
+
 /// Parses `from`/`to`: an RFC 3339 time, or a `YYYY-MM-DD` date (UTC). A
 /// date in `to` includes that whole day.
-pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Range> {
+pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Filter> {
     let parse = |name: &str, s: &str, end_of_day: bool| -> Result<String> {
         if let Some(t) = crate::ingest::parse_ts(s) {
             return Ok(crate::storage::format_ts(t));
@@ -52,7 +106,7 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Range> {
         };
         Ok(crate::storage::format_ts(date.midnight().assume_utc()))
     };
-    let range = Range {
+    let range = Filter {
         from: from
             .filter(|s| !s.is_empty())
             .map(|s| parse("from", s, false))
@@ -61,6 +115,7 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Range> {
             .filter(|s| !s.is_empty())
             .map(|s| parse("to", s, true))
             .transpose()?,
+        ..Filter::default()
     };
     if let (Some(f), Some(t)) = (&range.from, &range.to)
         && f >= t

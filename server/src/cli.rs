@@ -2,7 +2,7 @@
 //! command takes `--database URL`; `--json` prints one JSON object on stdout.
 
 use crate::auth::{hash_token, new_site_key, new_token};
-use crate::export::{self, Format};
+use crate::export::{self, Format, ResponsePages, TableWriter};
 use crate::site::SiteFile;
 use crate::storage::{Role, Store};
 use crate::{AppState, aggregate};
@@ -82,6 +82,21 @@ pub enum Command {
         /// End: a date (included whole) or an RFC 3339 time (exclusive).
         #[arg(long)]
         to: Option<String>,
+        /// Only this page (a path such as /pricing, or a URL).
+        #[arg(long)]
+        page: Option<String>,
+        /// Only this journey stage.
+        #[arg(long)]
+        stage: Option<String>,
+        /// Only this touchpoint.
+        #[arg(long)]
+        touchpoint: Option<String>,
+        /// Only this metric (nps, csat, ces, thumbs, emoji, text, choice).
+        #[arg(long)]
+        metric: Option<String>,
+        /// Start a CSV with a UTF-8 byte-order mark, for Excel.
+        #[arg(long)]
+        bom: bool,
         /// One row per response instead of aggregates.
         #[arg(long)]
         raw: bool,
@@ -302,35 +317,57 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             group_by,
             from,
             to,
+            page,
+            stage,
+            touchpoint,
+            metric,
+            bom,
             raw,
             output,
         } => {
             let format = match format {
                 ExportFormat::Csv => Format::Csv,
                 ExportFormat::Ndjson => Format::Ndjson,
-                ExportFormat::Xlsx => {
-                    bail!("--format xlsx is not available in this version; use csv or ndjson")
-                }
+                ExportFormat::Xlsx => Format::Xlsx,
             };
-            let record = store
-                .site_by_key(&site)
-                .await?
-                .with_context(|| format!("no site has the key {site:?}"))?;
-            let range = aggregate::parse_range(from.as_deref(), to.as_deref())?;
-            let body = if raw {
+            let record = site_record(&store, &site).await?;
+            let filter = aggregate::FilterArgs {
+                from,
+                to,
+                page,
+                stage,
+                touchpoint,
+                metric,
+            }
+            .parse()?;
+            let sink: Box<dyn Write + Send + '_> = match &output {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("creating {}", path.display()))?,
+                )),
+                None => Box::new(&mut *out),
+            };
+            if raw {
                 if group_by.is_some() {
                     bail!("--group-by applies to aggregates, not to --raw responses");
                 }
-                export::responses(format, &store.responses(record.id, &range).await?)
+                let mut w = TableWriter::new(format, sink, export::response_columns(), bom)?;
+                let mut pages = ResponsePages::new(&store, record.id, filter);
+                while let Some(page) = pages.next().await? {
+                    for r in &page {
+                        export::write_response(&mut w, r)?;
+                    }
+                }
+                w.finish()?;
             } else {
                 let group_by = aggregate::parse_group_by(group_by.as_deref())?;
-                let counts = store.aggregate_counts(record.id, &group_by, &range).await?;
-                export::aggregates(format, &group_by, &aggregate::rows(&group_by, counts))
-            };
-            match output {
-                Some(path) => std::fs::write(&path, body)
-                    .with_context(|| format!("writing {}", path.display()))?,
-                None => out.write_all(body.as_bytes())?,
+                let counts = store
+                    .aggregate_counts(record.id, &group_by, &filter)
+                    .await?;
+                let mut w =
+                    TableWriter::new(format, sink, export::aggregate_columns(&group_by), bom)?;
+                export::write_aggregates(&mut w, &group_by, &aggregate::rows(&group_by, counts))?;
+                w.finish()?;
             }
         }
     }

@@ -2,10 +2,10 @@
 //! aggregates and exports.
 
 use crate::AppState;
-use crate::aggregate::{parse_group_by, parse_range, rows};
+use crate::aggregate::{FilterArgs, parse_group_by, rows};
 use crate::auth::authorize;
 use crate::error::{Error, Result};
-use crate::export::{self, Format};
+use crate::export::{self, Format, ResponsePages, TableWriter};
 use crate::storage::Role;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -85,25 +85,34 @@ async fn get_config(
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct AggregateQuery {
+struct ExportQuery {
     group_by: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+    #[serde(flatten)]
+    filter: FilterArgs,
+    /// `bom=1`: start a CSV with a UTF-8 byte-order mark (for Excel).
+    bom: Option<String>,
+}
+
+type QueryResult = Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>;
+
+fn query(q: QueryResult) -> Result<ExportQuery> {
+    q.map(|Query(q)| q)
+        .map_err(|e| Error::bad_request("invalid_query", e.body_text()))
 }
 
 async fn get_aggregates(
     State(state): State<AppState>,
     Path(key): Path<String>,
     headers: HeaderMap,
-    query: Result<Query<AggregateQuery>, axum::extract::rejection::QueryRejection>,
+    q: QueryResult,
 ) -> Result<Json<Aggregates>> {
-    let Query(q) = query.map_err(|e| Error::bad_request("invalid_query", e.body_text()))?;
+    let q = query(q)?;
     let site = authorize(&state, &headers, &key, Role::Viewer).await?;
     let group_by = parse_group_by(q.group_by.as_deref())?;
-    let range = parse_range(q.from.as_deref(), q.to.as_deref())?;
+    let filter = q.filter.parse()?;
     let counts = state
         .store
-        .aggregate_counts(site.id, &group_by, &range)
+        .aggregate_counts(site.id, &group_by, &filter)
         .await?;
     Ok(Json(Aggregates {
         group_by: group_by.iter().map(|g| g.as_str().to_owned()).collect(),
@@ -111,39 +120,91 @@ async fn get_aggregates(
     }))
 }
 
-/// `export.csv`, `export.ndjson` (aggregates) and `responses.csv`,
-/// `responses.ndjson` (raw responses).
+/// `export.{csv,ndjson,xlsx}` (aggregates) and `responses.{csv,ndjson,xlsx}`
+/// (raw responses), streamed: rows are fetched a page at a time and sent as
+/// they are written, so memory stays flat in the row count.
 async fn get_export(
     State(state): State<AppState>,
     Path((key, file)): Path<(String, String)>,
     headers: HeaderMap,
-    query: Result<Query<AggregateQuery>, axum::extract::rejection::QueryRejection>,
+    q: QueryResult,
 ) -> Result<Response> {
-    let (what, format) = match file.as_str() {
-        "export.csv" => ("export", Format::Csv),
-        "export.ndjson" => ("export", Format::Ndjson),
-        "responses.csv" => ("responses", Format::Csv),
-        "responses.ndjson" => ("responses", Format::Ndjson),
-        _ => {
-            return Err(Error::not_found(
+    let (what, format) = file
+        .split_once('.')
+        .and_then(|(what, ext)| Some((what, Format::from_extension(ext)?)))
+        .filter(|(what, _)| matches!(*what, "export" | "responses"))
+        .ok_or_else(|| {
+            Error::not_found(
                 "not_found",
-                format!("no such export: {file:?}"),
-            ));
-        }
-    };
-    let Query(q) = query.map_err(|e| Error::bad_request("invalid_query", e.body_text()))?;
+                format!(
+                    "no such export: {file:?} (export or responses, as .csv, .ndjson or .xlsx)"
+                ),
+            )
+        })?;
+    let q = query(q)?;
     let site = authorize(&state, &headers, &key, Role::Viewer).await?;
-    let range = parse_range(q.from.as_deref(), q.to.as_deref())?;
-    let body = if what == "export" {
-        let group_by = parse_group_by(q.group_by.as_deref())?;
-        let counts = state
-            .store
-            .aggregate_counts(site.id, &group_by, &range)
-            .await?;
-        export::aggregates(format, &group_by, &rows(&group_by, counts))
+    let filter = q.filter.parse()?;
+    let bom = matches!(q.bom.as_deref(), Some("1" | "true" | "yes"));
+    let raw = what == "responses";
+    let group_by = if raw {
+        Vec::new()
     } else {
-        export::responses(format, &state.store.responses(site.id, &range).await?)
+        parse_group_by(q.group_by.as_deref())?
     };
+    // Aggregates are computed before answering, so a bad request still gets a clean 4xx.
+    let aggregate_rows = if raw {
+        Vec::new()
+    } else {
+        rows(
+            &group_by,
+            state
+                .store
+                .aggregate_counts(site.id, &group_by, &filter)
+                .await?,
+        )
+    };
+    let columns = if raw {
+        export::response_columns()
+    } else {
+        export::aggregate_columns(&group_by)
+    };
+    let (chunks, body) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+    let store = state.store.clone();
+    let site_id = site.id;
+    tokio::spawn(async move {
+        let result: Result<()> = async {
+            let mut w = TableWriter::new(format, Vec::new(), columns, bom)?;
+            if raw {
+                let mut pages = ResponsePages::new(&store, site_id, filter);
+                while let Some(page) = pages.next().await? {
+                    for r in &page {
+                        export::write_response(&mut w, r)?;
+                    }
+                    if format != Format::Xlsx {
+                        let chunk = std::mem::take(w.out_mut());
+                        if chunks.send(Ok(chunk)).await.is_err() {
+                            return Ok(()); // the client went away
+                        }
+                    }
+                }
+            } else {
+                export::write_aggregates(&mut w, &group_by, &aggregate_rows)?;
+            }
+            let rest = w.finish()?;
+            let _ = chunks.send(Ok(rest)).await;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "export failed mid-stream");
+            let _ = chunks
+                .send(Err(std::io::Error::other("export failed")))
+                .await;
+        }
+    });
+    let stream = futures_util::stream::unfold(body, |mut body| async move {
+        body.recv().await.map(|c| (c, body))
+    });
     let disposition = format!("attachment; filename=\"{}-{file}\"", site.key);
     Ok((
         [
@@ -157,7 +218,7 @@ async fn get_export(
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
-        body,
+        axum::body::Body::from_stream(stream),
     )
         .into_response())
 }

@@ -140,26 +140,43 @@ impl GroupBy {
     }
 }
 
-/// Half-open time range `[from, to)` over event `ts`, as normalised RFC 3339 text.
+/// Which events an aggregate or export covers: a half-open time range
+/// `[from, to)` over event `ts` (normalised RFC 3339 text) and exact matches
+/// on page, stage, touchpoint and metric.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Range {
+pub struct Filter {
     pub from: Option<String>,
     pub to: Option<String>,
+    pub page: Option<String>,
+    pub stage: Option<String>,
+    pub touchpoint: Option<String>,
+    pub metric: Option<String>,
 }
 
-impl Range {
-    /// ` AND ts >= $n AND ts < $m` for the bounds present, numbered from `first`;
-    /// bind `from` then `to`, skipping absent ones.
-    fn sql(&self, first: usize) -> String {
+impl Filter {
+    fn conditions(&self) -> [(&Option<String>, &'static str); 6] {
+        [
+            (&self.from, "ts >="),
+            (&self.to, "ts <"),
+            (&self.page, "page ="),
+            (&self.stage, "stage ="),
+            (&self.touchpoint, "touchpoint ="),
+            (&self.metric, "metric ="),
+        ]
+    }
+
+    /// ` AND ts >= $n …` for the conditions present, numbered from `first`,
+    /// and the values to bind in that order.
+    fn sql(&self, first: usize) -> (String, Vec<&String>) {
         let mut sql = String::new();
-        let mut n = first;
-        for (bound, op) in [(&self.from, ">="), (&self.to, "<")] {
-            if bound.is_some() {
-                sql.push_str(&format!(" AND ts {op} ${n}"));
-                n += 1;
+        let mut binds = Vec::new();
+        for (value, condition) in self.conditions() {
+            if let Some(v) = value {
+                sql.push_str(&format!(" AND {condition} ${}", first + binds.len()));
+                binds.push(v);
             }
         }
-        sql
+        (sql, binds)
     }
 }
 
@@ -538,7 +555,7 @@ impl Store {
         &self,
         site_id: i64,
         group_by: &[GroupBy],
-        range: &Range,
+        filter: &Filter,
     ) -> Result<Vec<CountRow>> {
         let mut select = String::from("SELECT ");
         let mut group = String::new();
@@ -550,11 +567,12 @@ impl Store {
             "metric, kind, score, COUNT(*) FROM events \
              WHERE site_id = $1 AND kind IN ('response', 'impression') AND metric IS NOT NULL",
         );
-        select.push_str(&range.sql(2));
+        let (conditions, binds) = filter.sql(2);
+        select.push_str(&conditions);
         select.push_str(&format!(" GROUP BY {group}metric, kind, score"));
         let mut query = sqlx::query(&select).bind(site_id);
-        for bound in [&range.from, &range.to].into_iter().flatten() {
-            query = query.bind(bound);
+        for value in binds {
+            query = query.bind(value);
         }
         let rows = query.fetch_all(&self.pool).await?;
         let n = group_by.len();
@@ -570,17 +588,37 @@ impl Store {
             .collect())
     }
 
-    /// Raw responses in time order.
-    pub async fn responses(&self, site_id: i64, range: &Range) -> Result<Vec<ResponseRow>> {
+    /// Up to `limit` raw responses in `(ts, id)` order, after the given
+    /// `(ts, id)` position. Exports page through with it, so memory stays
+    /// flat whatever the row count and no read transaction stays open.
+    pub async fn responses_page(
+        &self,
+        site_id: i64,
+        filter: &Filter,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<ResponseRow>> {
         let mut sql = String::from(
             "SELECT id, ts, page, stage, touchpoint, metric, score, comment, choices, locale, device \
              FROM events WHERE site_id = $1 AND kind = 'response'",
         );
-        sql.push_str(&range.sql(2));
-        sql.push_str(" ORDER BY ts, id");
+        let (conditions, binds) = filter.sql(2);
+        sql.push_str(&conditions);
+        let next = 2 + binds.len();
+        if after.is_some() {
+            sql.push_str(&format!(
+                " AND (ts > ${next} OR (ts = ${} AND id > ${}))",
+                next + 1,
+                next + 2
+            ));
+        }
+        sql.push_str(&format!(" ORDER BY ts, id LIMIT {limit}"));
         let mut query = sqlx::query(&sql).bind(site_id);
-        for bound in [&range.from, &range.to].into_iter().flatten() {
-            query = query.bind(bound);
+        for value in binds {
+            query = query.bind(value);
+        }
+        if let Some((ts, id)) = after {
+            query = query.bind(ts).bind(ts).bind(id);
         }
         let rows = query.fetch_all(&self.pool).await?;
         Ok(rows

@@ -58,6 +58,8 @@ both!(
     visitors_can_be_exported_and_erased_by_an_admin,
     retention_purges_old_events,
     revoked_tokens_stop_working,
+    exports_filter_and_come_in_every_format,
+    raw_exports_page_through_every_response,
 );
 
 struct Fixture {
@@ -120,6 +122,19 @@ impl Fixture {
         }
         let (status, _, body) = self.send(req.body(Body::empty()).unwrap()).await;
         (status, body)
+    }
+
+    async fn get_bytes(&self, uri: &str) -> Vec<u8> {
+        let req = Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.viewer))
+            .body(Body::empty())
+            .unwrap();
+        let res = app(self.state.clone()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{uri}");
+        axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec()
     }
 
     async fn aggregates(&self, query: &str) -> Value {
@@ -812,4 +827,158 @@ async fn revoked_tokens_stop_working(db: Db) {
             .await
             .unwrap()
     );
+}
+
+/// The text of the first sheet of an XLSX file, for assertions on what a
+/// spreadsheet would show.
+pub fn xlsx_sheet_text(bytes: &[u8]) -> String {
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an XLSX file is a zip archive");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    xml
+}
+
+async fn exports_filter_and_come_in_every_format(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let mut csat = response(3, "https://shop.example/checkout", 5);
+    csat["touchpoint"] = json!("checkout-csat");
+    csat["metric"] = json!("csat");
+    csat["comment"] = json!("Smooth, thanks");
+    let events = vec![
+        response(1, "https://shop.example/pricing", 9),
+        response(2, "https://shop.example/product/7", 4),
+        csat,
+    ];
+    let (status, body) = f.post(batch(events)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    let get = |q: &'static str| f.get_bytes(q);
+    // Filters narrow aggregates and raw exports alike.
+    let (status, body) = f
+        .get(
+            "/v1/sites/test-shop/aggregates?metric=csat",
+            Some(&f.viewer),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let rows: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(rows["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (
+            rows["rows"][0]["metric"].as_str(),
+            rows["rows"][0]["csat"].as_f64()
+        ),
+        (Some("csat"), Some(100.0))
+    );
+    let (_, body) = f
+        .get(
+            "/v1/sites/test-shop/aggregates?stage=evaluate&group_by=page",
+            Some(&f.viewer),
+        )
+        .await;
+    let pages: Vec<String> = serde_json::from_str::<Value>(&body).unwrap()["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["page"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(pages, ["/pricing", "/product/7"]);
+    let (_, csv) = f
+        .get(
+            "/v1/sites/test-shop/responses.csv?page=https://shop.example/pricing?x=1",
+            Some(&f.viewer),
+        )
+        .await;
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains("/pricing,evaluate,site-nps,nps,9"));
+    let (_, csv) = f
+        .get(
+            "/v1/sites/test-shop/responses.csv?touchpoint=checkout-csat",
+            Some(&f.viewer),
+        )
+        .await;
+    assert!(
+        csv.contains(",Smooth,") || csv.contains("Smooth, thanks"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 2);
+    let (status, body) = f
+        .get(
+            "/v1/sites/test-shop/export.csv?metric=stars",
+            Some(&f.viewer),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("invalid_filter") && body.contains("metric"),
+        "{body}"
+    );
+
+    // Excel-friendly BOM only when asked.
+    let plain = get("/v1/sites/test-shop/export.csv").await;
+    assert!(plain.starts_with(b"metric,"));
+    let bom = get("/v1/sites/test-shop/export.csv?bom=1").await;
+    assert!(bom.starts_with("\u{feff}metric,".as_bytes()));
+
+    // XLSX: a real workbook whose first sheet holds the rows.
+    let xlsx = get("/v1/sites/test-shop/responses.xlsx?metric=nps").await;
+    let sheet = xlsx_sheet_text(&xlsx);
+    assert!(
+        sheet.contains("/product/7") && sheet.contains("/pricing"),
+        "{sheet}"
+    );
+    assert!(!sheet.contains("Smooth"), "the metric filter applies");
+    let xlsx = get("/v1/sites/test-shop/export.xlsx?group_by=stage").await;
+    let sheet = xlsx_sheet_text(&xlsx);
+    assert!(
+        sheet.contains("<t>unassigned</t>") && sheet.contains("<t>evaluate</t>"),
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains("<v>138.59</v>"),
+        "numbers stay numbers: {sheet}"
+    );
+
+    // NDJSON of responses carries typed values.
+    let nd = get("/v1/sites/test-shop/responses.ndjson?stage=unassigned").await;
+    let row: Value = serde_json::from_slice(nd.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(
+        (
+            row["score"].as_i64(),
+            row["comment"].as_str(),
+            row["flags"].clone()
+        ),
+        (Some(5), Some("Smooth, thanks"), json!([]))
+    );
+}
+
+/// Paging keeps every response exactly once, in order, across page boundaries.
+async fn raw_exports_page_through_every_response(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let n = touchpoint_server::export::PAGE_ROWS as u32 + 7;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let events = chunk
+            .iter()
+            .map(|i| response(*i, "https://shop.example/", (*i % 11) as i64))
+            .collect();
+        let (status, body) = f.post(batch(events)).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    let csv = f.get_bytes("/v1/sites/test-shop/responses.csv").await;
+    let csv = String::from_utf8(csv).unwrap();
+    let ids: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids.len(), n as usize);
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), n as usize, "no response twice");
 }

@@ -131,6 +131,33 @@ async fn apply_is_idempotent_and_tokens_and_exports_work(db: Db) {
     .await
     .unwrap_err();
     assert!(format!("{err:#}").contains("group_by: \"colour\""));
+
+    let xlsx = dir.path().join("by-stage.xlsx");
+    let args = [
+        "--database",
+        &db,
+        "export",
+        "--site",
+        key,
+        "--format",
+        "xlsx",
+        "--group-by",
+        "stage",
+        "--metric",
+        "nps",
+    ];
+    touchpoint(&[&args[..], &["-o", xlsx.to_str().unwrap()]].concat())
+        .await
+        .unwrap();
+    let sheet = crate::api::xlsx_sheet_text(&std::fs::read(&xlsx).unwrap());
+    assert!(
+        sheet.contains("<t>stage</t>") && sheet.contains("<t>nps_moe</t>"),
+        "{sheet}"
+    );
+    let bom = touchpoint(&["--database", &db, "export", "--site", key, "--bom"])
+        .await
+        .unwrap();
+    assert!(bom.starts_with("\u{feff}metric,"), "{bom:?}");
 }
 
 async fn apply_reports_what_is_wrong_with_the_file(db: Db) {

@@ -29,6 +29,9 @@ pub enum Error {
     /// 415: the body is neither `text/plain` nor `application/json`.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 503: a dependency (the database) is not available right now.
+    #[error("{0}")]
+    Unavailable(String),
     /// 500: the database failed. Logged; the client sees a plain message.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -69,13 +72,15 @@ impl Error {
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
     }
 
-    fn code(&self) -> &'static str {
+    /// The stable machine-readable code sent to clients.
+    pub fn code(&self) -> &'static str {
         match self {
             Error::BadRequest { code, .. }
             | Error::Forbidden { code, .. }
@@ -84,6 +89,7 @@ impl Error {
             Error::TooLarge(_) => "too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::TooManyRequests(_) => "rate_limited",
+            Error::Unavailable(_) => "unavailable",
             Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => "internal",
         }
     }

@@ -35,6 +35,18 @@ async fn ingest_events(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<impl IntoResponse> {
+    let result = ingest(&state, request).await;
+    match &result {
+        Ok(Accepted {
+            accepted,
+            duplicates,
+        }) => state.metrics.events_stored(*accepted, *duplicates),
+        Err(e) => state.metrics.ingest_refused(e.code()),
+    }
+    Ok((StatusCode::ACCEPTED, Json(result?)))
+}
+
+async fn ingest(state: &AppState, request: Request) -> Result<Accepted> {
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     check_content_type(&headers)?;
@@ -93,13 +105,10 @@ async fn ingest_events(
         })
         .collect::<Result<Vec<_>>>()?;
     let (accepted, duplicates) = state.committer.commit(site.id, stored).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Accepted {
-            accepted,
-            duplicates,
-        }),
-    ))
+    Ok(Accepted {
+        accepted,
+        duplicates,
+    })
 }
 
 /// The client's address, used in memory for rate limits only.

@@ -15,16 +15,21 @@ pub mod error;
 pub mod export;
 pub mod ingest;
 pub mod limits;
+pub mod metrics;
+pub mod openapi;
 pub mod privacy;
 pub mod site;
 pub mod sites;
 pub mod storage;
 
 use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, Method, header};
+use axum::middleware::Next;
+use axum::routing::get;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use storage::Store;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -36,6 +41,7 @@ pub struct AppState {
     pub committer: commit::Committer,
     pub limiter: Arc<limits::RateLimiter>,
     pub settings: Arc<Settings>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Server settings beyond the database.
@@ -57,6 +63,7 @@ impl AppState {
             committer: commit::Committer::spawn(store.clone()),
             limiter: Arc::new(limits::RateLimiter::new(settings.rate_limits)),
             settings: Arc::new(settings),
+            metrics: Arc::default(),
             store,
         }
     }
@@ -77,13 +84,63 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/sites/{key}/config", sites::get_config_route())
         .layer(public_cors)
         .with_state(state.clone());
+    let ops = Router::new()
+        .route("/readyz", get(get_ready))
+        .route("/metrics", get(get_metrics))
+        .with_state(state.clone());
     Router::new()
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(openapi::document()) }),
+        )
+        .merge(ops)
         .merge(assets::router())
-        .merge(sites::router().with_state(state))
+        .merge(sites::router().with_state(state.clone()))
         .merge(public)
         .fallback(|| async { error::Error::not_found("not_found", "no such route") })
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(state, observe))
+}
+
+/// Ready when the database answers; 503 otherwise (take this instance out
+/// of the load balancer).
+async fn get_ready(State(state): State<AppState>) -> Result<&'static str, error::Error> {
+    state.store.ping().await.map(|()| "ready").map_err(|e| {
+        tracing::warn!(error = %e, "not ready: the database does not answer");
+        error::Error::Unavailable("the database does not answer".into())
+    })
+}
+
+async fn get_metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(state.store.pool_stats()),
+    )
+}
+
+/// Records each request's latency by route template and logs it without
+/// the path itself (paths can hold keys and visitor ids), the query string,
+/// the client's address or any header.
+async fn observe(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> axum::response::Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let took = started.elapsed();
+    let status = response.status().as_u16();
+    state.metrics.request(&route, &method, status, took);
+    tracing::debug!(%method, %route, status, ms = took.as_secs_f64() * 1000.0, "request");
+    response
 }
 
 /// Purges events past their site's retention now and then every hour,

@@ -544,6 +544,11 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// `(open, idle)` connections of the pool.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

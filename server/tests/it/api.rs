@@ -60,6 +60,8 @@ both!(
     revoked_tokens_stop_working,
     exports_filter_and_come_in_every_format,
     raw_exports_page_through_every_response,
+    the_openapi_document_matches_the_routes,
+    readiness_and_metrics,
 );
 
 struct Fixture {
@@ -102,7 +104,7 @@ impl Fixture {
         let body = axum::body::to_bytes(res.into_body(), usize::MAX)
             .await
             .unwrap();
-        (status, headers, String::from_utf8(body.to_vec()).unwrap())
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
     }
 
     async fn post(&self, body: impl Into<String>) -> (StatusCode, Value) {
@@ -981,4 +983,98 @@ async fn raw_exports_page_through_every_response(db: Db) {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted.len(), n as usize, "no response twice");
+}
+
+/// Every operation in `/openapi.json` exists on the real router, and the
+/// operations the document lists are the ones the server answers.
+async fn the_openapi_document_matches_the_routes(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let (status, body) = f.get("/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 15, "{}", paths.len());
+    for (path, ops) in paths {
+        let uri = path
+            .replace("{key}", "test-shop")
+            .replace("{file}", "missing.js")
+            .replace("{visitor}", "v1");
+        for method in ops.as_object().unwrap().keys() {
+            let req = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&uri)
+                .header(header::AUTHORIZATION, format!("Bearer {}", f.viewer))
+                .body(Body::empty())
+                .unwrap();
+            let (status, _, body) = f.send(req).await;
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                !body.contains("no such route"),
+                "{method} {path} is documented but not routed"
+            );
+            let documented: Vec<&String> = ops[method]["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect();
+            assert!(
+                documented.iter().any(|c| *c == status.as_str()),
+                "{method} {path} answered {status}, documented {documented:?}"
+            );
+        }
+    }
+}
+
+async fn readiness_and_metrics(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    assert_eq!(
+        f.get("/readyz", None).await,
+        (StatusCode::OK, "ready".into())
+    );
+    f.post(batch(vec![response(1, "/", 9), response(1, "/", 9)]))
+        .await;
+    f.post("{").await;
+    let (status, text) = f.get("/metrics", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("touchpoint_events_accepted_total 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("touchpoint_events_duplicate_total 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("touchpoint_ingest_refused_total{reason=\"invalid_json\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/v1/events\",method=\"POST\",status=\"202\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("touchpoint_db_connections{state=\"idle\"}"),
+        "{text}"
+    );
+    // Labels are route templates: no site key, page or visitor leaks into metrics.
+    f.get(
+        "/v1/sites/test-shop/visitors/secret-visitor",
+        Some(&f.viewer),
+    )
+    .await;
+    let (_, text) = f.get("/metrics", None).await;
+    assert!(
+        text.contains("route=\"/v1/sites/{key}/visitors/{visitor}\""),
+        "{text}"
+    );
+    assert!(
+        !text.contains("secret-visitor") && !text.contains("test-shop"),
+        "{text}"
+    );
+
+    // Not ready once the database is gone.
+    f.state.store.close().await;
+    let (status, body) = f.get("/readyz", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
 }

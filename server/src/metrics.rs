@@ -1,0 +1,168 @@
+//! Prometheus metrics at `GET /metrics`, in the text exposition format:
+//! events accepted, duplicated and refused (by reason), request latency per
+//! route, and the database pool. Labels are route templates and error codes,
+//! never paths, keys or anything a visitor sent.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds of the latency histogram buckets, in seconds.
+const BUCKETS: [f64; 11] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    accepted: AtomicU64,
+    duplicates: AtomicU64,
+    refused: Mutex<BTreeMap<&'static str, u64>>,
+    requests: Mutex<BTreeMap<(String, String, u16), Histogram>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Metrics {
+    pub fn events_stored(&self, accepted: u64, duplicates: u64) {
+        self.accepted.fetch_add(accepted, Ordering::Relaxed);
+        self.duplicates.fetch_add(duplicates, Ordering::Relaxed);
+    }
+
+    /// A refused ingest request, by its error code.
+    pub fn ingest_refused(&self, reason: &'static str) {
+        *lock(&self.refused).entry(reason).or_default() += 1;
+    }
+
+    pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
+        let mut requests = lock(&self.requests);
+        let h = requests
+            .entry((route.to_owned(), method.to_owned(), status))
+            .or_default();
+        let secs = took.as_secs_f64();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                h.buckets[i] += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += secs;
+    }
+
+    /// The exposition text; `pool` is `(open, idle)` database connections.
+    pub fn render(&self, pool: (u32, usize)) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP touchpoint_events_accepted_total Events stored for the first time."
+        );
+        let _ = writeln!(out, "# TYPE touchpoint_events_accepted_total counter");
+        let _ = writeln!(
+            out,
+            "touchpoint_events_accepted_total {}",
+            self.accepted.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP touchpoint_events_duplicate_total Events received again under a stored id."
+        );
+        let _ = writeln!(out, "# TYPE touchpoint_events_duplicate_total counter");
+        let _ = writeln!(
+            out,
+            "touchpoint_events_duplicate_total {}",
+            self.duplicates.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP touchpoint_ingest_refused_total Ingest requests refused, by reason."
+        );
+        let _ = writeln!(out, "# TYPE touchpoint_ingest_refused_total counter");
+        for (reason, n) in lock(&self.refused).iter() {
+            let _ = writeln!(
+                out,
+                "touchpoint_ingest_refused_total{{reason=\"{reason}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP touchpoint_http_request_duration_seconds Request latency by route, method and status."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE touchpoint_http_request_duration_seconds histogram"
+        );
+        for ((route, method, status), h) in lock(&self.requests).iter() {
+            let labels = format!("route=\"{route}\",method=\"{method}\",status=\"{status}\"");
+            for (bound, n) in BUCKETS.iter().zip(h.buckets) {
+                let _ = writeln!(
+                    out,
+                    "touchpoint_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "touchpoint_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "touchpoint_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "touchpoint_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP touchpoint_db_connections Database pool connections by state."
+        );
+        let _ = writeln!(out, "# TYPE touchpoint_db_connections gauge");
+        let (open, idle) = pool;
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        let _ = writeln!(out, "touchpoint_db_connections{{state=\"idle\"}} {idle}");
+        let _ = writeln!(
+            out,
+            "touchpoint_db_connections{{state=\"in_use\"}} {}",
+            open.saturating_sub(idle)
+        );
+        out
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_histograms() {
+        let m = Metrics::default();
+        m.events_stored(3, 1);
+        m.ingest_refused("invalid_event");
+        m.ingest_refused("invalid_event");
+        m.request("/v1/events", "POST", 202, Duration::from_millis(3));
+        let text = m.render((4, 3));
+        assert!(text.contains("touchpoint_events_accepted_total 3\n"));
+        assert!(text.contains("touchpoint_events_duplicate_total 1\n"));
+        assert!(text.contains("touchpoint_ingest_refused_total{reason=\"invalid_event\"} 2\n"));
+        assert!(
+            text.contains("route=\"/v1/events\",method=\"POST\",status=\"202\",le=\"0.0025\"} 0\n")
+        );
+        assert!(
+            text.contains("route=\"/v1/events\",method=\"POST\",status=\"202\",le=\"0.005\"} 1\n")
+        );
+        assert!(text.contains("touchpoint_db_connections{state=\"in_use\"} 1\n"));
+    }
+}

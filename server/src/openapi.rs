@@ -1,0 +1,173 @@
+//! The OpenAPI 3.1 document served at `/openapi.json`. A test sends a
+//! request to every operation listed here and checks that the router has it.
+
+use serde_json::{Value, json};
+
+fn error_responses(codes: &[&str]) -> Value {
+    let mut out = serde_json::Map::new();
+    for code in codes {
+        out.insert(
+            (*code).to_owned(),
+            json!({ "$ref": "#/components/responses/Error" }),
+        );
+    }
+    Value::Object(out)
+}
+
+fn with(mut base: Value, extra: Value) -> Value {
+    if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    base
+}
+
+fn export(summary: &str, media: &str, aggregates: bool) -> Value {
+    let mut params = vec![json!({ "$ref": "#/components/parameters/key" })];
+    if aggregates {
+        params.push(json!({ "$ref": "#/components/parameters/group_by" }));
+    }
+    for p in ["from", "to", "page", "stage", "touchpoint", "metric", "bom"] {
+        params.push(json!({ "$ref": format!("#/components/parameters/{p}") }));
+    }
+    json!({ "get": {
+        "summary": summary,
+        "security": [{ "bearer": [] }],
+        "parameters": params,
+        "responses": with(
+            json!({ "200": { "description": "The file, streamed.", "content": { media: {} } } }),
+            error_responses(&["400", "401", "403"]),
+        ),
+    }})
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let text = |d: &str| json!({ "description": d, "content": { "text/plain": {} } });
+    let key = json!({ "$ref": "#/components/parameters/key" });
+    let filters: Vec<Value> = [
+        "group_by",
+        "from",
+        "to",
+        "page",
+        "stage",
+        "touchpoint",
+        "metric",
+    ]
+    .iter()
+    .map(|p| json!({ "$ref": format!("#/components/parameters/{p}") }))
+    .chain(std::iter::once(key.clone()))
+    .collect();
+    let query = |name: &str, d: &str| json!({ "name": name, "in": "query", "required": false, "description": d, "schema": { "type": "string" } });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Touchpoint",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Micro-feedback at every touchpoint of the customer journey: ingest, configuration, aggregates, exports."
+        },
+        "paths": {
+            "/healthz": { "get": { "summary": "Liveness.", "responses": { "200": text("ok") } } },
+            "/readyz": { "get": { "summary": "Readiness: the database answers.", "responses": with(json!({ "200": text("ready") }), error_responses(&["503"])) } },
+            "/metrics": { "get": { "summary": "Prometheus metrics.", "responses": { "200": text("Exposition format 0.0.4") } } },
+            "/openapi.json": { "get": { "summary": "This document.", "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": {} } } } } },
+            "/t.js": { "get": { "summary": "The loader a site's script tag points at.", "responses": { "200": { "description": "JavaScript", "content": { "text/javascript": {} } } } } },
+            "/widget/{file}": { "get": {
+                "summary": "Content-hashed widget files (immutable).",
+                "parameters": [{ "name": "file", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "JavaScript or WebAssembly" }, "404": { "description": "No such file" } }
+            } },
+            "/v1/events": { "post": {
+                "summary": "Ingest a batch of events (all or nothing; 202 only once durable).",
+                "requestBody": { "required": true, "content": {
+                    "text/plain": { "schema": { "$ref": "#/components/schemas/EventBatch" } },
+                    "application/json": { "schema": { "$ref": "#/components/schemas/EventBatch" } }
+                } },
+                "responses": with(
+                    json!({ "202": { "description": "Stored", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Accepted" } } } } }),
+                    error_responses(&["400", "403", "404", "413", "415", "429"]),
+                )
+            } },
+            "/v1/sites/{key}/config": { "get": {
+                "summary": "What the widget needs: stages and touchpoints. Public, cacheable, ETag.",
+                "parameters": [key],
+                "responses": with(json!({ "200": { "description": "Configuration", "content": { "application/json": {} } }, "304": { "description": "Not modified" } }), error_responses(&["404"]))
+            } },
+            "/v1/sites/{key}/aggregates": { "get": {
+                "summary": "One row per group × metric, each with n and its interval.",
+                "security": [{ "bearer": [] }],
+                "parameters": filters,
+                "responses": with(json!({ "200": { "description": "Rows", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
+            "/v1/sites/{key}/export.csv": export("Aggregates as CSV.", "text/csv", true),
+            "/v1/sites/{key}/export.ndjson": export("Aggregates as NDJSON.", "application/x-ndjson", true),
+            "/v1/sites/{key}/export.xlsx": export("Aggregates as XLSX.", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", true),
+            "/v1/sites/{key}/responses.csv": export("Raw responses as CSV.", "text/csv", false),
+            "/v1/sites/{key}/responses.ndjson": export("Raw responses as NDJSON.", "application/x-ndjson", false),
+            "/v1/sites/{key}/responses.xlsx": export("Raw responses as XLSX.", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", false),
+            "/v1/sites/{key}/visitors/{visitor}": {
+                "get": {
+                    "summary": "Everything stored about one visitor (admin).",
+                    "security": [{ "bearer": [] }],
+                    "parameters": [{ "$ref": "#/components/parameters/key" }, { "$ref": "#/components/parameters/visitor" }],
+                    "responses": with(json!({ "200": { "description": "NDJSON", "content": { "application/x-ndjson": {} } } }), error_responses(&["401", "403"]))
+                },
+                "delete": {
+                    "summary": "Delete everything stored about one visitor (admin).",
+                    "security": [{ "bearer": [] }],
+                    "parameters": [{ "$ref": "#/components/parameters/key" }, { "$ref": "#/components/parameters/visitor" }],
+                    "responses": with(json!({ "200": { "description": "{\"deleted\": n}", "content": { "application/json": {} } } }), error_responses(&["401", "403"]))
+                }
+            }
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "An API token from `touchpoint token add`." } },
+            "parameters": {
+                "key": { "name": "key", "in": "path", "required": true, "description": "The site key.", "schema": { "type": "string" } },
+                "visitor": { "name": "visitor", "in": "path", "required": true, "description": "The anonymous visitor id.", "schema": { "type": "string" } },
+                "group_by": query("group_by", "Comma-separated: page, stage, touchpoint, day, device, locale."),
+                "from": query("from", "A date (UTC, inclusive) or an RFC 3339 time."),
+                "to": query("to", "A date (the whole day included) or an RFC 3339 time (exclusive)."),
+                "page": query("page", "Only this page (path or URL)."),
+                "stage": query("stage", "Only this journey stage."),
+                "touchpoint": query("touchpoint", "Only this touchpoint."),
+                "metric": query("metric", "Only this metric."),
+                "bom": query("bom", "1: start a CSV with a UTF-8 byte-order mark.")
+            },
+            "responses": {
+                "Error": { "description": "What is wrong, for the client.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+            },
+            "schemas": {
+                "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } } },
+                "Accepted": { "type": "object", "required": ["accepted", "duplicates"], "properties": { "accepted": { "type": "integer" }, "duplicates": { "type": "integer" } } },
+                "EventBatch": { "type": "object", "required": ["site", "events"], "properties": { "site": { "type": "string" }, "events": { "type": "array", "maxItems": 500, "items": { "$ref": "#/components/schemas/Event" } } } },
+                "Event": {
+                    "type": "object",
+                    "required": ["id", "kind", "page", "ts"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "id": { "type": "string", "format": "uuid" },
+                        "kind": { "enum": ["impression", "response", "dismiss", "signal"] },
+                        "touchpoint": { "type": "string" },
+                        "page": { "type": "string", "description": "Full URL; only its path is stored." },
+                        "stage": { "type": "string" },
+                        "metric": { "enum": ["nps", "csat", "ces", "thumbs", "emoji", "text", "choice"] },
+                        "score": { "type": "integer" },
+                        "comment": { "type": "string", "maxLength": 2000 },
+                        "choices": { "type": "array", "items": { "type": "string" } },
+                        "visitor": { "type": "string" },
+                        "session": { "type": "string" },
+                        "ts": { "type": "string", "format": "date-time" },
+                        "locale": { "type": "string" },
+                        "device": { "type": "string" },
+                        "attributes": { "type": "object", "additionalProperties": { "type": "string" } },
+                        "signal": { "type": "string" },
+                        "gpc": { "type": "boolean" },
+                        "consent": { "type": "boolean" }
+                    }
+                }
+            }
+        }
+    })
+}

@@ -100,6 +100,21 @@ pub fn document() -> Value {
                 "parameters": filters,
                 "responses": with(json!({ "200": { "description": "Rows", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
             } },
+            "/v1/sites/{key}/site": {
+                "get": {
+                    "summary": "The site's configuration, shaped like the site file (viewer).",
+                    "security": [{ "bearer": [] }],
+                    "parameters": [{ "$ref": "#/components/parameters/key" }],
+                    "responses": with(json!({ "200": { "description": "Site file as JSON", "content": { "application/json": {} } } }), error_responses(&["401", "403"]))
+                },
+                "put": {
+                    "summary": "Replace the site's configuration (editor); validated like `touchpoint apply`. JSON, or TOML with a toml content type.",
+                    "security": [{ "bearer": [] }],
+                    "parameters": [{ "$ref": "#/components/parameters/key" }],
+                    "requestBody": { "required": true, "content": { "application/json": {}, "application/toml": {} } },
+                    "responses": with(json!({ "200": { "description": "{\"key\", \"changed\"}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
+                }
+            },
             "/v1/sites/{key}/export.csv": export("Aggregates as CSV.", "text/csv", true),
             "/v1/sites/{key}/export.ndjson": export("Aggregates as NDJSON.", "application/x-ndjson", true),
             "/v1/sites/{key}/export.xlsx": export("Aggregates as XLSX.", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", true),

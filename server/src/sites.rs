@@ -6,6 +6,7 @@ use crate::aggregate::{FilterArgs, parse_group_by, rows};
 use crate::auth::authorize;
 use crate::error::{Error, Result};
 use crate::export::{self, Format, ResponsePages, TableWriter};
+use crate::site::SiteFile;
 use crate::storage::Role;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,6 +20,7 @@ use touchpoint_wire::{Aggregates, WidgetConfig};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/sites/{key}/aggregates", get(get_aggregates))
+        .route("/v1/sites/{key}/site", get(get_site).put(put_site))
         .route("/v1/sites/{key}/{file}", get(get_export))
         .route(
             "/v1/sites/{key}/visitors/{visitor}",
@@ -260,4 +262,59 @@ async fn delete_visitor(
     let deleted = state.store.delete_visitor(site.id, &visitor).await?;
     tracing::info!(site = %site.key, deleted, "visitor data deleted");
     Ok(Json(serde_json::json!({ "deleted": deleted })))
+}
+
+/// The site's whole configuration, in the shape of the site file (as JSON).
+async fn get_site(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<SiteFile>> {
+    let site = authorize(&state, &headers, &key, Role::Viewer).await?;
+    Ok(Json(site.to_file()))
+}
+
+/// Replaces the site's configuration (editor role), with the validation of
+/// `touchpoint apply`. The body is the site file as JSON, or as TOML with a
+/// `toml` content type. The key cannot change; answers `{"key", "changed"}`.
+async fn put_site(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>> {
+    let site = authorize(&state, &headers, &key, Role::Editor).await?;
+    let toml = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("toml"));
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| Error::bad_request("invalid_site_file", "the body is not UTF-8"))?;
+    let mut file = if toml {
+        SiteFile::parse(text)?
+    } else {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let mut file: SiteFile = serde_path_to_error::deserialize(de).map_err(|e| {
+            Error::bad_request("invalid_site_file", format!("{}: {}", e.path(), e.inner()))
+        })?;
+        file.validate()?;
+        file
+    };
+    match &file.site.key {
+        Some(k) if *k != site.key => {
+            return Err(Error::bad_request(
+                "invalid_site_file",
+                format!(
+                    "site.key: {k:?} differs from the site being changed ({:?}); keys cannot change",
+                    site.key
+                ),
+            ));
+        }
+        _ => file.site.key = Some(site.key.clone()),
+    }
+    let (key, changed) = state.store.apply_site(&file, || site.key.clone()).await?;
+    if changed {
+        tracing::info!(site = %key, "site configuration changed through the API");
+    }
+    Ok(Json(serde_json::json!({ "key": key, "changed": changed })))
 }

@@ -46,6 +46,22 @@ pub struct SiteRecord {
     pub retention_days: i64,
 }
 
+impl SiteRecord {
+    /// The configuration in the shape of a site file.
+    pub fn to_file(&self) -> SiteFile {
+        SiteFile {
+            site: crate::site::SiteSection {
+                name: self.name.clone(),
+                key: Some(self.key.clone()),
+                origins: self.origins.clone(),
+                retention_days: u32::try_from(self.retention_days).unwrap_or(u32::MAX),
+            },
+            stage: self.config.stages.clone(),
+            touchpoint: self.config.touchpoints.clone(),
+        }
+    }
+}
+
 /// An event after validation: normalised, resolved, scrubbed; what is stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredEvent {

@@ -62,6 +62,7 @@ both!(
     raw_exports_page_through_every_response,
     the_openapi_document_matches_the_routes,
     readiness_and_metrics,
+    editors_change_the_site_through_the_api,
 );
 
 struct Fixture {
@@ -1077,4 +1078,120 @@ async fn readiness_and_metrics(db: Db) {
     f.state.store.close().await;
     let (status, body) = f.get("/readyz", None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+}
+
+async fn editors_change_the_site_through_the_api(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let site = f
+        .state
+        .store
+        .site_by_key("test-shop")
+        .await
+        .unwrap()
+        .unwrap();
+    let editor = new_token();
+    f.state
+        .store
+        .add_token(site.id, Role::Editor, &hash_token(&editor))
+        .await
+        .unwrap();
+    let put = |token: String, content_type: &'static str, body: String| {
+        let f_state = f.state.clone();
+        async move {
+            let req = Request::put("/v1/sites/test-shop/site")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .unwrap();
+            let res = app(f_state).oneshot(req).await.unwrap();
+            let status = res.status();
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, serde_json::from_slice::<Value>(&body).unwrap())
+        }
+    };
+
+    let (status, body) = f.get("/v1/sites/test-shop/site", Some(&f.viewer)).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut file: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(file["site"]["origins"], json!(["https://shop.example"]));
+    assert_eq!(file["stage"][1]["id"], "evaluate");
+
+    // A viewer cannot write.
+    let (status, body) = put(f.viewer.clone(), "application/json", file.to_string()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // An editor adds an origin; the widget config follows.
+    file["site"]["origins"] = json!(["https://shop.example", "https://www.shop.example"]);
+    let (status, body) = put(editor.clone(), "application/json", file.to_string()).await;
+    assert_eq!(
+        (status, body.clone()),
+        (StatusCode::OK, json!({"key": "test-shop", "changed": true}))
+    );
+    let (status, body) = put(editor.clone(), "application/json", file.to_string()).await;
+    assert_eq!(
+        (status, body["changed"].as_bool()),
+        (StatusCode::OK, Some(false))
+    );
+    let req = Request::post("/v1/events")
+        .header(header::ORIGIN, "https://www.shop.example")
+        .body(Body::from(batch(vec![response(1, "/", 9)])))
+        .unwrap();
+    assert_eq!(f.send(req).await.0, StatusCode::ACCEPTED);
+
+    // The same validation as `touchpoint apply`, field named.
+    file["touchpoint"][0]["sample"] = json!(1.5);
+    let (status, body) = put(editor.clone(), "application/json", file.to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("touchpoint[0].sample"),
+        "{body}"
+    );
+    let (status, body) = put(
+        editor.clone(),
+        "application/json",
+        "{\"site\":{\"name\":\"x\",\"colour\":1}}".into(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `colour`"),
+        "{body}"
+    );
+    let other_key = SITE.replace("key = \"test-shop\"", "key = \"someone-else\"");
+    let (status, body) = put(editor.clone(), "application/toml", other_key).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("keys cannot change"),
+        "{body}"
+    );
+
+    // TOML works too: the same text `touchpoint apply` takes.
+    let renamed = SITE.replace("name = \"Test shop\"", "name = \"Test shop (renamed)\"");
+    let (status, body) = put(editor, "application/toml", renamed).await;
+    assert_eq!(
+        (status, body["changed"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{body}"
+    );
+    assert_eq!(
+        f.state
+            .store
+            .site_by_key("test-shop")
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "Test shop (renamed)"
+    );
 }

@@ -34,41 +34,161 @@ pub fn hash_token(token: &str) -> String {
         .collect()
 }
 
-/// The site behind `key`, if the request's Bearer token grants `role` on it.
+/// The dashboard's session cookie.
+pub const SESSION_COOKIE: &str = "touchpoint_session";
+/// Header that cookie-authenticated writes must carry, with the session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// How long a session lasts.
+pub const SESSION_DAYS: i64 = 7;
+
+/// A fresh session id (for the cookie) or CSRF token: 256 bits.
+pub fn new_secret() -> String {
+    random_chars(52)
+}
+
+/// Hashes a password with argon2id (PHC string, random salt).
+pub fn hash_password(password: &str) -> String {
+    use argon2::PasswordHasher;
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).expect("the operating system's random source failed");
+    let salt =
+        argon2::password_hash::SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters hashes any password")
+        .to_string()
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::PasswordVerifier;
+    argon2::password_hash::PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// The value of a cookie in the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+enum Credential<'a> {
+    Token(&'a str),
+    Session(&'a str),
+}
+
+fn credential(headers: &HeaderMap) -> Option<Credential<'_>> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    match bearer {
+        Some(token) => Some(Credential::Token(token)),
+        None => cookie(headers, SESSION_COOKIE)
+            .filter(|v| !v.is_empty())
+            .map(Credential::Session),
+    }
+}
+
+/// The site behind `key`, if the request's API token or session grants
+/// `role` on it. For reads.
 pub async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     key: &str,
     role: Role,
 ) -> Result<SiteRecord> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            Error::Unauthorized("send an API token as `Authorization: Bearer <token>`".into())
-        })?;
-    let (site_id, granted) = state
-        .store
-        .token(&hash_token(token))
-        .await?
-        .ok_or_else(|| Error::Unauthorized("the token is unknown or revoked".into()))?;
+    check(state, headers, key, role, false).await
+}
+
+/// Like [`authorize`], for requests that change something: a session
+/// (cookie) must also send its CSRF token in `X-CSRF-Token`.
+pub async fn authorize_write(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    role: Role,
+) -> Result<SiteRecord> {
+    check(state, headers, key, role, true).await
+}
+
+async fn check(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    role: Role,
+    write: bool,
+) -> Result<SiteRecord> {
+    let missing = || {
+        Error::Unauthorized(
+            "send an API token as `Authorization: Bearer <token>`, or sign in".into(),
+        )
+    };
+    let (site_id, granted) = match credential(headers).ok_or_else(missing)? {
+        Credential::Token(token) => state
+            .store
+            .token(&hash_token(token))
+            .await?
+            .map(|(site_id, role)| (Some(site_id), Some(role)))
+            .ok_or_else(|| Error::Unauthorized("the token is unknown or revoked".into()))?,
+        Credential::Session(value) => {
+            let (user_id, _, csrf) =
+                state
+                    .store
+                    .session(&hash_token(value))
+                    .await?
+                    .ok_or_else(|| {
+                        Error::Unauthorized("the session has expired; sign in again".into())
+                    })?;
+            if write {
+                let sent = headers
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
+                    return Err(Error::forbidden(
+                        "csrf_failed",
+                        "send the session's CSRF token in X-CSRF-Token with every change",
+                    ));
+                }
+            }
+            match state.store.site_by_key(key).await? {
+                Some(site) => (
+                    Some(site.id),
+                    state.store.membership(user_id, site.id).await?,
+                ),
+                None => (None, None),
+            }
+        }
+    };
     let site = state.store.site_by_key(key).await?;
-    match site {
-        Some(site) if site.id == site_id && granted >= role => Ok(site),
-        Some(site) if site.id == site_id => Err(Error::forbidden(
+    match (site, site_id, granted) {
+        (Some(site), Some(id), Some(granted)) if site.id == id && granted >= role => Ok(site),
+        (Some(site), Some(id), Some(granted)) if site.id == id => Err(Error::forbidden(
             "insufficient_role",
             format!(
-                "this needs the {} role; the token has {}",
+                "this needs the {} role; you have {}",
                 role.as_str(),
                 granted.as_str()
             ),
         )),
         _ => Err(Error::forbidden(
             "wrong_site",
-            "the token does not grant access to this site",
+            "your credentials do not grant access to this site",
         )),
     }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

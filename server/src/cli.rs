@@ -61,6 +61,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Dashboard users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// A visitor's data: export it or delete it.
     Visitor {
         #[command(subcommand)]
@@ -130,6 +135,27 @@ pub enum TokenCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (or update its password) and grant it a role on a site.
+    Add {
+        /// E-mail address used to sign in.
+        #[arg(long)]
+        email: String,
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        #[arg(long, value_enum, default_value = "viewer")]
+        role: RoleArg,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The password, from the environment (never type it on a command line).
+        #[arg(long, env = "TOUCHPOINT_PASSWORD", hide = true, hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum VisitorCommand {
     /// Print everything stored about a visitor, one JSON object per line.
     Export {
@@ -156,6 +182,16 @@ pub enum RoleArg {
     Viewer,
     Editor,
     Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Viewer => Role::Viewer,
+            RoleArg::Editor => Role::Editor,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -290,6 +326,51 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 writeln!(out, "{}", serde_json::json!({ "revoked": true }))?;
             } else {
                 writeln!(out, "revoked")?;
+            }
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    site,
+                    role,
+                    password_stdin,
+                    password,
+                },
+        } => {
+            let record = site_record(&store, &site).await?;
+            let email = email.trim().to_lowercase();
+            if !(email.contains('@') && email.len() <= 254) {
+                bail!("--email: {email:?} is not an e-mail address");
+            }
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                password
+            };
+            if let Some(p) = &password {
+                if p.chars().count() < 10 {
+                    bail!("the password must have at least 10 characters");
+                }
+            }
+            let hash = password.as_deref().map(crate::auth::hash_password);
+            store
+                .upsert_user(&email, hash.as_deref(), record.id, role.into())
+                .await?;
+            if cli.json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({ "email": email, "site": site, "role": Role::from(role).as_str() })
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{email} may now sign in with the {} role on {site}",
+                    Role::from(role).as_str()
+                )?;
             }
         }
         Command::Visitor {

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod privacy;
+pub mod session;
 pub mod site;
 pub mod sites;
 pub mod storage;
@@ -40,6 +41,8 @@ pub struct AppState {
     /// The group-commit writer for ingested events.
     pub committer: commit::Committer,
     pub limiter: Arc<limits::RateLimiter>,
+    /// Sign-in attempts, per address and per e-mail.
+    pub login_limiter: Arc<limits::RateLimiter>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
 }
@@ -62,6 +65,10 @@ impl AppState {
         AppState {
             committer: commit::Committer::spawn(store.clone()),
             limiter: Arc::new(limits::RateLimiter::new(settings.rate_limits)),
+            login_limiter: Arc::new(limits::RateLimiter::new(limits::RateLimits {
+                per_client: 20,
+                per_site: 10,
+            })),
             settings: Arc::new(settings),
             metrics: Arc::default(),
             store,
@@ -97,6 +104,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ops)
         .merge(assets::router())
         .merge(sites::router().with_state(state.clone()))
+        .merge(session::router().with_state(state.clone()))
         .merge(public)
         .fallback(|| async { error::Error::not_found("not_found", "no such route") })
         .layer(axum::middleware::from_fn_with_state(state, observe))

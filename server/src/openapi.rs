@@ -89,6 +89,21 @@ pub fn document() -> Value {
                     error_responses(&["400", "403", "404", "413", "415", "429"]),
                 )
             } },
+            "/v1/session": {
+                "post": {
+                    "summary": "Sign in to the dashboard: sets an HttpOnly, SameSite=Strict session cookie and returns the CSRF token.",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["email", "password"], "properties": { "email": { "type": "string" }, "password": { "type": "string" } } } } } },
+                    "responses": with(json!({ "200": { "description": "{email, csrf, sites}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "429"]))
+                },
+                "get": {
+                    "summary": "Who is signed in, with the CSRF token and the sites they may see.",
+                    "responses": with(json!({ "200": { "description": "{email, csrf, sites}", "content": { "application/json": {} } } }), error_responses(&["401"]))
+                },
+                "delete": {
+                    "summary": "Sign out (needs X-CSRF-Token).",
+                    "responses": with(json!({ "200": { "description": "Signed out", "content": { "application/json": {} } } }), error_responses(&["401", "403"]))
+                }
+            },
             "/v1/sites/{key}/config": { "get": {
                 "summary": "What the widget needs: stages and touchpoints. Public, cacheable, ETag.",
                 "parameters": [key],

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::aggregate::{FilterArgs, parse_group_by, rows};
-use crate::auth::authorize;
+use crate::auth::{authorize, authorize_write};
 use crate::error::{Error, Result};
 use crate::export::{self, Format, ResponsePages, TableWriter};
 use crate::site::SiteFile;
@@ -258,7 +258,7 @@ async fn delete_visitor(
     Path((key, visitor)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>> {
-    let site = authorize(&state, &headers, &key, Role::Admin).await?;
+    let site = authorize_write(&state, &headers, &key, Role::Admin).await?;
     let deleted = state.store.delete_visitor(site.id, &visitor).await?;
     tracing::info!(site = %site.key, deleted, "visitor data deleted");
     Ok(Json(serde_json::json!({ "deleted": deleted })))
@@ -283,7 +283,7 @@ async fn put_site(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>> {
-    let site = authorize(&state, &headers, &key, Role::Editor).await?;
+    let site = authorize_write(&state, &headers, &key, Role::Editor).await?;
     let toml = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -560,6 +560,138 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Creates a user, or updates the password of an existing one (when
+    /// given); then grants `role` on the site. Returns the user id.
+    pub async fn upsert_user(
+        &self,
+        email: &str,
+        password_hash: Option<&str>,
+        site_id: i64,
+        role: Role,
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let id: i64 = match (existing, password_hash) {
+            (Some(row), Some(hash)) => {
+                let id = row.get(0);
+                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(hash)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+            (Some(row), None) => row.get(0),
+            (None, Some(hash)) => {
+                sqlx::query(
+                    "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3)",
+                )
+                .bind(email)
+                .bind(hash)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("SELECT id FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .get(0)
+            }
+            (None, None) => {
+                return Err(Error::bad_request(
+                    "password_required",
+                    "a new user needs a password",
+                ));
+            }
+        };
+        sqlx::query(
+            "INSERT INTO memberships (user_id, site_id, role) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, site_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(id)
+        .bind(site_id)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// `(user id, password hash)` of an e-mail address.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// The sites a user may see, with their role: `(site key, role)`.
+    pub async fn memberships(&self, user_id: i64) -> Result<Vec<(String, Role)>> {
+        let rows = sqlx::query(
+            "SELECT s.key, m.role FROM memberships m JOIN sites s ON s.id = m.site_id WHERE m.user_id = $1 ORDER BY s.key",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((r.get(0), Role::parse(r.get::<&str, _>(1))?)))
+            .collect())
+    }
+
+    /// A user's role on a site, if any.
+    pub async fn membership(&self, user_id: i64, site_id: i64) -> Result<Option<Role>> {
+        let row = sqlx::query("SELECT role FROM memberships WHERE user_id = $1 AND site_id = $2")
+            .bind(user_id)
+            .bind(site_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| Role::parse(r.get::<&str, _>(0))))
+    }
+
+    pub async fn create_session(
+        &self,
+        hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(hash)
+            .bind(user_id)
+            .bind(csrf)
+            .bind(now())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// `(user id, e-mail, csrf token)` of a live session.
+    pub async fn session(&self, hash: &str) -> Result<Option<(i64, String, String)>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.hash = $1 AND s.expires_at > $2",
+        )
+        .bind(hash)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+    }
+
+    pub async fn delete_session(&self, hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE hash = $1")
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// `(open, idle)` connections of the pool.
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())

@@ -22,6 +22,29 @@ CREATE TABLE tokens (
     revoked_at  TEXT
 );
 
+-- People who sign in to the dashboard, and what they may do on which site.
+CREATE TABLE users (
+    id            BIGSERIAL PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,   -- lower-cased
+    password_hash TEXT NOT NULL,          -- argon2id, PHC string
+    created_at    TEXT NOT NULL
+);
+
+CREATE TABLE memberships (
+    user_id     BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    site_id     BIGINT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    role        TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+    PRIMARY KEY (user_id, site_id)
+);
+
+CREATE TABLE sessions (
+    hash        TEXT PRIMARY KEY,         -- SHA-256 of the cookie value
+    user_id     BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf        TEXT NOT NULL,            -- sent back in X-CSRF-Token on writes
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+
 CREATE TABLE events (
     site_id     BIGINT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
     id          TEXT NOT NULL,

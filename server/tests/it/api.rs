@@ -63,6 +63,7 @@ both!(
     the_openapi_document_matches_the_routes,
     readiness_and_metrics,
     editors_change_the_site_through_the_api,
+    dashboard_users_sign_in_with_a_session_cookie,
 );
 
 struct Fixture {
@@ -1194,4 +1195,197 @@ async fn editors_change_the_site_through_the_api(db: Db) {
             .name,
         "Test shop (renamed)"
     );
+}
+
+async fn dashboard_users_sign_in_with_a_session_cookie(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let site = f
+        .state
+        .store
+        .site_by_key("test-shop")
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = touchpoint_server::auth::hash_password("correct horse battery");
+    f.state
+        .store
+        .upsert_user("ann@shop.example", Some(&hash), site.id, Role::Editor)
+        .await
+        .unwrap();
+    let other = SiteFile::parse("[site]\nname = \"Other\"\nkey = \"other-site\"").unwrap();
+    f.state
+        .store
+        .apply_site(&other, || unreachable!())
+        .await
+        .unwrap();
+
+    let login = |email: &str, password: &str, https: bool| {
+        let mut req = Request::post("/v1/session").header(header::CONTENT_TYPE, "application/json");
+        if https {
+            req = req.header(header::ORIGIN, "https://feedback.example");
+        }
+        req.body(Body::from(
+            json!({ "email": email, "password": password }).to_string(),
+        ))
+        .unwrap()
+    };
+    let (status, _, body) = f
+        .send(login("ann@shop.example", "wrong password", false))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _, unknown) = f
+        .send(login("bob@shop.example", "correct horse battery", false))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unknown, body,
+        "an unknown e-mail and a wrong password look the same"
+    );
+
+    let (status, headers, body) = f
+        .send(login("  Ann@Shop.example ", "correct horse battery", false))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let set_cookie = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
+    assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
+    let session: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        session["sites"],
+        json!([{ "key": "test-shop", "role": "editor" }])
+    );
+    let csrf = session["csrf"].as_str().unwrap().to_owned();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let (_, headers, _) = f
+        .send(login("ann@shop.example", "correct horse battery", true))
+        .await;
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
+
+    let with_cookie = |method: &str, uri: &str, csrf: Option<&str>, body: String| {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, &cookie);
+        if let Some(token) = csrf {
+            req = req.header("x-csrf-token", token);
+        }
+        req.body(Body::from(body)).unwrap()
+    };
+    let (status, _, _) = f
+        .send(with_cookie(
+            "GET",
+            "/v1/sites/test-shop/aggregates",
+            None,
+            String::new(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = f
+        .send(with_cookie(
+            "GET",
+            "/v1/sites/other-site/aggregates",
+            None,
+            String::new(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no membership, no access");
+    let (status, _, body) = f
+        .send(with_cookie("GET", "/v1/session", None, String::new()))
+        .await;
+    assert_eq!(
+        (
+            status,
+            serde_json::from_str::<Value>(&body).unwrap()["email"].as_str()
+        ),
+        (StatusCode::OK, Some("ann@shop.example"))
+    );
+
+    // Writes with a cookie need the CSRF token.
+    let (_, _, file) = f
+        .send(with_cookie(
+            "GET",
+            "/v1/sites/test-shop/site",
+            None,
+            String::new(),
+        ))
+        .await;
+    let (status, _, body) = f
+        .send(with_cookie(
+            "PUT",
+            "/v1/sites/test-shop/site",
+            None,
+            file.clone(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("csrf_failed"));
+    let (status, _, body) = f
+        .send(with_cookie(
+            "PUT",
+            "/v1/sites/test-shop/site",
+            Some("forged"),
+            file.clone(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _, body) = f
+        .send(with_cookie(
+            "PUT",
+            "/v1/sites/test-shop/site",
+            Some(&csrf),
+            file,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Signing out ends the session.
+    let (status, _, _) = f
+        .send(with_cookie("DELETE", "/v1/session", None, String::new()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, headers, _) = f
+        .send(with_cookie(
+            "DELETE",
+            "/v1/session",
+            Some(&csrf),
+            String::new(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let (status, _, _) = f
+        .send(with_cookie(
+            "GET",
+            "/v1/sites/test-shop/aggregates",
+            None,
+            String::new(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Guessing is slowed down per e-mail.
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(
+            f.send(login("carol@shop.example", "guess", false))
+                .await
+                .0
+                .as_u16(),
+        );
+    }
+    assert_eq!(&statuses[..5], &[401; 5], "{statuses:?}");
+    assert_eq!(statuses[7], 429, "{statuses:?}");
 }

@@ -9,6 +9,7 @@ use crate::both;
 use crate::support::{Db, database};
 
 both!(
+    users_are_added_with_a_hashed_password,
     tokens_can_be_listed_and_revoked,
     visitors_can_be_exported_and_deleted,
     apply_is_idempotent_and_tokens_and_exports_work,
@@ -340,5 +341,79 @@ async fn visitors_can_be_exported_and_deleted(db: Db) {
         .await
         .unwrap(),
         ""
+    );
+}
+
+async fn users_are_added_with_a_hashed_password(db: Db) {
+    let Some(test_db) = database(db).await else {
+        return;
+    };
+    let db = test_db.url.clone();
+    let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/site.toml");
+    let applied: Value = serde_json::from_str(
+        &touchpoint(&["--database", &db, "apply", site, "--json"])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let key = applied["sites"][0]["key"].as_str().unwrap();
+    let add = |email: &'static str, password: &'static str| {
+        let (db, key) = (db.clone(), key.to_owned());
+        async move {
+            touchpoint(&[
+                "--database",
+                &db,
+                "user",
+                "add",
+                "--email",
+                email,
+                "--site",
+                &key,
+                "--role",
+                "admin",
+                "--password",
+                password,
+                "--json",
+            ])
+            .await
+        }
+    };
+    let err = add("ann@shop.example", "short").await.unwrap_err();
+    assert!(format!("{err:#}").contains("at least 10 characters"));
+    let err = add("not-an-email", "long enough password")
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("not an e-mail address"));
+    let out: Value = serde_json::from_str(
+        &add("Ann@Shop.example", "long enough password")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        serde_json::json!({ "email": "ann@shop.example", "site": key, "role": "admin" })
+    );
+    let store = touchpoint_server::storage::Store::open(&db).await.unwrap();
+    let (user_id, hash) = store
+        .user_by_email("ann@shop.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        hash.starts_with("$argon2id$") && !hash.contains("long enough"),
+        "{hash}"
+    );
+    assert!(touchpoint_server::auth::verify_password(
+        "long enough password",
+        &hash
+    ));
+    assert!(!touchpoint_server::auth::verify_password(
+        "long enough passwore",
+        &hash
+    ));
+    assert_eq!(
+        store.memberships(user_id).await.unwrap(),
+        [(key.to_owned(), touchpoint_server::storage::Role::Admin)]
     );
 }

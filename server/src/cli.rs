@@ -350,10 +350,10 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             } else {
                 password
             };
-            if let Some(p) = &password {
-                if p.chars().count() < 10 {
-                    bail!("the password must have at least 10 characters");
-                }
+            if let Some(p) = &password
+                && p.chars().count() < 10
+            {
+                bail!("the password must have at least 10 characters");
             }
             let hash = password.as_deref().map(crate::auth::hash_password);
             store

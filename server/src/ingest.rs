@@ -65,7 +65,7 @@ async fn ingest(state: &AppState, request: Request) -> Result<Accepted> {
         )
     })?;
     let client = client_address(
-        &state,
+        state,
         &headers,
         parts.extensions.get::<ConnectInfo<SocketAddr>>(),
     );

@@ -386,4 +386,55 @@ mod tests {
         let err = decode(b"not json").unwrap_err().to_string();
         assert!(err.contains("not a valid event batch"), "{err}");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn config() -> crate::site::SiteConfig {
+            crate::site::SiteFile::parse(include_str!("../../www/demo/site.toml")).unwrap().config()
+        }
+
+        proptest! {
+            /// No body, however broken, makes the decoder panic.
+            #[test]
+            fn the_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let _ = decode(&bytes);
+            }
+
+            /// Events of the right shape with arbitrary values are either
+            /// stored as valid or refused with the faulty field named; never
+            /// a panic, and never a score outside its scale.
+            #[test]
+            fn validation_names_the_field_or_stores_in_scale(
+                kind in prop_oneof![Just("impression"), Just("response"), Just("dismiss"), Just("signal")],
+                score in proptest::option::of(-5i64..20),
+                page in ".{0,40}",
+                ts in prop_oneof![Just("2026-11-20T10:00:00Z".to_owned()), ".{0,30}"],
+                comment in proptest::option::of(".{0,60}"),
+                visitor in proptest::option::of("[ -~]{0,70}"),
+            ) {
+                let event = serde_json::json!({
+                    "id": "6f1c2a7e-8d4b-4c1e-9a3f-2b5d7e9f1a3c", "kind": kind, "touchpoint": "site-nps",
+                    "page": page, "ts": ts, "score": score, "comment": comment, "visitor": visitor,
+                });
+                let Ok(event) = serde_json::from_value::<Event>(event) else { return Ok(()) };
+                match validate(&event, &config(), time::OffsetDateTime::now_utc()) {
+                    Ok(stored) => {
+                        prop_assert!(stored.page.starts_with('/'));
+                        if let Some(s) = stored.score {
+                            prop_assert!((0..=10).contains(&s));
+                        }
+                    }
+                    Err(message) => {
+                        let field = message.split(':').next().unwrap();
+                        prop_assert!(
+                            ["id", "page", "touchpoint", "score", "comment", "signal", "ts", "visitor", "stage"].contains(&field),
+                            "unexpected field in {}", message
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

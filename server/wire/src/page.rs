@@ -207,4 +207,49 @@ mod tests {
         assert_eq!(resolve_stage(&stages[..3], None, "/about"), UNASSIGNED);
         assert_eq!(resolve_stage(&[], Some("purchase"), "/"), UNASSIGNED);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever arrives, the stored page is a path without query,
+            /// fragment or trailing slash, and normalising again changes nothing.
+            #[test]
+            fn normalised_pages_are_clean_paths(url in ".{0,80}") {
+                if let Some(path) = normalize_page(&url) {
+                    prop_assert!(path.starts_with('/'));
+                    prop_assert!(!path.contains('?') && !path.contains('#'));
+                    prop_assert!(path == "/" || !path.ends_with('/'));
+                    prop_assert_eq!(normalize_page(&path), Some(path.clone()));
+                }
+            }
+
+            /// The host, query and fragment of an http(s) URL never survive.
+            #[test]
+            fn hosts_queries_and_fragments_are_dropped(
+                scheme in "https?",
+                host in "[a-z0-9.-]{1,20}",
+                path in "(/[a-zA-Z0-9_.~%-]{0,8}){0,4}",
+                query in "[a-z0-9=&@.]{0,20}",
+                fragment in "[a-z0-9-]{0,10}",
+            ) {
+                let url = format!("{scheme}://{host}{path}?{query}#{fragment}");
+                let page = normalize_page(&url).unwrap();
+                let expected = path.trim_end_matches('/');
+                prop_assert_eq!(page, if expected.is_empty() { "/".to_owned() } else { expected.to_owned() });
+            }
+
+            /// `**` matches every path; a glob without wildcards only itself.
+            #[test]
+            fn globs_behave(path in "(/[a-z0-9]{1,6}){1,5}") {
+                prop_assert!(glob_match("/**", &path));
+                prop_assert!(glob_match(&path, &path));
+                let parent = &path[..path.rfind('/').unwrap()];
+                let parent = if parent.is_empty() { "/" } else { parent };
+                let glob = format!("{}/*", parent.trim_end_matches('/'));
+                prop_assert!(glob_match(&glob, &path));
+            }
+        }
+    }
 }

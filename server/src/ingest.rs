@@ -392,7 +392,9 @@ mod tests {
         use proptest::prelude::*;
 
         fn config() -> crate::site::SiteConfig {
-            crate::site::SiteFile::parse(include_str!("../../www/demo/site.toml")).unwrap().config()
+            crate::site::SiteFile::parse(include_str!("../../www/demo/site.toml"))
+                .unwrap()
+                .config()
         }
 
         proptest! {

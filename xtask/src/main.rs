@@ -17,6 +17,7 @@ cargo xtask <command>
                         and the demo shop on :8081
   test                  build the widget, then run every test (browser included)
   bench                 measure and write docs/BENCHMARKS.md
+  fuzz [SECONDS]        fuzz the ingest decoder (default 60 s)
 ";
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +45,11 @@ fn run() -> anyhow::Result<()> {
         Some("demo") => demo::run(),
         Some("test") => test(),
         Some("bench") => bench::run(),
+        Some("fuzz") => fuzz(
+            args.get(1)
+                .map_or(Ok(60), |s| s.parse())
+                .map_err(|_| anyhow::anyhow!("fuzz SECONDS"))?,
+        ),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
@@ -52,7 +58,8 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-/// Every test: unit, server on SQLite and PostgreSQL, CLI, and the real browser.
+/// Every test: unit, server on SQLite and PostgreSQL, CLI, the real browser,
+/// and a short bounded fuzzing run.
 fn test() -> anyhow::Result<()> {
     let dist = dist::assets()?;
     dist::check_budgets(&dist)?;
@@ -63,6 +70,53 @@ fn test() -> anyhow::Result<()> {
         &[
             ("TOUCHPOINT_DIST", dist.dir.to_str().unwrap()),
             ("TOUCHPOINT_AXE", axe.to_str().unwrap()),
+            // PostgreSQL tests fail rather than skip when its binaries are missing.
+            ("TOUCHPOINT_REQUIRE_PG", "1"),
         ],
-    )
+    )?;
+    // A short, bounded fuzzing run of the ingest decoder.
+    fuzz(20)
+}
+
+/// Fuzzes the ingest decoder with cargo-fuzz (libFuzzer) for `seconds`.
+/// cargo-fuzz needs nightly flags; `RUSTC_BOOTSTRAP` lets the stable
+/// toolchain accept them for this build only.
+fn fuzz(seconds: u64) -> anyhow::Result<()> {
+    const CARGO_FUZZ: &str = "0.13.2";
+    let tools = util::tools_dir();
+    let bin = tools.join("bin/cargo-fuzz");
+    let installed = util::output(bin.to_str().unwrap(), &["--version"]).unwrap_or_default();
+    if !installed.contains(CARGO_FUZZ) {
+        util::cargo(
+            &[
+                "install",
+                "cargo-fuzz",
+                "--version",
+                CARGO_FUZZ,
+                "--root",
+                tools.to_str().unwrap(),
+                "--force",
+            ],
+            &[],
+        )?;
+    }
+    let target = std::env::var("TOUCHPOINT_FUZZ_TARGET").unwrap_or_else(|_| {
+        util::target_dir()
+            .join("fuzz")
+            .to_string_lossy()
+            .into_owned()
+    });
+    let max_time = format!("-max_total_time={seconds}");
+    eprintln!("$ cargo fuzz run ingest_decoder -- {max_time}");
+    let status = std::process::Command::new(&bin)
+        .args(["run", "ingest_decoder", "--", &max_time])
+        .current_dir(util::root().join("server"))
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_TARGET_DIR", &target)
+        .status()?;
+    anyhow::ensure!(
+        status.success(),
+        "the fuzzer found a crash (see server/fuzz/artifacts)"
+    );
+    Ok(())
 }

@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod dist;
+mod ingest_bench;
 mod util;
 
 use anyhow::bail;

@@ -1,0 +1,307 @@
+//! The ingest benchmark: `POST /v1/events` throughput and latency from a
+//! second process (`wrk`), against a bare axum endpoint answering 202 in the
+//! same run, on SQLite and on PostgreSQL, durability on (SQLite
+//! `synchronous = FULL`, PostgreSQL `fsync = on`), rate limits off.
+
+use crate::util::{self, target_dir};
+use anyhow::{Context, bail};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// Seconds of measurement per run (after a 2-second warm-up).
+const SECONDS: u32 = 10;
+const CONNECTIONS: u32 = 16;
+
+const SITE: &str = r#"
+[site]
+name = "Benchmark"
+key = "bench"
+
+[[stage]]
+id = "evaluate"
+label = "Evaluate"
+pages = ["/pricing"]
+
+[[touchpoint]]
+id = "site-nps"
+metric = "nps"
+question = { en = "How likely?" }
+"#;
+
+/// Each request carries `EVENTS` responses with ids unique per thread and request.
+const SCRIPT: &str = r#"
+local n = tonumber(os.getenv("EVENTS") or "1")
+local site = os.getenv("SITE")
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+local counter = 0
+request = function()
+  local events = {}
+  for i = 1, n do
+    counter = counter + 1
+    local id = string.format("%08x-%04x-4000-8000-%012x", os.time() % 4294967296, tid, counter)
+    events[i] = '{"id":"' .. id .. '","kind":"response","touchpoint":"site-nps","page":"https://shop.example/pricing","score":9,"ts":"2026-11-20T10:00:00Z"}'
+  end
+  local body = '{"site":"' .. site .. '","events":[' .. table.concat(events, ",") .. ']}'
+  return wrk.format("POST", "/v1/events", { ["Content-Type"] = "text/plain" }, body)
+end
+"#;
+
+pub struct Run {
+    pub target: String,
+    pub events: u32,
+    pub requests_per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub requests: u64,
+    pub errors: u64,
+    pub rss_idle_kb: u64,
+    pub rss_peak_kb: u64,
+}
+
+pub struct Report {
+    pub runs: Vec<Run>,
+    /// `(database, events acknowledged, events stored)`.
+    pub durability: Vec<(String, u64, u64)>,
+    pub command: String,
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(cmd: &mut Command) -> anyhow::Result<Server> {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("no stdout")?).read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .trim_start_matches("{\"addr\":\"")
+        .trim_end_matches("\"}")
+        .trim_start_matches("http://")
+        .to_owned();
+    if addr.is_empty() {
+        let _ = child.kill();
+        bail!("{cmd:?} did not print its address");
+    }
+    Ok(Server { child, addr })
+}
+
+fn rss_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix(field)
+                    .map(|v| v.trim().trim_end_matches(" kB").trim().to_owned())
+            })
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn ensure_wrk() -> anyhow::Result<()> {
+    if util::output("wrk", &["--version"]).is_some()
+        || Command::new("wrk").arg("--version").output().is_ok()
+    {
+        return Ok(());
+    }
+    if util::output("id", &["-u"]).is_some_and(|u| u.trim() == "0") {
+        util::run(
+            "apt-get",
+            &["install", "-y", "-qq", "wrk"],
+            &[("DEBIAN_FRONTEND", "noninteractive")],
+        )?;
+        return Ok(());
+    }
+    bail!("wrk is missing: apt-get install wrk")
+}
+
+fn wrk(
+    addr: &str,
+    events: u32,
+    seconds: u32,
+    script: &Path,
+) -> anyhow::Result<(f64, f64, f64, u64, u64)> {
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{CONNECTIONS}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(script)
+        .arg(format!("http://{addr}/v1/events"))
+        .env("EVENTS", events.to_string())
+        .env("SITE", "bench")
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("wrk printed no rate:\n{text}"))?;
+    let percentile = |p: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(p).map(|v| v.trim().to_owned()))
+            .map_or(f64::NAN, |v| duration_ms(&v))
+    };
+    let requests = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let errors = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    Ok((rps, percentile("50%"), percentile("99%"), requests, errors))
+}
+
+/// `1.23ms`, `456.00us`, `1.02s` → milliseconds.
+fn duration_ms(v: &str) -> f64 {
+    let (num, unit) = v.split_at(v.find(|c: char| c.is_alphabetic()).unwrap_or(v.len()));
+    let n: f64 = num.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => f64::NAN,
+    }
+}
+
+pub fn run() -> anyhow::Result<Report> {
+    ensure_wrk()?;
+    util::cargo(
+        &[
+            "build",
+            "--release",
+            "--package",
+            "touchpoint-e2e",
+            "--bin",
+            "bare-202",
+        ],
+        &[],
+    )?;
+    let touchpoint = target_dir().join("release/touchpoint");
+    let baseline = target_dir().join("release/bare-202");
+    let work = tempfile::tempdir()?;
+    let script = work.path().join("ingest.lua");
+    std::fs::write(&script, SCRIPT)?;
+    let site = work.path().join("site.toml");
+    std::fs::write(&site, SITE)?;
+
+    let mut runs = Vec::new();
+    let mut durability = Vec::new();
+    let cluster = touchpoint_e2e::pg::Cluster::start(true)?;
+    let databases = [
+        (
+            "SQLite",
+            format!("sqlite://{}", work.path().join("bench.db").display()),
+        ),
+        ("PostgreSQL", cluster.admin_url()),
+    ];
+    let measure = |target: &str,
+                   server: &Server,
+                   events: u32,
+                   runs: &mut Vec<Run>|
+     -> anyhow::Result<u64> {
+        let pid = server.child.id();
+        let rss_idle_kb = rss_kb(pid, "VmRSS:");
+        let (_, _, _, warm, _) = wrk(&server.addr, events, 2, &script)?;
+        let (rps, p50, p99, requests, errors) = wrk(&server.addr, events, SECONDS, &script)?;
+        eprintln!(
+            "{target}, {events} event(s)/request: {rps:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms, {errors} errors"
+        );
+        runs.push(Run {
+            target: target.to_owned(),
+            events,
+            requests_per_s: rps,
+            p50_ms: p50,
+            p99_ms: p99,
+            requests,
+            errors,
+            rss_idle_kb,
+            rss_peak_kb: rss_kb(pid, "VmHWM:"),
+        });
+        Ok((warm + requests) * u64::from(events))
+    };
+    for events in [1, 20] {
+        let server = spawn(Command::new(&baseline).arg("127.0.0.1:0"))?;
+        measure("bare axum (baseline)", &server, events, &mut runs)?;
+    }
+    for (name, url) in &databases {
+        let applied = Command::new(&touchpoint)
+            .args(["--database", url, "apply"])
+            .arg(&site)
+            .output()?;
+        if !applied.status.success() {
+            bail!(
+                "apply on {name} failed: {}",
+                String::from_utf8_lossy(&applied.stderr)
+            );
+        }
+        let server = spawn(Command::new(&touchpoint).args([
+            "--database",
+            url,
+            "--json",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--rate-per-client",
+            "0",
+            "--rate-per-site",
+            "0",
+        ]))?;
+        let mut sent = 0;
+        for events in [1, 20] {
+            sent += measure(&format!("touchpoint, {name}"), &server, events, &mut runs)?;
+        }
+        drop(server);
+        let out = Command::new(&touchpoint)
+            .args([
+                "--database",
+                url,
+                "export",
+                "--site",
+                "bench",
+                "--format",
+                "ndjson",
+            ])
+            .output()?;
+        let stored: u64 = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["responses"].as_u64())
+            .sum();
+        let errors: u64 = runs
+            .iter()
+            .filter(|r| r.target.ends_with(name))
+            .map(|r| r.errors * u64::from(r.events))
+            .sum();
+        durability.push(((*name).to_owned(), sent.saturating_sub(errors), stored));
+    }
+    Ok(Report {
+        runs,
+        durability,
+        command: format!(
+            "wrk -t2 -c{CONNECTIONS} -d{SECONDS}s --latency -s ingest.lua (after a 2 s warm-up)"
+        ),
+    })
+}

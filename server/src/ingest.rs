@@ -58,12 +58,16 @@ async fn ingest(state: &AppState, request: Request) -> Result<Accepted> {
             ))
         })?;
     let batch = decode(&bytes)?;
-    let site = state.store.site_by_key(&batch.site).await?.ok_or_else(|| {
-        Error::not_found(
-            "unknown_site",
-            format!("site: no site has the key {:?}", batch.site),
-        )
-    })?;
+    let site = state
+        .sites
+        .get(&state.store, &batch.site)
+        .await?
+        .ok_or_else(|| {
+            Error::not_found(
+                "unknown_site",
+                format!("site: no site has the key {:?}", batch.site),
+            )
+        })?;
     let client = client_address(
         state,
         &headers,

@@ -9,6 +9,7 @@
 pub mod aggregate;
 pub mod assets;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod commit;
 pub mod error;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub login_limiter: Arc<limits::RateLimiter>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Site configurations for the public routes.
+    pub sites: Arc<cache::SiteCache>,
 }
 
 /// Server settings beyond the database.
@@ -71,6 +74,7 @@ impl AppState {
             })),
             settings: Arc::new(settings),
             metrics: Arc::default(),
+            sites: Arc::default(),
             store,
         }
     }

@@ -40,13 +40,13 @@ async fn get_config(
     headers: HeaderMap,
 ) -> Result<Response> {
     let site =
-        state.store.site_by_key(&key).await?.ok_or_else(|| {
+        state.sites.get(&state.store, &key).await?.ok_or_else(|| {
             Error::not_found("unknown_site", format!("no site has the key {key:?}"))
         })?;
     let config = WidgetConfig {
-        site: site.key,
-        stages: site.config.stages,
-        touchpoints: site.config.touchpoints,
+        site: site.key.clone(),
+        stages: site.config.stages.clone(),
+        touchpoints: site.config.touchpoints.clone(),
         widget: crate::assets::widget(),
     };
     let body = serde_json::to_vec(&config).map_err(|e| Error::Internal(e.to_string()))?;
@@ -313,6 +313,7 @@ async fn put_site(
         _ => file.site.key = Some(site.key.clone()),
     }
     let (key, changed) = state.store.apply_site(&file, || site.key.clone()).await?;
+    state.sites.invalidate(&key);
     if changed {
         tracing::info!(site = %key, "site configuration changed through the API");
     }

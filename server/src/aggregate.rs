@@ -32,17 +32,27 @@ pub fn parse_group_by(s: Option<&str>) -> Result<Vec<GroupBy>> {
     Ok(out)
 }
 
-/// The filters every aggregate and export accepts (query string or CLI).
-#[derive(Clone, Debug, Default, Deserialize)]
+/// The filters every aggregate and export accepts, as a query string or as
+/// `touchpoint export` flags.
+#[derive(Clone, Debug, Default, Deserialize, clap::Args)]
 pub struct FilterArgs {
-    /// A date (`2026-11-01`, UTC, inclusive) or an RFC 3339 time.
+    /// Start: a date (2026-11-01, UTC, inclusive) or an RFC 3339 time.
+    #[arg(long)]
     pub from: Option<String>,
-    /// A date (the whole day included) or an RFC 3339 time (exclusive).
+    /// End: a date (included whole) or an RFC 3339 time (exclusive).
+    #[arg(long)]
     pub to: Option<String>,
-    /// A page path or URL (normalised like events).
+    /// Only this page (a path such as /pricing, or a URL).
+    #[arg(long)]
     pub page: Option<String>,
+    /// Only this journey stage.
+    #[arg(long)]
     pub stage: Option<String>,
+    /// Only this touchpoint.
+    #[arg(long)]
     pub touchpoint: Option<String>,
+    /// Only this metric (nps, csat, ces, thumbs, emoji, text, choice).
+    #[arg(long)]
     pub metric: Option<String>,
 }
 

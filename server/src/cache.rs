@@ -15,9 +15,12 @@ pub const TTL: Duration = Duration::from_secs(2);
 /// Beyond this many keys (real or bogus), the cache starts over.
 const MAX_ENTRIES: usize = 10_000;
 
+/// Key → (when read, the site or its absence).
+type Entries = HashMap<String, (Instant, Option<Arc<SiteRecord>>)>;
+
 #[derive(Debug, Default)]
 pub struct SiteCache {
-    entries: Mutex<HashMap<String, (Instant, Option<Arc<SiteRecord>>)>>,
+    entries: Mutex<Entries>,
 }
 
 impl SiteCache {
@@ -25,10 +28,10 @@ impl SiteCache {
     /// cached too, so a flood of bogus keys does not reach the database.
     pub async fn get(&self, store: &Store, key: &str) -> Result<Option<Arc<SiteRecord>>> {
         let now = Instant::now();
-        if let Some((at, site)) = self.lock().get(key) {
-            if now.duration_since(*at) < TTL {
-                return Ok(site.clone());
-            }
+        if let Some((at, site)) = self.lock().get(key)
+            && now.duration_since(*at) < TTL
+        {
+            return Ok(site.clone());
         }
         let site = store.site_by_key(key).await?.map(Arc::new);
         let mut entries = self.lock();
@@ -44,9 +47,7 @@ impl SiteCache {
         self.lock().remove(key);
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Option<Arc<SiteRecord>>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

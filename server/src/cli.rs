@@ -19,7 +19,7 @@ use std::path::PathBuf;
     about = "Micro-feedback at every touchpoint of the customer journey"
 )]
 pub struct Cli {
-    /// Database URL: `sqlite://touchpoint.db` (created if missing).
+    /// Database URL: `sqlite://touchpoint.db` (created if missing) or `postgres://user@host/db`.
     #[arg(
         long,
         global = true,
@@ -81,24 +81,8 @@ pub enum Command {
         /// Group by any of page, stage, touchpoint, day, device, locale (comma-separated).
         #[arg(long)]
         group_by: Option<String>,
-        /// Start: a date (2026-11-01, UTC) or an RFC 3339 time, inclusive.
-        #[arg(long)]
-        from: Option<String>,
-        /// End: a date (included whole) or an RFC 3339 time (exclusive).
-        #[arg(long)]
-        to: Option<String>,
-        /// Only this page (a path such as /pricing, or a URL).
-        #[arg(long)]
-        page: Option<String>,
-        /// Only this journey stage.
-        #[arg(long)]
-        stage: Option<String>,
-        /// Only this touchpoint.
-        #[arg(long)]
-        touchpoint: Option<String>,
-        /// Only this metric (nps, csat, ces, thumbs, emoji, text, choice).
-        #[arg(long)]
-        metric: Option<String>,
+        #[command(flatten)]
+        filter: aggregate::FilterArgs,
         /// Start a CSV with a UTF-8 byte-order mark, for Excel.
         #[arg(long)]
         bom: bool,
@@ -396,12 +380,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             site,
             format,
             group_by,
-            from,
-            to,
-            page,
-            stage,
-            touchpoint,
-            metric,
+            filter,
             bom,
             raw,
             output,
@@ -412,15 +391,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 ExportFormat::Xlsx => Format::Xlsx,
             };
             let record = site_record(&store, &site).await?;
-            let filter = aggregate::FilterArgs {
-                from,
-                to,
-                page,
-                stage,
-                touchpoint,
-                metric,
-            }
-            .parse()?;
+            let filter = filter.parse()?;
             let sink: Box<dyn Write + Send + '_> = match &output {
                 Some(path) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(path)

@@ -1,6 +1,6 @@
 // Touchpoint loader, served as /t.js. Goal 1 is size: a page with no eligible
 // touchpoint pays for this file and the config, nothing else.
-// Whole-line comments and indentation are stripped by `cargo xtask dist`.
+// `cargo xtask dist` minifies it with terser; keep property names the page uses.
 (function (w, d) {
   var s = d.currentScript || d.querySelector('script[data-site]');
   if (!s || w.__touchpoint) return;

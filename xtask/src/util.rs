@@ -99,7 +99,11 @@ pub fn tools_dir() -> PathBuf {
 /// npm packages the build and tests use, pinned; installed into the tools
 /// dir once. Returns its `node_modules`.
 pub fn npm_tools() -> anyhow::Result<PathBuf> {
-    const PACKAGES: [(&str, &str); 2] = [("binaryen", "132.0.0"), ("axe-core", "4.14.1")];
+    const PACKAGES: [(&str, &str); 3] = [
+        ("binaryen", "132.0.0"),
+        ("axe-core", "4.14.1"),
+        ("terser", "5.51.2"),
+    ];
     let tools = tools_dir();
     let modules = tools.join("node_modules");
     let installed = |name: &str, version: &str| {

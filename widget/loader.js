@@ -26,12 +26,61 @@
     consent = said != '0',
     cmd = function (a) {
       if (a[0] == 'stage') stage = a[1];
-      if (a[0] == 'consent') set('localStorage', 'consent', (said = consent = !!a[1]) ? 1 : 0);
+      if (a[0] == 'consent') {
+        set('localStorage', 'consent', (said = consent = !!a[1]) ? 1 : 0);
+        // Withdrawn consent also drops whatever was waiting to be sent.
+        if (!consent) set('localStorage', qk, '[]');
+      }
+    },
+    // Delivery that loses nothing: events wait in localStorage until the
+    // server has taken them; network errors, 429 and 5xx retry with jittered
+    // backoff, on `online` and on the next page. A 4xx naming events[i]
+    // drops that event only (the server stores a batch all or nothing);
+    // any other 4xx drops the batch. Ids make every resend harmless.
+    qk = 'queue:' + key,
+    busy,
+    tries = 0,
+    timer,
+    queued = function () {
+      try { return JSON.parse(get('localStorage', qk)) || []; } catch (e) { return []; }
+    },
+    post = function (events) {
+      return JSON.stringify({ site: key, events: events });
+    },
+    flush = function () {
+      var batch = queued().slice(0, 50);
+      if (busy || !batch.length || !consent) return;
+      busy = 1;
+      fetch(api + '/v1/events', { method: 'POST', body: post(batch), keepalive: true, headers: { 'content-type': 'text/plain' } })
+        .then(function (r) {
+          if (r.status > 499 || r.status == 429) throw 0;
+          return r.ok || r.json().then(function (b) {
+            var bad = /events\[(\d+)\]/.exec(b.error.message);
+            if (bad) batch = [batch[bad[1]]];
+          });
+        })
+        .then(function () {
+          var sent = batch.map(function (e) { return e.id; });
+          set('localStorage', qk, JSON.stringify(queued().filter(function (e) { return sent.indexOf(e.id) < 0; })));
+          busy = tries = 0;
+          flush();
+        }, function () {
+          busy = 0;
+          clearTimeout(timer);
+          timer = setTimeout(flush, Math.min(6e4, 1e3 * Math.pow(2, tries++)) * (0.5 + Math.random()));
+        });
     };
   // The page's queue stub collected calls made before this script ran.
   w.touchpoint = function () { cmd(arguments); };
   for (var i = 0; i < q.length; i++) cmd(q[i]);
   if (!key || !consent) return;
+  flush();
+  w.addEventListener('online', flush);
+  w.addEventListener('pagehide', function () {
+    var left = queued();
+    // Kept queued: if the beacon does not arrive, the next page sends them again.
+    if (left.length && consent) navigator.sendBeacon(api + '/v1/events', post(left.slice(0, 50)));
+  });
   // `*` matches within one path segment, `**` across; `/a/**` also matches `/a`.
   // Twin of touchpoint_wire::page::glob_match.
   function glob(p, path) {
@@ -89,7 +138,10 @@
             // Called when the visitor answered or dismissed: not again before recontact_days.
             done: function () { set('localStorage', 'contact:' + key + ':' + t.id, Date.now()); },
             send: function (body) {
-              if (consent) fetch(api + '/v1/events', { method: 'POST', body: body, keepalive: true, headers: { 'content-type': 'text/plain' } }).catch(function () {});
+              if (!consent) return;
+              // At most 500 events wait; the oldest go first.
+              set('localStorage', qk, JSON.stringify(queued().concat(JSON.parse(body).events).slice(-500)));
+              flush();
             }
           });
         });

@@ -11,12 +11,15 @@ use touchpoint_server::storage::{Role, Store};
 
 /// A running API server and demo shop on two loopback origins.
 struct World {
-    _rt: tokio::runtime::Runtime,
+    rt: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
     api: String,
     shop: String,
     key: String,
     token: String,
+    state: touchpoint_server::AppState,
+    /// Stops the API server (see [`World::stop_api`]).
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// Starts both servers with the demo site file, its origins pointed at the
@@ -29,7 +32,8 @@ fn world(edit: impl FnOnce(String) -> String) -> World {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("e2e.db").display());
-    let (api, shop, key, token) = rt.block_on(async {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (api, shop, key, token, state) = rt.block_on(async {
         let store = Store::open(&db).await.unwrap();
         let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let shop_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -69,23 +73,27 @@ fn world(edit: impl FnOnce(String) -> String) -> World {
         let state = touchpoint_server::AppState::new(store);
         tokio::spawn(touchpoint_server::serve(
             api_listener,
-            state,
-            std::future::pending(),
+            state.clone(),
+            async {
+                let _ = stopped.await;
+            },
         ));
         let app = touchpoint_demo::app(touchpoint_demo::Shop {
             api: api.clone(),
             site: key.clone(),
         });
         tokio::spawn(async move { axum_serve(shop_listener, app).await });
-        (api, shop, key, token)
+        (api, shop, key, token, state)
     });
     World {
-        _rt: rt,
+        rt,
         _dir: dir,
         api,
         shop,
         key,
         token,
+        state,
+        stop: Some(stop),
     }
 }
 
@@ -94,6 +102,34 @@ async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
 }
 
 impl World {
+    /// Stops the API server and waits until its port refuses connections.
+    fn stop_api(&mut self) {
+        let _ = self.stop.take().expect("the API is running").send(());
+        let addr = self.api.trim_start_matches("http://").to_owned();
+        poll(Duration::from_secs(10), "the API to stop", || {
+            Ok(std::net::TcpStream::connect(&addr).is_err().then_some(()))
+        })
+        .unwrap();
+    }
+
+    /// Starts the API server again on the same address and database.
+    fn start_api(&mut self) {
+        let addr = self.api.trim_start_matches("http://").to_owned();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let listener = self
+            .rt
+            .block_on(tokio::net::TcpListener::bind(&addr))
+            .unwrap();
+        self.rt.spawn(touchpoint_server::serve(
+            listener,
+            self.state.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        self.stop = Some(stop);
+    }
+
     fn get(&self, path: &str) -> String {
         let mut res = ureq::get(format!("{}{path}", self.api))
             .header("Authorization", &format!("Bearer {}", self.token))
@@ -290,4 +326,61 @@ fn a_page_with_no_eligible_touchpoint_loads_only_the_loader_and_config() {
         browser.element_by_script(PROMPT_BUTTON, vec![json!("0 out of 10")])
     })
     .unwrap();
+}
+
+/// Offline at the moment of answering: the answer waits in localStorage,
+/// survives a navigation, and arrives exactly once when the server is back.
+#[test]
+fn an_answer_given_while_the_server_is_down_arrives_exactly_once() {
+    let mut w = world(|t| t);
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/product/42", w.shop)).unwrap();
+    let nine = poll(Duration::from_secs(20), "the NPS prompt", || {
+        browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
+    })
+    .unwrap();
+    w.stop_api();
+    browser.click(&nine).unwrap();
+    let queue_script = format!(
+        "return JSON.parse(localStorage.getItem('touchpoint:queue:{}') || '[]').map(e => e.kind);",
+        w.key
+    );
+    poll(
+        Duration::from_secs(10),
+        "the answer to wait in the queue",
+        || {
+            let kinds = browser.eval(&queue_script, vec![])?;
+            Ok((kinds == json!(["response"])).then_some(()))
+        },
+    )
+    .unwrap();
+
+    // Another page while the server is still down: the loader comes from the cache.
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    w.start_api();
+    let row = poll(
+        Duration::from_secs(60),
+        "the queued answer to arrive",
+        || {
+            let agg: Value = serde_json::from_str(
+                &w.get(&format!("/v1/sites/{}/aggregates?group_by=page", w.key)),
+            )?;
+            Ok(agg["rows"]
+                .as_array()
+                .and_then(|rows| rows.iter().find(|r| r["responses"] == 1).cloned()))
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (row["page"].as_str(), row["promoters"].as_u64()),
+        (Some("/product/42"), Some(1))
+    );
+    poll(Duration::from_secs(10), "the queue to empty", || {
+        let kinds = browser.eval(&queue_script, vec![])?;
+        Ok((kinds == json!([])).then_some(()))
+    })
+    .unwrap();
+    // Resends (beacon, retries, the next page) never count twice.
+    let raw = w.get(&format!("/v1/sites/{}/responses.csv", w.key));
+    assert_eq!(raw.lines().count(), 2, "{raw}");
 }

@@ -200,6 +200,18 @@ impl Browser {
             .unwrap_or_default())
     }
 
+    /// Focuses the element and types `keys` into it (WebDriver key codes,
+    /// e.g. `\u{E014}` for the right arrow, `\u{E007}` for Enter).
+    pub fn send_keys(&self, element: &Element, keys: &str) -> anyhow::Result<()> {
+        let id = element.0[ELEMENT].as_str().context("not an element")?;
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": keys })),
+        )?;
+        Ok(())
+    }
+
     /// Saves a PNG of the viewport and returns its path.
     pub fn screenshot(&self, path: &Path) -> anyhow::Result<PathBuf> {
         let b64 = self.call("GET", "/screenshot", None)?;

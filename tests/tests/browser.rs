@@ -384,3 +384,54 @@ fn an_answer_given_while_the_server_is_down_arrives_exactly_once() {
     let raw = w.get(&format!("/v1/sites/{}/responses.csv", w.key));
     assert_eq!(raw.lines().count(), 2, "{raw}");
 }
+
+/// The score scale is a radio group: arrows, Home and End move, Enter
+/// answers; a corner prompt never takes the page's focus.
+#[test]
+fn the_prompt_is_keyboard_operable_and_leaves_focus_alone() {
+    let w = world(|t| t);
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    let first = poll(Duration::from_secs(20), "the NPS prompt", || {
+        browser.element_by_script(PROMPT_BUTTON, vec![json!("0 out of 10")])
+    })
+    .unwrap();
+    let page_focus = browser
+        .eval("return document.activeElement === document.body;", vec![])
+        .unwrap();
+    assert_eq!(
+        page_focus,
+        json!(true),
+        "a corner prompt must not steal focus"
+    );
+    let active = || {
+        browser
+            .eval(
+                "const r = document.querySelector('touchpoint-prompt').shadowRoot; \
+                 return [r.activeElement && r.activeElement.getAttribute('aria-label'), \
+                         [...r.querySelectorAll('[role=radio]')].filter(b => b.tabIndex === 0).length];",
+                vec![],
+            )
+            .unwrap()
+    };
+    let right = "\u{E014}";
+    browser.send_keys(&first, &right.repeat(9)).unwrap();
+    assert_eq!(active(), json!(["9 out of 10", 1]));
+    browser.send_keys(&first, "\u{E010}").unwrap(); // End
+    assert_eq!(active(), json!(["10 out of 10", 1]));
+    browser.send_keys(&first, "\u{E012}").unwrap(); // Left from 0 wraps to 10
+    assert_eq!(active(), json!(["10 out of 10", 1]));
+    let nine = browser
+        .element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
+        .unwrap()
+        .unwrap();
+    browser.send_keys(&nine, "\u{E007}").unwrap(); // Enter answers
+    let row = poll(Duration::from_secs(10), "the keyboard answer", || {
+        let agg: Value = serde_json::from_str(&w.get(&format!("/v1/sites/{}/aggregates", w.key)))?;
+        Ok(agg["rows"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["responses"] == 1).cloned()))
+    })
+    .unwrap();
+    assert_eq!(row["distribution"], json!({"9": 1}));
+}

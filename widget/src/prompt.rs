@@ -65,8 +65,32 @@ fn Prompt(
             }
         }
     };
+    // A radio group with a roving tabindex: Tab enters on one score, the
+    // arrow keys (and Home/End) move between scores, Enter or Space answers.
+    let count = usize::try_from(hi - lo + 1).unwrap_or(1);
+    let (focused, set_focused) = signal(0usize);
+    let group = NodeRef::<leptos::html::Div>::new();
+    let on_arrows = move |ev: web_sys::KeyboardEvent| {
+        let now = focused.get_untracked();
+        let next = match ev.key().as_str() {
+            "ArrowRight" | "ArrowDown" => (now + 1) % count,
+            "ArrowLeft" | "ArrowUp" => (now + count - 1) % count,
+            "Home" => 0,
+            "End" => count - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        set_focused.set(next);
+        let target = group
+            .get_untracked()
+            .and_then(|g| g.children().item(u32::try_from(next).unwrap_or(0)));
+        if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+    };
     let buttons = (lo..=hi)
-        .map(|n| {
+        .enumerate()
+        .map(|(i, n)| {
             let ask = ask.clone();
             let close = close.clone();
             let label = score_label(ask.metric, n, hi, text.of);
@@ -75,7 +99,11 @@ fn Prompt(
                 <button
                     type="button"
                     class="score"
+                    role="radio"
+                    aria-checked=move || if answered.get() == Some(n) { "true" } else { "false" }
+                    tabindex=move || if focused.get() == i { "0" } else { "-1" }
                     aria-label=label
+                    on:focus=move |_| set_focused.set(i)
                     on:click=move |_| {
                         if answered.get_untracked().is_none() {
                             set_answered.set(Some(n));
@@ -103,7 +131,14 @@ fn Prompt(
                 fallback=move || view! { <p class="thanks" role="status">{text.thanks}</p> }
             >
                 <p class="question">{question.clone()}</p>
-                <div class="scale" class:wide=wide role="group" aria-label=question.clone()>
+                <div
+                    class="scale"
+                    class:wide=wide
+                    role="radiogroup"
+                    aria-label=question.clone()
+                    node_ref=group
+                    on:keydown=on_arrows
+                >
                     {buttons.clone()}
                 </div>
                 <div class="ends" aria-hidden="true">

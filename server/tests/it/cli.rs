@@ -16,6 +16,16 @@ both!(
     apply_reports_what_is_wrong_with_the_file
 );
 
+/// Applies the demo site file and returns its key.
+async fn apply_demo(db: &str) -> String {
+    let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/site.toml");
+    let out = touchpoint(&["--database", db, "apply", site, "--json"])
+        .await
+        .unwrap();
+    let applied: Value = serde_json::from_str(&out).unwrap();
+    applied["sites"][0]["key"].as_str().unwrap().to_owned()
+}
+
 async fn touchpoint(args: &[&str]) -> anyhow::Result<String> {
     let cli = Cli::try_parse_from(std::iter::once("touchpoint").chain(args.iter().copied()))?;
     let mut out = Vec::new();
@@ -184,14 +194,7 @@ async fn tokens_can_be_listed_and_revoked(db: Db) {
         return;
     };
     let db = test_db.url.clone();
-    let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/site.toml");
-    let applied: Value = serde_json::from_str(
-        &touchpoint(&["--database", &db, "apply", site, "--json"])
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    let key = applied["sites"][0]["key"].as_str().unwrap();
+    let key = &apply_demo(&db).await;
     let add = |role: &'static str| {
         let db = db.clone();
         let key = key.to_owned();
@@ -266,14 +269,7 @@ async fn visitors_can_be_exported_and_deleted(db: Db) {
         return;
     };
     let db = test_db.url.clone();
-    let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/site.toml");
-    let applied: Value = serde_json::from_str(
-        &touchpoint(&["--database", &db, "apply", site, "--json"])
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    let key = applied["sites"][0]["key"].as_str().unwrap();
+    let key = &apply_demo(&db).await;
     let store = touchpoint_server::storage::Store::open(&db).await.unwrap();
     let record = store.site_by_key(key).await.unwrap().unwrap();
     let event: touchpoint_wire::Event = serde_json::from_value(serde_json::json!({
@@ -349,14 +345,7 @@ async fn users_are_added_with_a_hashed_password(db: Db) {
         return;
     };
     let db = test_db.url.clone();
-    let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/site.toml");
-    let applied: Value = serde_json::from_str(
-        &touchpoint(&["--database", &db, "apply", site, "--json"])
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    let key = applied["sites"][0]["key"].as_str().unwrap();
+    let key = &apply_demo(&db).await;
     let add = |email: &'static str, password: &'static str| {
         let (db, key) = (db.clone(), key.to_owned());
         async move {

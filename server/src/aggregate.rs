@@ -3,7 +3,7 @@
 //! its 95 % interval. Derived from raw events on every call.
 
 use crate::error::{Error, Result};
-use crate::storage::{CountRow, Filter, GroupBy};
+use crate::storage::{ChoiceCountRow, CountRow, Filter, GroupBy, Store};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use touchpoint_wire::{AggregateRow, Metric};
@@ -138,13 +138,31 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Filter> {
     Ok(range)
 }
 
+/// The aggregate rows of a site's events, grouped and filtered.
+pub async fn aggregate(
+    store: &Store,
+    site_id: i64,
+    group_by: &[GroupBy],
+    filter: &Filter,
+) -> Result<Vec<AggregateRow>> {
+    let counts = store.aggregate_counts(site_id, group_by, filter).await?;
+    let choices = store.choice_counts(site_id, group_by, filter).await?;
+    Ok(rows(group_by, counts, choices))
+}
+
 /// Folds counts into aggregate rows, sorted by group then metric.
-pub fn rows(group_by: &[GroupBy], counts: Vec<CountRow>) -> Vec<AggregateRow> {
+pub fn rows(
+    group_by: &[GroupBy],
+    counts: Vec<CountRow>,
+    choice_counts: Vec<ChoiceCountRow>,
+) -> Vec<AggregateRow> {
     #[derive(Default)]
     struct Acc {
         impressions: u64,
         distribution: BTreeMap<i64, u64>,
         unscored: u64,
+        comments: u64,
+        choices: Option<BTreeMap<String, u64>>,
     }
     let mut groups: BTreeMap<(Vec<String>, Metric), Acc> = BTreeMap::new();
     for c in counts {
@@ -157,6 +175,20 @@ pub fn rows(group_by: &[GroupBy], counts: Vec<CountRow>) -> Vec<AggregateRow> {
             ("response", Some(score)) => *acc.distribution.entry(score).or_default() += c.count,
             ("response", None) => acc.unscored += c.count,
             _ => {}
+        }
+        if c.kind == "response" {
+            acc.comments += c.comments;
+        }
+    }
+    for c in choice_counts {
+        let Some(metric) = Metric::parse(&c.metric) else {
+            continue;
+        };
+        let picked: Vec<String> = serde_json::from_str(&c.choices).unwrap_or_default();
+        let acc = groups.entry((c.groups, metric)).or_default();
+        let tally = acc.choices.get_or_insert_default();
+        for option in picked {
+            *tally.entry(option).or_default() += c.count;
         }
     }
     groups
@@ -184,6 +216,11 @@ pub fn rows(group_by: &[GroupBy], counts: Vec<CountRow>) -> Vec<AggregateRow> {
                 acc.unscored,
                 acc.impressions,
             );
+            row.comments = acc.comments;
+            // A choice question always shows its tally, empty or not.
+            row.choices = acc
+                .choices
+                .or_else(|| (metric == Metric::Choice).then(BTreeMap::new));
             row
         })
         .collect()
@@ -316,6 +353,7 @@ mod tests {
             kind: kind.into(),
             score,
             count,
+            comments: 0,
         }
     }
 
@@ -331,6 +369,7 @@ mod tests {
                 count(&["/a"], "csat", "response", Some(4), 3),
                 count(&["/b"], "nps", "impression", None, 2),
             ],
+            vec![],
         );
         assert_eq!(rows.len(), 3);
         let a = &rows[0];
@@ -359,6 +398,48 @@ mod tests {
             (b.responses, b.response_rate, b.nps, b.mean),
             (0, Some(0.0), None, None)
         );
+    }
+
+    #[test]
+    fn text_and_choice_rows_count_comments_and_options() {
+        let mut text = count(&["/a"], "text", "response", None, 3);
+        text.comments = 3;
+        let mut nps = count(&["/a"], "nps", "response", Some(2), 2);
+        nps.comments = 1;
+        let choice = |picked: &str, n| ChoiceCountRow {
+            groups: vec!["/a".into()],
+            metric: "choice".into(),
+            choices: picked.into(),
+            count: n,
+        };
+        let rows = rows(
+            &[GroupBy::Page],
+            vec![
+                nps,
+                text,
+                count(&["/a"], "choice", "impression", None, 10),
+                count(&["/a"], "choice", "response", None, 4),
+            ],
+            vec![
+                choice(r#"["price"]"#, 2),
+                choice(r#"["price","speed"]"#, 1),
+                choice(r#"["speed"]"#, 1),
+            ],
+        );
+        let [nps, text, choice] = rows.as_slice() else {
+            panic!("{rows:?}")
+        };
+        assert_eq!(
+            (nps.metric, nps.comments, nps.choices.as_ref()),
+            (Some(Metric::Nps), 1, None)
+        );
+        assert_eq!(
+            (text.metric, text.responses, text.comments, text.mean),
+            (Some(Metric::Text), 3, 3, None)
+        );
+        assert_eq!((choice.responses, choice.response_rate), (4, Some(0.4)));
+        let tally: Vec<_> = choice.choices.clone().unwrap().into_iter().collect();
+        assert_eq!(tally, [("price".to_owned(), 3), ("speed".to_owned(), 2)]);
     }
 
     #[test]

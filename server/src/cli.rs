@@ -413,12 +413,10 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 w.finish()?;
             } else {
                 let group_by = aggregate::parse_group_by(group_by.as_deref())?;
-                let counts = store
-                    .aggregate_counts(record.id, &group_by, &filter)
-                    .await?;
+                let rows = aggregate::aggregate(&store, record.id, &group_by, &filter).await?;
                 let mut w =
                     TableWriter::new(format, sink, export::aggregate_columns(&group_by), bom)?;
-                export::write_aggregates(&mut w, &group_by, &aggregate::rows(&group_by, counts))?;
+                export::write_aggregates(&mut w, &group_by, &rows)?;
                 w.finish()?;
             }
         }

@@ -39,7 +39,7 @@ impl Format {
 }
 
 /// Columns after the group columns, in contract order.
-pub const AGGREGATE_COLUMNS: [&str; 17] = [
+pub const AGGREGATE_COLUMNS: [&str; 19] = [
     "metric",
     "responses",
     "impressions",
@@ -57,6 +57,8 @@ pub const AGGREGATE_COLUMNS: [&str; 17] = [
     "ces",
     "ces_easy",
     "thumbs_up",
+    "comments",
+    "choices",
 ];
 
 pub const RESPONSE_COLUMNS: [&str; 12] = [
@@ -279,6 +281,10 @@ pub fn write_aggregates<W: Write>(
 ) -> Result<()> {
     for r in rows {
         let distribution = serde_json::to_string(&r.distribution).unwrap_or_default();
+        let choices = r
+            .choices
+            .as_ref()
+            .map(|c| serde_json::to_string(c).unwrap_or_default());
         let num = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Float);
         let int = |v: Option<u64>| {
             v.map_or(Cell::Empty, |v| {
@@ -317,6 +323,8 @@ pub fn write_aggregates<W: Write>(
             num(r.ces),
             num(r.ces_easy),
             num(r.thumbs_up),
+            int(Some(r.comments)),
+            choices.as_deref().map_or(Cell::Empty, Cell::Json),
         ]);
         w.row(&cells)?;
     }

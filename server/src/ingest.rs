@@ -3,8 +3,12 @@
 //!
 //! A batch is all-or-nothing: if any event is invalid, nothing is stored and
 //! the 4xx names the first faulty event and field (`events[3].score: …`).
-//! The widget drops a batch the server refused with a 4xx (resending cannot
-//! help) and retries on network errors and 5xx; ids make retries harmless.
+//! The widget drops the event a 4xx names (resending cannot help) and
+//! retries on network errors, 429 and 5xx; ids make retries harmless.
+//!
+//! A response resent under its id with a `comment` or `choices` it lacked
+//! (a follow-up's answer) fills them in; it counts as a duplicate and its
+//! score, if different, is ignored: a visitor answers a question once.
 
 use crate::AppState;
 use crate::error::{Error, Result};
@@ -18,7 +22,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use std::net::{IpAddr, SocketAddr};
 use touchpoint_wire::page::{normalize_page, resolve_stage};
-use touchpoint_wire::{Accepted, Event, EventBatch, Kind};
+use touchpoint_wire::{Accepted, Event, EventBatch, Kind, Metric};
 
 /// Largest accepted body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -223,6 +227,12 @@ pub fn validate(
             }
             Some(score)
         }
+        (Kind::Response, None) if e.score.is_some() => {
+            return Err(format!(
+                "score: a {} question has no score",
+                metric.map_or("signal", Metric::as_str)
+            ));
+        }
         (_, _) if e.score.is_some() => {
             return Err(format!(
                 "score: only a response to a scored question has a score, not {}",
@@ -244,17 +254,19 @@ pub fn validate(
         Some(c) => Some(mask_pii(c.trim())),
         None => None,
     };
-    let choices = match &e.choices {
-        Some(_) if e.kind != Kind::Response => {
+    if e.kind == Kind::Response && metric == Some(Metric::Text) && comment.is_none() {
+        return Err("comment: required for a text response".into());
+    }
+    let choices = match (&e.choices, touchpoint) {
+        (Some(_), _) if e.kind != Kind::Response => {
             return Err("choices: only a response has choices".into());
         }
-        Some(list)
-            if list.len() > 20 || list.iter().any(|c| c.is_empty() || c.chars().count() > 200) =>
-        {
-            return Err("choices: at most 20, each 1 to 200 characters".into());
+        (Some(list), Some(tp)) => Some(check_choices(list, tp, score)?),
+        (Some(_), None) => return Err("choices: only a response has choices".into()),
+        (None, _) if e.kind == Kind::Response && metric == Some(Metric::Choice) => {
+            return Err("choices: required for a choice response (the picked option ids)".into());
         }
-        Some(list) => Some(serde_json::to_string(list).map_err(|e| e.to_string())?),
-        None => None,
+        (None, _) => None,
     };
     let signal = match (&e.signal, e.kind) {
         (Some(s), Kind::Signal) if is_word(s, 32) => Some(s.clone()),
@@ -333,6 +345,57 @@ pub fn validate(
         gpc: e.gpc.map(i64::from),
         consent: e.consent.map(i64::from),
     })
+}
+
+/// Checks picked option ids against the question's options (a choice
+/// question) or its follow-up's (a scored question); returns them as the
+/// JSON array that is stored.
+fn check_choices(
+    list: &[String],
+    tp: &touchpoint_wire::Touchpoint,
+    score: Option<i64>,
+) -> Result<String, String> {
+    let (options, multiple) = if tp.metric == Metric::Choice {
+        (&tp.options, tp.multiple)
+    } else {
+        match &tp.follow_up {
+            Some(f) if !f.options.is_empty() && f.applies_to(score) => (&f.options, f.multiple),
+            _ => {
+                return Err(format!(
+                    "choices: touchpoint {:?} offers no options{}",
+                    tp.id,
+                    if score.is_some() {
+                        " after this score"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+    };
+    if list.is_empty() {
+        return Err("choices: pick at least one option".into());
+    }
+    if !multiple && list.len() > 1 {
+        return Err(format!(
+            "choices: touchpoint {:?} takes one option, not {}",
+            tp.id,
+            list.len()
+        ));
+    }
+    for (j, c) in list.iter().enumerate() {
+        if !options.iter().any(|o| o.id == *c) {
+            return Err(format!(
+                "choices[{j}]: {:?} is not an option of touchpoint {:?}",
+                clip(c),
+                tp.id
+            ));
+        }
+        if list[..j].contains(c) {
+            return Err(format!("choices[{j}]: {:?} is picked twice", clip(c)));
+        }
+    }
+    serde_json::to_string(list).map_err(|e| e.to_string())
 }
 
 /// Lower-case hyphenated UUID, or `None`.

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use touchpoint_wire::{Stage, Touchpoint, page::UNASSIGNED};
+use touchpoint_wire::{ChoiceOption, Metric, Stage, Touchpoint, page::UNASSIGNED};
 
 /// A whole site file: `[site]`, `[[stage]]`s in journey order, `[[touchpoint]]`s.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -127,31 +127,48 @@ impl SiteFile {
                     "{at}.trigger.delay_ms: at most 600000 (10 minutes)"
                 )));
             }
+            let rule = if tp.metric == Metric::Choice {
+                Options::Required
+            } else {
+                Options::Forbidden
+            };
+            check_options(&tp.options, tp.multiple, &at, rule)?;
             if let Some(follow) = &tp.follow_up {
-                check_questions(&follow.question, &format!("{at}.follow_up.question"))?;
+                let fat = format!("{at}.follow_up");
+                check_questions(&follow.question, &format!("{fat}.question"))?;
                 if let Some((lo, hi)) = tp.metric.scale() {
                     for (name, v) in [("min", follow.min), ("max", follow.max)] {
                         if let Some(v) = v
                             && (v < lo || v > hi)
                         {
                             return Err(bad(format!(
-                                "{at}.follow_up.{name}: {v} is outside the {} scale {lo}–{hi}",
+                                "{fat}.{name}: {v} is outside the {} scale {lo}–{hi}",
                                 tp.metric.as_str()
                             )));
                         }
                     }
                 } else if follow.min.is_some() || follow.max.is_some() {
                     return Err(bad(format!(
-                        "{at}.follow_up: min/max need a scored metric, not {}",
+                        "{fat}: min/max need a scored metric, not {}",
                         tp.metric.as_str()
                     )));
                 }
-            }
-            if tp.metric.scale().is_none() {
-                return Err(bad(format!(
-                    "{at}.metric: {} prompts are not supported by this version yet; use nps, csat, ces, thumbs or emoji",
-                    tp.metric.as_str()
-                )));
+                // The answer travels in the response's free slot: `comment`
+                // or `choices`, never one the question itself fills.
+                match tp.metric {
+                    Metric::Text => {
+                        return Err(bad(format!(
+                            "{fat}: a text question cannot have a follow-up; ask a second touchpoint"
+                        )));
+                    }
+                    Metric::Choice if !follow.options.is_empty() => {
+                        return Err(bad(format!(
+                            "{fat}.options: a choice question's follow-up is free text; remove its options"
+                        )));
+                    }
+                    _ => {}
+                }
+                check_options(&follow.options, follow.multiple, &fat, Options::Allowed)?;
             }
         }
         Ok(())
@@ -163,6 +180,62 @@ impl SiteFile {
             touchpoints: self.touchpoint.clone(),
         }
     }
+}
+
+/// Where options may appear.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Options {
+    /// A choice question: 2 to 20.
+    Required,
+    /// A follow-up: none (free text) or 2 to 20.
+    Allowed,
+    /// A scale or text question.
+    Forbidden,
+}
+
+fn check_options(options: &[ChoiceOption], multiple: bool, at: &str, rule: Options) -> Result<()> {
+    let bad = |msg: String| Err(Error::bad_request("invalid_site_file", msg));
+    if options.is_empty() {
+        if rule == Options::Required {
+            return bad(format!(
+                "{at}.options: a choice question needs 2 to 20 options, e.g. options = [{{ id = \"price\", label = {{ en = \"Price\" }} }}, …]"
+            ));
+        }
+        if multiple {
+            return bad(format!(
+                "{at}.multiple: only choices can be multiple; add options"
+            ));
+        }
+        return Ok(());
+    }
+    if rule == Options::Forbidden {
+        return bad(format!(
+            "{at}.options: only a choice question (or a follow-up) has options"
+        ));
+    }
+    if !(2..=20).contains(&options.len()) {
+        return bad(format!(
+            "{at}.options: {} options; give 2 to 20",
+            options.len()
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (j, option) in options.iter().enumerate() {
+        if !is_slug(&option.id, 1, 64, false) {
+            return bad(format!(
+                "{at}.options[{j}].id: {:?} must be 1 to 64 lower-case letters, digits, '-' or '_'",
+                option.id
+            ));
+        }
+        if !seen.insert(option.id.as_str()) {
+            return bad(format!(
+                "{at}.options[{j}].id: {:?} is listed twice",
+                option.id
+            ));
+        }
+        check_questions(&option.label, &format!("{at}.options[{j}].label"))?;
+    }
+    Ok(())
 }
 
 fn check_questions(q: &std::collections::BTreeMap<String, String>, at: &str) -> Result<()> {
@@ -240,7 +313,6 @@ pub fn normalize_origin(origin: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use touchpoint_wire::Metric;
 
     const DEMO: &str = include_str!("../../www/demo/site.toml");
 
@@ -299,6 +371,49 @@ mod tests {
         check_err(
             "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = {en=\"Q\"}\nfollow_up = { question = {en=\"Why?\"}, max = 11 }",
             "follow_up.max",
+        );
+        let choice = "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nquestion = {en=\"Q\"}\n";
+        check_err(
+            &format!("{choice}metric = \"choice\""),
+            "touchpoint[0].options: a choice question needs 2 to 20 options",
+        );
+        check_err(
+            &format!(
+                "{choice}metric = \"choice\"\noptions = [{{id=\"a\", label={{en=\"A\"}}}}, {{id=\"a\", label={{en=\"B\"}}}}]"
+            ),
+            "touchpoint[0].options[1].id: \"a\" is listed twice",
+        );
+        check_err(
+            &format!(
+                "{choice}metric = \"choice\"\noptions = [{{id=\"a\", label={{en=\"A\"}}}}, {{id=\"B\", label={{en=\"B\"}}}}]"
+            ),
+            "touchpoint[0].options[1].id",
+        );
+        check_err(
+            &format!(
+                "{choice}metric = \"choice\"\noptions = [{{id=\"a\", label={{en=\"A\"}}}}, {{id=\"b\", label={{}}}}]"
+            ),
+            "touchpoint[0].options[1].label",
+        );
+        check_err(
+            &format!(
+                "{choice}metric = \"nps\"\noptions = [{{id=\"a\", label={{en=\"A\"}}}}, {{id=\"b\", label={{en=\"B\"}}}}]"
+            ),
+            "touchpoint[0].options: only a choice question",
+        );
+        check_err(
+            &format!("{choice}metric = \"csat\"\nmultiple = true"),
+            "touchpoint[0].multiple",
+        );
+        check_err(
+            &format!("{choice}metric = \"text\"\nfollow_up = {{ question = {{en=\"More?\"}} }}"),
+            "touchpoint[0].follow_up: a text question cannot have a follow-up",
+        );
+        check_err(
+            &format!(
+                "{choice}metric = \"nps\"\nfollow_up = {{ question = {{en=\"Why?\"}}, max = 6, options = [{{id=\"a\", label={{en=\"A\"}}}}] }}"
+            ),
+            "touchpoint[0].follow_up.options: 1 options; give 2 to 20",
         );
         check_err(
             "[site]\nname = \"x\"\ncolour = \"red\"",

@@ -2,7 +2,7 @@
 //! aggregates and exports.
 
 use crate::AppState;
-use crate::aggregate::{FilterArgs, parse_group_by, rows};
+use crate::aggregate::{FilterArgs, aggregate, parse_group_by};
 use crate::auth::{authorize, authorize_write};
 use crate::error::{Error, Result};
 use crate::export::{self, Format, ResponsePages, TableWriter};
@@ -112,13 +112,9 @@ async fn get_aggregates(
     let site = authorize(&state, &headers, &key, Role::Viewer).await?;
     let group_by = parse_group_by(q.group_by.as_deref())?;
     let filter = q.filter.parse()?;
-    let counts = state
-        .store
-        .aggregate_counts(site.id, &group_by, &filter)
-        .await?;
     Ok(Json(Aggregates {
         group_by: group_by.iter().map(|g| g.as_str().to_owned()).collect(),
-        rows: rows(&group_by, counts),
+        rows: aggregate(&state.store, site.id, &group_by, &filter).await?,
     }))
 }
 
@@ -157,13 +153,7 @@ async fn get_export(
     let aggregate_rows = if raw {
         Vec::new()
     } else {
-        rows(
-            &group_by,
-            state
-                .store
-                .aggregate_counts(site.id, &group_by, &filter)
-                .await?,
-        )
+        aggregate(&state.store, site.id, &group_by, &filter).await?
     };
     let columns = if raw {
         export::response_columns()

@@ -196,13 +196,25 @@ impl Filter {
     }
 }
 
-/// Count of events sharing a group, metric, kind and score.
+/// Count of events sharing a group, metric, kind and score, and how many
+/// of them carry a comment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountRow {
     pub groups: Vec<String>,
     pub metric: String,
     pub kind: String,
     pub score: Option<i64>,
+    pub count: u64,
+    pub comments: u64,
+}
+
+/// Count of responses sharing a group, metric and set of picked options
+/// (`choices`, the stored JSON array).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChoiceCountRow {
+    pub groups: Vec<String>,
+    pub metric: String,
+    pub choices: String,
     pub count: u64,
 }
 
@@ -459,6 +471,25 @@ impl Store {
                         .bind(e.consent);
                 }
                 accepted += query.execute(&mut *tx).await?.rows_affected();
+                // A follow-up's answer arrives as the same response resent
+                // with its comment or choices: fill in what the stored one
+                // lacks. First answer wins; no second score.
+                for e in chunk.iter().filter(|e| {
+                    e.kind == "response" && (e.comment.is_some() || e.choices.is_some())
+                }) {
+                    sqlx::query(
+                        "UPDATE events SET comment = COALESCE(comment, $1), choices = COALESCE(choices, $2) \
+                         WHERE site_id = $3 AND id = $4 AND kind = 'response' AND touchpoint = $5 \
+                         AND ((comment IS NULL AND $1 IS NOT NULL) OR (choices IS NULL AND $2 IS NOT NULL))",
+                    )
+                    .bind(&e.comment)
+                    .bind(&e.choices)
+                    .bind(*site_id)
+                    .bind(&e.id)
+                    .bind(&e.touchpoint)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             counts.push((accepted, events.len() as u64 - accepted));
         }
@@ -710,24 +741,16 @@ impl Store {
         group_by: &[GroupBy],
         filter: &Filter,
     ) -> Result<Vec<CountRow>> {
-        let mut select = String::from("SELECT ");
-        let mut group = String::new();
-        for (i, g) in group_by.iter().enumerate() {
-            select.push_str(&format!("{} AS g{i}, ", g.sql()));
-            group.push_str(&format!("g{i}, "));
-        }
-        select.push_str(
-            "metric, kind, score, COUNT(*) FROM events \
-             WHERE site_id = $1 AND kind IN ('response', 'impression') AND metric IS NOT NULL",
-        );
-        let (conditions, binds) = filter.sql(2);
-        select.push_str(&conditions);
-        select.push_str(&format!(" GROUP BY {group}metric, kind, score"));
-        let mut query = sqlx::query(&select).bind(site_id);
-        for value in binds {
-            query = query.bind(value);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = self
+            .grouped(
+                site_id,
+                group_by,
+                filter,
+                "metric, kind, score, COUNT(*), COUNT(comment)",
+                "kind IN ('response', 'impression') AND metric IS NOT NULL",
+                "metric, kind, score",
+            )
+            .await?;
         let n = group_by.len();
         Ok(rows
             .into_iter()
@@ -737,8 +760,70 @@ impl Store {
                 kind: row.get(n + 1),
                 score: row.get(n + 2),
                 count: u64::try_from(row.get::<i64, _>(n + 3)).unwrap_or(0),
+                comments: u64::try_from(row.get::<i64, _>(n + 4)).unwrap_or(0),
             })
             .collect())
+    }
+
+    /// Counts responses per group × metric × set of picked options. The
+    /// sets are few (options are at most 20 and mostly picked alone), so
+    /// they are split into options by the caller, the same on both databases.
+    pub async fn choice_counts(
+        &self,
+        site_id: i64,
+        group_by: &[GroupBy],
+        filter: &Filter,
+    ) -> Result<Vec<ChoiceCountRow>> {
+        let rows = self
+            .grouped(
+                site_id,
+                group_by,
+                filter,
+                "metric, choices, COUNT(*)",
+                "kind = 'response' AND metric IS NOT NULL AND choices IS NOT NULL",
+                "metric, choices",
+            )
+            .await?;
+        let n = group_by.len();
+        Ok(rows
+            .into_iter()
+            .map(|row| ChoiceCountRow {
+                groups: (0..n).map(|i| row.get::<String, _>(i)).collect(),
+                metric: row.get(n),
+                choices: row.get(n + 1),
+                count: u64::try_from(row.get::<i64, _>(n + 2)).unwrap_or(0),
+            })
+            .collect())
+    }
+
+    /// `SELECT <groups>, <columns> FROM events WHERE site_id AND <condition>
+    /// AND <filter> GROUP BY <groups>, <group>`.
+    async fn grouped(
+        &self,
+        site_id: i64,
+        group_by: &[GroupBy],
+        filter: &Filter,
+        columns: &str,
+        condition: &str,
+        group: &str,
+    ) -> Result<Vec<sqlx::any::AnyRow>> {
+        let mut select = String::from("SELECT ");
+        let mut groups = String::new();
+        for (i, g) in group_by.iter().enumerate() {
+            select.push_str(&format!("{} AS g{i}, ", g.sql()));
+            groups.push_str(&format!("g{i}, "));
+        }
+        select.push_str(&format!(
+            "{columns} FROM events WHERE site_id = $1 AND {condition}"
+        ));
+        let (conditions, binds) = filter.sql(2);
+        select.push_str(&conditions);
+        select.push_str(&format!(" GROUP BY {groups}{group}"));
+        let mut query = sqlx::query(&select).bind(site_id);
+        for value in binds {
+            query = query.bind(value);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// Up to `limit` raw responses in `(ts, id)` order, after the given

@@ -41,6 +41,25 @@ pages = ["/**"]
 id = "checkout-csat"
 metric = "csat"
 question = { en = "Satisfied?" }
+follow_up = { question = { en = "What went wrong?" }, max = 3, options = [
+  { id = "price", label = { en = "Price" } },
+  { id = "speed", label = { en = "Speed" } },
+], multiple = true }
+
+[[touchpoint]]
+id = "idea"
+metric = "text"
+question = { en = "What should we build next?" }
+
+[[touchpoint]]
+id = "found-us"
+metric = "choice"
+question = { en = "How did you find us?" }
+options = [
+  { id = "search", label = { en = "Search" } },
+  { id = "friend", label = { en = "A friend" } },
+  { id = "ad", label = { en = "An ad" } },
+]
 "#;
 
 both!(
@@ -64,6 +83,7 @@ both!(
     readiness_and_metrics,
     editors_change_the_site_through_the_api,
     dashboard_users_sign_in_with_a_session_cookie,
+    text_choice_and_follow_up_answers_are_checked_and_counted,
 );
 
 struct Fixture {
@@ -462,11 +482,11 @@ async fn export_csv_has_the_aggregate_columns(db: Db) {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "page,stage,metric,responses,impressions,response_rate,mean,distribution,nps,nps_moe,promoters,passives,detractors,csat,csat_low,csat_high,ces,ces_easy,thumbs_up"
+        "page,stage,metric,responses,impressions,response_rate,mean,distribution,nps,nps_moe,promoters,passives,detractors,csat,csat_low,csat_high,ces,ces_easy,thumbs_up,comments,choices"
     );
     assert_eq!(
         lines[1],
-        "/product/42,evaluate,nps,2,0,,9.5,\"{\"\"9\"\":1,\"\"10\"\":1}\",100,0,2,0,0,,,,,,"
+        "/product/42,evaluate,nps,2,0,,9.5,\"{\"\"9\"\":1,\"\"10\"\":1}\",100,0,2,0,0,,,,,,,0,"
     );
     assert_eq!(lines.len(), 2);
 
@@ -1388,4 +1408,229 @@ async fn dashboard_users_sign_in_with_a_session_cookie(db: Db) {
     }
     assert_eq!(&statuses[..5], &[401; 5], "{statuses:?}");
     assert_eq!(statuses[7], 429, "{statuses:?}");
+}
+
+async fn text_choice_and_follow_up_answers_are_checked_and_counted(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let event = |n: u32, touchpoint: &str, metric: &str, extra: Value| {
+        let mut e = json!({
+            "id": uuid(n), "kind": "response", "touchpoint": touchpoint, "metric": metric,
+            "page": "https://shop.example/pricing", "ts": "2026-11-22T10:00:00Z",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        e
+    };
+    // Each broken answer is refused with the field named; nothing is stored.
+    let refused = [
+        (
+            event(1, "idea", "text", json!({})),
+            "events[0].comment: required for a text response",
+        ),
+        (
+            event(1, "idea", "text", json!({"comment": "  "})),
+            "events[0].comment: required",
+        ),
+        (
+            event(1, "idea", "text", json!({"comment": "x", "score": 3})),
+            "events[0].score: a text question has no score",
+        ),
+        (
+            event(1, "found-us", "choice", json!({})),
+            "events[0].choices: required for a choice response",
+        ),
+        (
+            event(1, "found-us", "choice", json!({"choices": []})),
+            "events[0].choices: pick at least one",
+        ),
+        (
+            event(1, "found-us", "choice", json!({"choices": ["tv"]})),
+            "events[0].choices[0]: \"tv\" is not an option of touchpoint \"found-us\"",
+        ),
+        (
+            event(
+                1,
+                "found-us",
+                "choice",
+                json!({"choices": ["ad", "friend"]}),
+            ),
+            "events[0].choices: touchpoint \"found-us\" takes one option, not 2",
+        ),
+        (
+            event(
+                1,
+                "checkout-csat",
+                "csat",
+                json!({"score": 5, "choices": ["price"]}),
+            ),
+            "events[0].choices: touchpoint \"checkout-csat\" offers no options after this score",
+        ),
+        (
+            event(
+                1,
+                "checkout-csat",
+                "csat",
+                json!({"score": 2, "choices": ["price", "price"]}),
+            ),
+            "events[0].choices[1]: \"price\" is picked twice",
+        ),
+        (
+            event(
+                1,
+                "site-nps",
+                "nps",
+                json!({"score": 2, "choices": ["price"]}),
+            ),
+            "events[0].choices: touchpoint \"site-nps\" offers no options",
+        ),
+    ];
+    for (e, expect) in refused {
+        let (status, body) = f.post(batch(vec![e])).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(expect),
+            "{message:?} should start with {expect:?}"
+        );
+    }
+    assert_eq!(f.aggregates("group_by=touchpoint").await["rows"], json!([]));
+
+    let (status, body) = f
+        .post(batch(vec![
+            event(
+                1,
+                "idea",
+                "text",
+                json!({"comment": "Gift cards, mail me at ann@example.com"}),
+            ),
+            event(2, "idea", "text", json!({"comment": "Dark mode"})),
+            event(3, "found-us", "choice", json!({"choices": ["friend"]})),
+            event(4, "found-us", "choice", json!({"choices": ["friend"]})),
+            event(5, "found-us", "choice", json!({"choices": ["search"]})),
+            event(6, "checkout-csat", "csat", json!({"score": 2})),
+            event(7, "checkout-csat", "csat", json!({"score": 1})),
+            event(8, "checkout-csat", "csat", json!({"score": 5})),
+        ]))
+        .await;
+    assert_eq!(
+        (status, &body),
+        (
+            StatusCode::ACCEPTED,
+            &json!({"accepted": 8, "duplicates": 0})
+        )
+    );
+    // The follow-up's answer is the same response resent: it fills in the
+    // choices and the comment, counts as a duplicate, keeps the first score.
+    let (status, body) = f
+        .post(batch(vec![
+            event(
+                6,
+                "checkout-csat",
+                "csat",
+                json!({"score": 2, "choices": ["price", "speed"]}),
+            ),
+            event(
+                7,
+                "checkout-csat",
+                "csat",
+                json!({"score": 1, "choices": ["price"], "comment": "Too dear"}),
+            ),
+        ]))
+        .await;
+    assert_eq!(
+        (status, &body),
+        (
+            StatusCode::ACCEPTED,
+            &json!({"accepted": 0, "duplicates": 2})
+        )
+    );
+    // A second resend changes nothing: the first answer stands.
+    let (status, _) = f
+        .post(batch(vec![event(
+            7,
+            "checkout-csat",
+            "csat",
+            json!({"score": 3, "choices": ["speed"], "comment": "Other"}),
+        )]))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let rows = f.aggregates("group_by=touchpoint").await["rows"].clone();
+    let row = |tp: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["touchpoint"] == tp)
+            .unwrap()
+            .clone()
+    };
+    let csat = row("checkout-csat");
+    assert_eq!(
+        (
+            &csat["responses"],
+            &csat["distribution"],
+            &csat["comments"],
+            &csat["choices"]
+        ),
+        (
+            &json!(3),
+            &json!({"1": 1, "2": 1, "5": 1}),
+            &json!(1),
+            &json!({"price": 2, "speed": 1})
+        )
+    );
+    let text = row("idea");
+    assert_eq!(
+        (&text["metric"], &text["responses"], &text["comments"]),
+        (&json!("text"), &json!(2), &json!(2))
+    );
+    assert_eq!((&text["mean"], text.get("choices")), (&Value::Null, None));
+    let choice = row("found-us");
+    assert_eq!(
+        (&choice["metric"], &choice["responses"], &choice["choices"]),
+        (
+            &json!("choice"),
+            &json!(3),
+            &json!({"friend": 2, "search": 1})
+        )
+    );
+
+    // The same figures in the CSV export, and the raw answers in responses.csv.
+    let (_, csv) = f
+        .get(
+            "/v1/sites/test-shop/export.csv?group_by=touchpoint&metric=choice",
+            Some(&f.viewer),
+        )
+        .await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].ends_with(",thumbs_up,comments,choices"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        lines[1],
+        "found-us,choice,3,0,,,{},,,,,,,,,,,,0,\"{\"\"friend\"\":2,\"\"search\"\":1}\""
+    );
+    let (_, raw) = f
+        .get(
+            "/v1/sites/test-shop/responses.csv?touchpoint=checkout-csat",
+            Some(&f.viewer),
+        )
+        .await;
+    assert!(
+        raw.contains(",checkout-csat,csat,1,Too dear,\"[\"\"price\"\"]\","),
+        "{raw}"
+    );
+    let (_, raw) = f
+        .get(
+            "/v1/sites/test-shop/responses.csv?touchpoint=idea",
+            Some(&f.viewer),
+        )
+        .await;
+    assert!(
+        raw.contains("Gift cards, mail me at [email]") && !raw.contains("ann@"),
+        "{raw}"
+    );
 }

@@ -2,6 +2,7 @@
 //!
 //! - `api`: the HTTP API through `app()`: ingest, config, aggregates, exports, auth
 //! - `cli`: the `touchpoint` command line through `cli::run`
+//! - `shutdown`: `touchpoint serve` as a process, stopped mid-ingest
 //!
 //! Every test runs on SQLite and on PostgreSQL: `both!` makes a
 //! `sqlite::name` and a `postgres::name` test of each `async fn name(db: Db)`.
@@ -10,4 +11,5 @@
 
 mod api;
 mod cli;
+mod shutdown;
 mod support;

@@ -227,6 +227,12 @@ pub struct Touchpoint {
     pub recontact_days: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<FollowUp>,
+    /// For `choice`: the options offered, in display order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChoiceOption>,
+    /// For `choice`: the visitor may pick several options.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub multiple: bool,
 }
 
 fn one() -> f64 {
@@ -235,8 +241,24 @@ fn one() -> f64 {
 fn thirty() -> u32 {
     30
 }
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(b: &bool) -> bool {
+    !*b
+}
 
-/// A second question shown after a score in `[min, max]`.
+/// One answer a choice question offers: `id` is what events carry in
+/// `choices` and what aggregates count; `label` is shown, per locale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    pub id: String,
+    pub label: BTreeMap<String, String>,
+}
+
+/// A second question shown after a score in `[min, max]` (both inclusive,
+/// open when absent). Its answer travels in the same response event (same
+/// id, resent): free text in `comment`, or with `options`, the picked ids in
+/// `choices`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUp {
@@ -245,6 +267,21 @@ pub struct FollowUp {
     pub min: Option<i64>,
     #[serde(default)]
     pub max: Option<i64>,
+    /// Options to pick from; empty means a free-text answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChoiceOption>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub multiple: bool,
+}
+
+impl FollowUp {
+    /// Whether a score of `score` leads to this follow-up.
+    pub fn applies_to(&self, score: Option<i64>) -> bool {
+        match score {
+            Some(s) => self.min.is_none_or(|m| s >= m) && self.max.is_none_or(|m| s <= m),
+            None => self.min.is_none() && self.max.is_none(),
+        }
+    }
 }
 
 /// `GET /v1/sites/{key}/config`: everything the loader and widget need.
@@ -314,6 +351,13 @@ pub struct AggregateRow {
     pub ces_easy: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbs_up: Option<f64>,
+    /// Responses that carry a comment (open text or a follow-up's answer).
+    #[serde(default)]
+    pub comments: u64,
+    /// Option id → how many responses picked it (choice questions and
+    /// choice follow-ups); a multiple-choice response counts once per option.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<BTreeMap<String, u64>>,
 }
 
 /// `GET /v1/sites/{key}/aggregates`.
@@ -369,6 +413,7 @@ mod tests {
             response_rate: Some(0.5),
             mean: Some(8.0),
             distribution: [(6, 1), (10, 1)].into_iter().collect(),
+            comments: 1,
             nps: Some(0.0),
             nps_moe: Some(98.0),
             promoters: Some(1),
@@ -378,7 +423,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&row).unwrap(),
-            r#"{"page":"/pricing","metric":"nps","responses":2,"impressions":4,"response_rate":0.5,"mean":8.0,"distribution":{"6":1,"10":1},"nps":0.0,"nps_moe":98.0,"promoters":1,"passives":0,"detractors":1}"#
+            r#"{"page":"/pricing","metric":"nps","responses":2,"impressions":4,"response_rate":0.5,"mean":8.0,"distribution":{"6":1,"10":1},"nps":0.0,"nps_moe":98.0,"promoters":1,"passives":0,"detractors":1,"comments":1}"#
         );
     }
 

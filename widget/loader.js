@@ -121,15 +121,12 @@
       var ready = import(api + c.widget.js).then(function (mod) {
         return mod.default({ module_or_path: api + c.widget.wasm }).then(function () { return mod; });
       });
-      var q = t.question, langs = navigator.languages || [navigator.language || 'en'];
-      var lang = langs.map(function (l) { return q[l] ? l : q[l.split('-')[0]] ? l.split('-')[0] : ''; }).filter(String)[0] ||
-        (q.en ? 'en' : Object.keys(q)[0]);
       function fire() {
         ready.then(function (mod) {
           if (!consent) return;
           set('sessionStorage', 'shown:' + key + ':' + t.id, 1);
           mod.show({
-            site: key, touchpoint: t.id, metric: t.metric, question: q[lang], locale: langs[0] || lang, lang: lang,
+            site: key, tp: t, langs: navigator.languages || [navigator.language],
             stage: stage, visitor: visitor, session: session,
             // Recorded with each event: GPC as the browser sent it, consent as the page said it.
             gpc: navigator.globalPrivacyControl, consent: said == null ? undefined : !!+said,
@@ -137,10 +134,10 @@
             id: uuid,
             // Called when the visitor answered or dismissed: not again before recontact_days.
             done: function () { set('localStorage', 'contact:' + key + ':' + t.id, Date.now()); },
-            send: function (body) {
+            send: function (e) {
               if (!consent) return;
               // At most 500 events wait; the oldest go first.
-              set('localStorage', qk, JSON.stringify(queued().concat(JSON.parse(body).events).slice(-500)));
+              set('localStorage', qk, JSON.stringify(queued().concat(e).slice(-500)));
               flush();
             }
           });

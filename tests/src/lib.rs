@@ -212,6 +212,16 @@ impl Browser {
         Ok(())
     }
 
+    /// Runs a Chrome DevTools Protocol command through ChromeDriver, e.g.
+    /// `Emulation.setEmulatedMedia` to emulate a dark colour scheme.
+    pub fn cdp(&self, cmd: &str, params: Value) -> anyhow::Result<Value> {
+        self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": cmd, "params": params })),
+        )
+    }
+
     /// Saves a PNG of the viewport and returns its path.
     pub fn screenshot(&self, path: &Path) -> anyhow::Result<PathBuf> {
         let b64 = self.call("GET", "/screenshot", None)?;

@@ -163,7 +163,7 @@ fn a_click_on_9_is_stored_under_its_page_and_stage() {
         .eval(
             "const h = document.querySelector('touchpoint-prompt'); \
              return [h.shadowRoot.mode, h.shadowRoot.adoptedStyleSheets.length, h.shadowRoot.querySelectorAll('style').length, \
-                     h.shadowRoot.querySelectorAll('button.score').length, h.shadowRoot.querySelector('.question').textContent];",
+                     h.shadowRoot.querySelectorAll('button.opt').length, h.shadowRoot.querySelector('.question').textContent];",
             vec![],
         )
         .unwrap();
@@ -210,7 +210,7 @@ fn a_click_on_9_is_stored_under_its_page_and_stage() {
 
     browser.click(&nine).unwrap();
     let thanks = poll(Duration::from_secs(5), "the thank-you", || {
-        let v = browser.eval("const h = document.querySelector('touchpoint-prompt'); const t = h && h.shadowRoot.querySelector('.thanks'); return t && t.textContent;", vec![])?;
+        let v = browser.eval("const h = document.querySelector('touchpoint-prompt'); const t = h && h.shadowRoot.querySelector('.thanks'); return (t && t.textContent) || null;", vec![])?;
         Ok(v.as_str().map(str::to_owned))
     })
     .unwrap();
@@ -323,7 +323,7 @@ fn a_page_with_no_eligible_touchpoint_loads_only_the_loader_and_config() {
     // Where the touchpoint is eligible, the widget does load and ask.
     browser.goto(&format!("{}/checkout", w.shop)).unwrap();
     poll(Duration::from_secs(20), "the prompt on /checkout", || {
-        browser.element_by_script(PROMPT_BUTTON, vec![json!("0 out of 10")])
+        browser.element_by_script(PROMPT_BUTTON, vec![json!("0 out of 10, Not likely")])
     })
     .unwrap();
 }
@@ -393,7 +393,7 @@ fn the_prompt_is_keyboard_operable_and_leaves_focus_alone() {
     let browser = Browser::start(1024, 700).unwrap();
     browser.goto(&format!("{}/pricing", w.shop)).unwrap();
     let first = poll(Duration::from_secs(20), "the NPS prompt", || {
-        browser.element_by_script(PROMPT_BUTTON, vec![json!("0 out of 10")])
+        browser.element_by_script(PROMPT_BUTTON, vec![json!("0 out of 10, Not likely")])
     })
     .unwrap();
     let page_focus = browser
@@ -418,9 +418,9 @@ fn the_prompt_is_keyboard_operable_and_leaves_focus_alone() {
     browser.send_keys(&first, &right.repeat(9)).unwrap();
     assert_eq!(active(), json!(["9 out of 10", 1]));
     browser.send_keys(&first, "\u{E010}").unwrap(); // End
-    assert_eq!(active(), json!(["10 out of 10", 1]));
+    assert_eq!(active(), json!(["10 out of 10, Very likely", 1]));
     browser.send_keys(&first, "\u{E012}").unwrap(); // Left from 0 wraps to 10
-    assert_eq!(active(), json!(["10 out of 10", 1]));
+    assert_eq!(active(), json!(["10 out of 10, Very likely", 1]));
     let nine = browser
         .element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
         .unwrap()
@@ -434,4 +434,363 @@ fn the_prompt_is_keyboard_operable_and_leaves_focus_alone() {
     })
     .unwrap();
     assert_eq!(row["distribution"], json!({"9": 1}));
+}
+
+/// The site file with its touchpoints replaced by `touchpoints`.
+fn with_touchpoints(text: &str, touchpoints: &str) -> String {
+    let head = text.split("[[touchpoint]]").next().unwrap();
+    format!("{head}{touchpoints}")
+}
+
+/// Runs `script` on the prompt's shadow root (as `r`) and returns an element.
+fn in_prompt(browser: &Browser, selector: &str) -> anyhow::Result<Option<touchpoint_e2e::Element>> {
+    browser.element_by_script(
+        "const h = document.querySelector('touchpoint-prompt'); \
+         return h && h.shadowRoot && h.shadowRoot.querySelector(arguments[0]);",
+        vec![json!(selector)],
+    )
+}
+
+/// Waits for the prompt's entrance animation to end (for steady screenshots).
+fn settle(browser: &Browser) {
+    poll(Duration::from_secs(5), "the prompt's entrance to finish", || {
+        let running = browser.eval(
+            "const h = document.querySelector('touchpoint-prompt'); return h ? h.shadowRoot.getAnimations().length : -1;",
+            vec![],
+        )?;
+        Ok((running == 0).then_some(()))
+    })
+    .unwrap();
+}
+
+fn thanks(browser: &Browser) -> String {
+    poll(Duration::from_secs(5), "the thank-you", || {
+        let v = browser.eval(
+            "const h = document.querySelector('touchpoint-prompt'); const t = h && h.shadowRoot.querySelector('.thanks'); \
+             return (t && t.textContent) || null;",
+            vec![],
+        )?;
+        Ok(v.as_str().map(str::to_owned))
+    })
+    .unwrap()
+}
+
+const KINDS: &str = r#"
+[[touchpoint]]
+id = "k-csat"
+metric = "csat"
+pages = ["/product/1"]
+question = { en = "How satisfied are you with this page?" }
+
+[[touchpoint]]
+id = "k-ces"
+metric = "ces"
+pages = ["/product/42"]
+question = { en = "How easy was it to find what you needed?" }
+
+[[touchpoint]]
+id = "k-thumbs"
+metric = "thumbs"
+pages = ["/product/7"]
+question = { en = "Was this page helpful?" }
+
+[[touchpoint]]
+id = "k-emoji"
+metric = "emoji"
+pages = ["/pricing"]
+question = { en = "How do you feel about our prices?" }
+
+[[touchpoint]]
+id = "k-text"
+metric = "text"
+pages = ["/"]
+question = { en = "What almost stopped you from buying today?" }
+
+[[touchpoint]]
+id = "k-choice"
+metric = "choice"
+pages = ["/checkout"]
+question = { en = "How would you like to pay?" }
+options = [
+  { id = "card", label = { en = "Card" } },
+  { id = "paypal", label = { en = "PayPal" } },
+  { id = "invoice", label = { en = "Invoice" } },
+]
+
+[[touchpoint]]
+id = "k-multi"
+metric = "choice"
+multiple = true
+pages = ["/cart"]
+question = { en = "What matters most to you? Pick all that apply." }
+options = [
+  { id = "price", label = { en = "Price" } },
+  { id = "speed", label = { en = "Delivery speed" } },
+  { id = "returns", label = { en = "Free returns" } },
+]
+"#;
+
+/// Every prompt kind renders, passes axe in light and dark, and its answer
+/// is stored as the figures a marketer reads.
+#[test]
+fn every_prompt_kind_is_answered_stored_and_accessible() {
+    let w = world(|t| with_touchpoints(&t, KINDS));
+    let browser = Browser::start(1024, 700).unwrap();
+    let shots = screenshot_dir();
+    for (path, name) in [
+        ("/product/1", "csat"),
+        ("/product/42", "ces"),
+        ("/product/7", "thumbs"),
+        ("/pricing", "emoji"),
+        ("/", "text"),
+        ("/checkout", "choice"),
+        ("/cart", "multi"),
+    ] {
+        browser.goto(&format!("{}{path}", w.shop)).unwrap();
+        poll(Duration::from_secs(20), name, || {
+            in_prompt(&browser, ".step")
+        })
+        .unwrap_or_else(|e| panic!("{e:#}; console: {:?}", browser.console()));
+        settle(&browser);
+        for scheme in ["light", "dark"] {
+            browser
+                .cdp(
+                    "Emulation.setEmulatedMedia",
+                    json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+                )
+                .unwrap();
+            assert_eq!(
+                browser.axe_violations("touchpoint-prompt").unwrap(),
+                Vec::<String>::new(),
+                "{name} in {scheme}"
+            );
+            browser
+                .screenshot(&shots.join(format!("prompt-{name}-{scheme}.png")))
+                .unwrap();
+        }
+        let click = |selector: &str| {
+            let el = in_prompt(&browser, selector)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{selector} in {name}"));
+            browser.click(&el).unwrap();
+        };
+        match name {
+            "csat" => click("[aria-label='4 out of 5']"),
+            "ces" => click("[aria-label='6 out of 7']"),
+            "thumbs" => click("[aria-label='Yes']"),
+            "emoji" => click("[aria-label='5 out of 5, Very satisfied']"),
+            "text" => {
+                let disabled = browser
+                    .eval("return document.querySelector('touchpoint-prompt').shadowRoot.querySelector('.send').disabled;", vec![])
+                    .unwrap();
+                assert_eq!(disabled, json!(true), "Send waits for some text");
+                let area = in_prompt(&browser, "textarea").unwrap().unwrap();
+                browser
+                    .send_keys(&area, "Shipping costs, mail me: ann@shop.example")
+                    .unwrap();
+                click(".send");
+            }
+            "choice" => click("[aria-label='PayPal']"),
+            _ => {
+                click("[aria-label='Price']");
+                click("[aria-label='Delivery speed']");
+                click("[aria-label='Delivery speed']"); // unpicked again
+                click("[aria-label='Free returns']");
+                let checked = browser
+                    .eval(
+                        "return [...document.querySelector('touchpoint-prompt').shadowRoot.querySelectorAll('[role=checkbox]')].map(b => b.getAttribute('aria-checked'));",
+                        vec![],
+                    )
+                    .unwrap();
+                assert_eq!(checked, json!(["true", "false", "true"]));
+                click(".send");
+            }
+        }
+        assert_eq!(thanks(&browser), "Thank you for your feedback!", "{name}");
+    }
+
+    let rows = poll(
+        Duration::from_secs(10),
+        "every answer in the aggregates",
+        || {
+            let agg: Value = serde_json::from_str(&w.get(&format!(
+                "/v1/sites/{}/aggregates?group_by=touchpoint",
+                w.key
+            )))?;
+            let rows = agg["rows"].as_array().cloned().unwrap_or_default();
+            Ok((rows.iter().filter(|r| r["responses"] == 1).count() == 7).then_some(rows))
+        },
+    )
+    .unwrap();
+    let row = |tp: &str| rows.iter().find(|r| r["touchpoint"] == tp).unwrap().clone();
+    assert_eq!(
+        (
+            row("k-csat")["csat"].clone(),
+            row("k-csat")["distribution"].clone()
+        ),
+        (json!(100.0), json!({"4": 1}))
+    );
+    assert_eq!(row("k-ces")["ces_easy"], json!(100.0));
+    assert_eq!(row("k-thumbs")["thumbs_up"], json!(100.0));
+    assert_eq!(row("k-emoji")["distribution"], json!({"5": 1}));
+    assert_eq!(
+        (
+            row("k-text")["metric"].clone(),
+            row("k-text")["comments"].clone()
+        ),
+        (json!("text"), json!(1))
+    );
+    assert_eq!(row("k-choice")["choices"], json!({"paypal": 1}));
+    assert_eq!(row("k-multi")["choices"], json!({"price": 1, "returns": 1}));
+    let raw = w.get(&format!(
+        "/v1/sites/{}/responses.csv?touchpoint=k-text",
+        w.key
+    ));
+    assert!(
+        raw.contains(",k-text,text,,\"Shipping costs, mail me: [email]\","),
+        "{raw}"
+    );
+}
+
+/// A low score opens the follow-up; its answer is masked in the browser and
+/// completes the same response: one response, with score and comment.
+#[test]
+fn a_low_score_asks_the_follow_up_and_completes_the_same_response() {
+    let mut w = world(|t| t);
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    let three = poll(Duration::from_secs(20), "the NPS prompt", || {
+        browser.element_by_script(PROMPT_BUTTON, vec![json!("3 out of 10")])
+    })
+    .unwrap();
+    // Answered from the keyboard: focus follows into the follow-up.
+    browser.send_keys(&three, "\u{E007}").unwrap();
+    let focused = poll(Duration::from_secs(5), "the follow-up", || {
+        let v = browser.eval(
+            "const r = document.querySelector('touchpoint-prompt').shadowRoot; const s = r.querySelectorAll('.step'); \
+             return s[1] && !s[1].hidden ? [s[1].querySelector('.question').textContent, r.activeElement && r.activeElement.tagName] : null;",
+            vec![],
+        )?;
+        Ok((!v.is_null()).then_some(v))
+    })
+    .unwrap();
+    assert_eq!(
+        focused,
+        json!(["What is the one thing we should improve?", "TEXTAREA"])
+    );
+    assert_eq!(
+        browser.axe_violations("touchpoint-prompt").unwrap(),
+        Vec::<String>::new()
+    );
+    browser
+        .screenshot(&screenshot_dir().join("nps-follow-up.png"))
+        .unwrap();
+
+    // The score is stored at once; then the server goes away.
+    poll(Duration::from_secs(10), "the score to be stored", || {
+        let raw = w.get(&format!("/v1/sites/{}/responses.csv", w.key));
+        Ok((raw.lines().count() == 2).then_some(()))
+    })
+    .unwrap();
+    w.stop_api();
+    let area = in_prompt(&browser, "textarea").unwrap().unwrap();
+    browser
+        .send_keys(&area, "Call me on +44 20 7946 0958 or mail ann@shop.example, IBAN GB29 NWBK 6016 1331 9268 19")
+        .unwrap();
+    let send = in_prompt(&browser, ".step:not([hidden]) .send")
+        .unwrap()
+        .unwrap();
+    browser.click(&send).unwrap();
+    assert_eq!(thanks(&browser), "Thank you for your feedback!");
+    // What waits in the browser is already masked.
+    let queued = browser
+        .eval(
+            &format!(
+                "return JSON.parse(localStorage.getItem('touchpoint:queue:{}') || '[]');",
+                w.key
+            ),
+            vec![],
+        )
+        .unwrap();
+    let queued = queued.as_array().unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(
+        (
+            &queued[0]["kind"],
+            &queued[0]["score"],
+            &queued[0]["comment"]
+        ),
+        (
+            &json!("response"),
+            &json!(3),
+            &json!("Call me on [number] or mail [email], IBAN [iban]")
+        )
+    );
+    // The browser's masks agree with the server's on the same text.
+    assert_eq!(
+        touchpoint_server::privacy::mask_pii(
+            "Call me on +44 20 7946 0958 or mail ann@shop.example, IBAN GB29 NWBK 6016 1331 9268 19"
+        ),
+        "Call me on [number] or mail [email], IBAN [iban]"
+    );
+
+    w.start_api();
+    browser.goto(&format!("{}/", w.shop)).unwrap();
+    let raw = poll(Duration::from_secs(60), "the follow-up to arrive", || {
+        let raw = w.get(&format!("/v1/sites/{}/responses.csv", w.key));
+        Ok(raw.contains("[iban]").then_some(raw))
+    })
+    .unwrap();
+    assert_eq!(raw.lines().count(), 2, "one response, not two: {raw}");
+    assert!(
+        raw.contains(",site-nps,nps,3,\"Call me on [number] or mail [email], IBAN [iban]\","),
+        "{raw}"
+    );
+    let agg: Value =
+        serde_json::from_str(&w.get(&format!("/v1/sites/{}/aggregates", w.key))).unwrap();
+    let nps = agg["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metric"] == "nps")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&nps["responses"], &nps["detractors"], &nps["comments"]),
+        (&json!(1), &json!(1), &json!(1))
+    );
+}
+
+/// An Arabic question turns the prompt right to left, with Arabic words.
+#[test]
+fn an_arabic_prompt_is_right_to_left() {
+    let w = world(|t| {
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"ar-nps\"\nmetric = \"nps\"\nquestion = { ar = \"ما مدى احتمال أن توصي بنا لصديق؟\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/", w.shop)).unwrap();
+    poll(Duration::from_secs(20), "the Arabic prompt", || {
+        in_prompt(&browser, ".card")
+    })
+    .unwrap();
+    settle(&browser);
+    let seen = browser
+        .eval(
+            "const r = document.querySelector('touchpoint-prompt').shadowRoot; const c = r.querySelector('.card'); \
+             return [c.dir, getComputedStyle(c).direction, r.querySelector('.close').getAttribute('aria-label'), \
+                     r.querySelector('.opt').getBoundingClientRect().left > r.querySelectorAll('.opt')[10].getBoundingClientRect().left];",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(seen, json!(["rtl", "rtl", "إغلاق", true]));
+    assert_eq!(
+        browser.axe_violations("touchpoint-prompt").unwrap(),
+        Vec::<String>::new()
+    );
+    browser
+        .screenshot(&screenshot_dir().join("prompt-nps-rtl.png"))
+        .unwrap();
 }

@@ -1,17 +1,43 @@
 //! The prompt a visitor meets. `loader.js` decides that a touchpoint may fire
-//! here, imports this module and calls [`show`]; the prompt renders in an
-//! open Shadow DOM with styles from `adoptedStyleSheets` (works under a strict
-//! `style-src`), and each step sends one event through the loader's `send`.
+//! here, imports this module and calls [`show`] with the touchpoint as the
+//! config served it; the prompt renders in an open Shadow DOM with styles from
+//! `adoptedStyleSheets` (works under a strict `style-src`), and each answer is
+//! handed to the loader's delivery queue as an event object.
 //!
-//! Size is a budget: no JSON decoding here (the loader passes plain fields),
-//! no formatting machinery beyond what the event encoder needs.
+//! Size is a budget: no JSON in here (the loader owns `JSON.parse` and
+//! `JSON.stringify`; this module reads and builds plain JS objects), no
+//! formatting machinery for numbers.
 
 mod i18n;
 mod prompt;
 
-use js_sys::{Function, Reflect};
-use touchpoint_wire::{Event, EventBatch, Kind, Metric};
+use js_sys::{Array, Function, Object, Reflect};
+use touchpoint_wire::{Kind, Metric};
 use wasm_bindgen::prelude::*;
+
+/// One option of a choice question, its label in the prompt's language.
+#[derive(Clone)]
+pub struct Choice {
+    pub id: String,
+    pub label: String,
+}
+
+/// A second question after a score in `[min, max]`: free text without
+/// options, else a choice.
+#[derive(Clone)]
+pub struct FollowUp {
+    pub question: String,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub options: Vec<Choice>,
+    pub multiple: bool,
+}
+
+impl FollowUp {
+    pub fn applies_to(&self, score: i64) -> bool {
+        self.min.is_none_or(|m| score >= m) && self.max.is_none_or(|m| score <= m)
+    }
+}
 
 /// What the loader hands over: the touchpoint to ask and how to report.
 #[derive(Clone)]
@@ -20,6 +46,10 @@ pub struct Ask {
     pub touchpoint: String,
     pub metric: Metric,
     pub question: String,
+    pub options: Vec<Choice>,
+    pub multiple: bool,
+    pub follow_up: Option<FollowUp>,
+    /// Language of the question, and so of the prompt's own words.
     pub lang: String,
     pub locale: String,
     pub stage: Option<String>,
@@ -33,86 +63,189 @@ pub struct Ask {
     send: Function,
 }
 
+fn get(o: &JsValue, k: &str) -> JsValue {
+    Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn string(o: &JsValue, k: &str) -> Option<String> {
+    get(o, k).as_string()
+}
+
+fn list(o: &JsValue, k: &str) -> Vec<JsValue> {
+    get(o, k)
+        .dyn_into::<Array>()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+fn int(o: &JsValue, k: &str) -> Option<i64> {
+    #[allow(clippy::cast_possible_truncation)]
+    get(o, k).as_f64().map(|f| f as i64)
+}
+
+/// The text of a `{locale: text}` map for the visitor's languages: an exact
+/// locale, then its language (`pt` for `pt-BR`), then `en`, then any.
+/// Returns the locale chosen and the text.
+fn pick(texts: &JsValue, langs: &[String]) -> Option<(String, String)> {
+    let found = |l: &str| string(texts, l).map(|t| (l.to_owned(), t));
+    langs
+        .iter()
+        .find_map(|l| found(l).or_else(|| found(l.split('-').next().unwrap_or(l))))
+        .or_else(|| found("en"))
+        .or_else(|| {
+            let first = Object::keys(texts.unchecked_ref::<Object>())
+                .get(0)
+                .as_string()?;
+            found(&first)
+        })
+}
+
+fn choices(o: &JsValue, langs: &[String]) -> Vec<Choice> {
+    list(o, "options")
+        .iter()
+        .filter_map(|c| {
+            Some(Choice {
+                id: string(c, "id")?,
+                label: pick(&get(c, "label"), langs)?.1,
+            })
+        })
+        .collect()
+}
+
 impl Ask {
     fn from_js(o: &JsValue) -> Option<Ask> {
-        let s = |k: &str| {
-            Reflect::get(o, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.as_string())
-        };
-        let b = |k: &str| {
-            Reflect::get(o, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.as_bool())
-        };
-        let f = |k: &str| {
-            Reflect::get(o, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.dyn_into::<Function>().ok())
-        };
+        let f = |k: &str| get(o, k).dyn_into::<Function>().ok();
+        let tp = get(o, "tp");
+        let langs: Vec<String> = list(o, "langs")
+            .iter()
+            .filter_map(JsValue::as_string)
+            .collect();
+        // The question's language leads: the prompt's own words follow it.
+        let (lang, question) = pick(&get(&tp, "question"), &langs)?;
+        let follow = get(&tp, "follow_up");
+        let follow_up = follow.is_object().then(|| FollowUp {
+            question: pick(&get(&follow, "question"), &[lang.clone()])
+                .map(|q| q.1)
+                .unwrap_or_default(),
+            min: int(&follow, "min"),
+            max: int(&follow, "max"),
+            options: choices(&follow, &[lang.clone()]),
+            multiple: get(&follow, "multiple").is_truthy(),
+        });
         Some(Ask {
-            site: s("site")?,
-            touchpoint: s("touchpoint")?,
-            metric: Metric::parse(&s("metric")?)?,
-            question: s("question")?,
-            lang: s("lang").unwrap_or_else(|| "en".into()),
-            locale: s("locale").unwrap_or_else(|| "en".into()),
-            stage: s("stage"),
-            visitor: s("visitor")?,
-            session: s("session")?,
-            device: s("device").unwrap_or_else(|| "desktop".into()),
-            gpc: b("gpc"),
-            consent: b("consent"),
+            site: string(o, "site")?,
+            touchpoint: string(&tp, "id")?,
+            metric: Metric::parse(&string(&tp, "metric")?)?,
+            options: choices(&tp, &[lang.clone()]),
+            multiple: get(&tp, "multiple").is_truthy(),
+            follow_up,
+            question,
+            locale: langs.first().cloned().unwrap_or_else(|| lang.clone()),
+            lang,
+            stage: string(o, "stage"),
+            visitor: string(o, "visitor")?,
+            session: string(o, "session")?,
+            device: string(o, "device").unwrap_or_else(|| "desktop".into()),
+            gpc: get(o, "gpc").as_bool(),
+            consent: get(o, "consent").as_bool(),
             id: f("id")?,
             done: f("done")?,
             send: f("send")?,
         })
     }
 
-    /// Sends one event of this touchpoint now.
-    pub fn send(&self, kind: Kind, score: Option<i64>) {
-        let id = self
-            .id
+    /// A new event id (UUID v4).
+    pub fn new_id(&self) -> String {
+        self.id
             .call0(&JsValue::NULL)
             .ok()
             .and_then(|v| v.as_string())
-            .unwrap_or_default();
-        let page = web_sys::window()
-            .and_then(|w| w.location().href().ok())
-            .unwrap_or_default();
-        let event = Event {
-            id,
-            kind,
-            touchpoint: Some(self.touchpoint.clone()),
-            page,
-            stage: self.stage.clone(),
-            metric: Some(self.metric),
-            score,
-            comment: None,
-            choices: None,
-            visitor: Some(self.visitor.clone()),
-            session: Some(self.session.clone()),
-            ts: js_sys::Date::new_0().to_iso_string().into(),
-            locale: Some(self.locale.clone()),
-            device: Some(self.device.clone()),
-            attributes: None,
-            signal: None,
-            gpc: self.gpc,
-            consent: self.consent,
+            .unwrap_or_default()
+    }
+
+    /// Hands one event of this touchpoint to the delivery queue. A follow-up's
+    /// answer is the same response again (same `id`) with its comment or
+    /// choices: the server fills them in, never a second score.
+    pub fn send(&self, kind: Kind, id: &str, answer: &Answer) {
+        let e = Object::new();
+        let put = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&e, &JsValue::from_str(k), &v);
         };
-        let batch = EventBatch {
-            site: self.site.clone(),
-            events: vec![event],
-        };
-        if let Ok(body) = serde_json::to_string(&batch) {
-            let _ = self.send.call1(&JsValue::NULL, &JsValue::from_str(&body));
+        let text = |v: &str| JsValue::from_str(v);
+        put("id", text(id));
+        put("kind", text(kind.as_str()));
+        put("touchpoint", text(&self.touchpoint));
+        put(
+            "page",
+            text(
+                &web_sys::window()
+                    .and_then(|w| w.location().href().ok())
+                    .unwrap_or_default(),
+            ),
+        );
+        if let Some(stage) = &self.stage {
+            put("stage", text(stage));
         }
+        put("metric", text(self.metric.as_str()));
+        if let Some(score) = answer.score {
+            #[allow(clippy::cast_precision_loss)]
+            put("score", JsValue::from_f64(score as f64));
+        }
+        if let Some(comment) = &answer.comment {
+            put("comment", mask_pii(comment).into());
+        }
+        if let Some(picked) = &answer.choices {
+            put(
+                "choices",
+                picked.iter().map(|c| text(c)).collect::<Array>().into(),
+            );
+        }
+        put("visitor", text(&self.visitor));
+        put("session", text(&self.session));
+        put("ts", js_sys::Date::new_0().to_iso_string().into());
+        put("locale", text(&self.locale));
+        put("device", text(&self.device));
+        if let Some(gpc) = self.gpc {
+            put("gpc", JsValue::from_bool(gpc));
+        }
+        if let Some(consent) = self.consent {
+            put("consent", JsValue::from_bool(consent));
+        }
+        let _ = self.send.call1(&JsValue::NULL, &e);
     }
 
     /// Records that the visitor answered or dismissed (recontact wait starts).
     pub fn done(&self) {
         let _ = self.done.call0(&JsValue::NULL);
     }
+}
+
+/// Masks e-mail addresses, IBANs and phone-, card- or account-like digit
+/// runs before a comment leaves the browser, with the browser's own regular
+/// expressions (no regex engine in the wasm). The server masks again with
+/// `touchpoint_server::privacy`, which is the rule of record; these patterns
+/// follow it, and a browser test checks that they agree on its examples.
+fn mask_pii(text: &str) -> js_sys::JsString {
+    [
+        (
+            r#"[^\s@<>()"',;:]+@[^\s@<>()"',;:]+\.[^\s@<>()"',;:]+"#,
+            "[email]",
+        ),
+        (r"\b[A-Z]{2}\d{2}(?: ?[A-Z\d]){11,30}\b", "[iban]"),
+        (r"\+?\d(?:[ .-]?\d){8,}", "[number]"),
+    ]
+    .iter()
+    .fold(js_sys::JsString::from(text), |t, (pattern, mask)| {
+        t.replace_by_pattern(&js_sys::RegExp::new(pattern, "g"), mask)
+    })
+}
+
+/// What a response carries besides its kind.
+#[derive(Clone, Default)]
+pub struct Answer {
+    pub score: Option<i64>,
+    pub comment: Option<String>,
+    pub choices: Option<Vec<String>>,
 }
 
 /// Shows the prompt described by `ask` (an object built by `loader.js`).

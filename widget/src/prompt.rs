@@ -1,9 +1,14 @@
-//! The scale prompt (NPS 0–10, CSAT 1–5, CES 1–7, thumbs, emoji) in a
-//! corner card, inside an open shadow root.
+//! The prompt in a corner card, inside an open shadow root: a scale (NPS
+//! 0–10, CSAT 1–5, CES 1–7, thumbs, emoji), an open text, or a single or
+//! multiple choice; then, when the touchpoint has one and the score calls
+//! for it, a follow-up question; then a thank-you that fades.
 
-use crate::Ask;
-use crate::i18n::strings;
+use crate::i18n::{Strings, strings};
+use crate::{Answer, Ask, Choice};
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 use touchpoint_wire::{Kind, Metric};
 use wasm_bindgen::{JsCast, JsValue};
@@ -26,12 +31,19 @@ pub fn mount(ask: Ask) -> Result<(), JsValue> {
     let container: web_sys::HtmlElement = document.create_element("div")?.unchecked_into();
     root.append_child(&container)?;
     document.body().ok_or("no body")?.append_child(&host)?;
-    ask.send(Kind::Impression, None);
+    ask.send(Kind::Impression, &ask.new_id(), &Answer::default());
     leptos::mount::mount_to(container, move || view! { <Prompt ask=ask host=host /> }).forget();
     Ok(())
 }
 
-/// One question with its scale; after an answer, a thank-you that fades.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Ask,
+    FollowUp,
+    Thanks,
+}
+
+/// The question, its follow-up and the thank-you, one visible at a time.
 #[component]
 fn Prompt(
     /// The touchpoint being asked, and where to report.
@@ -40,18 +52,69 @@ fn Prompt(
     host: web_sys::HtmlElement,
 ) -> impl IntoView {
     let text = strings(&ask.lang);
-    let (answered, set_answered) = signal(None::<i64>);
-    let (lo, hi) = ask.metric.scale().unwrap_or((0, 10));
+    let step = RwSignal::new(Step::Ask);
+    let ask = Rc::new(ask);
+    // The response's id: a follow-up's answer is sent again under it.
+    let id: Rc<str> = ask.new_id().into();
+    let score = Rc::new(Cell::new(None::<i64>));
+    let follow_box = NodeRef::<leptos::html::Div>::new();
     let close = {
         let host = host.clone();
         move || host.remove()
     };
+    // Whether the visitor is in the prompt: focus moves within it (to a
+    // follow-up) only then; a corner prompt never takes the page's focus.
+    let inside = {
+        let host = host.clone();
+        move || {
+            web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element())
+                .is_some_and(|a| a.is_same_node(Some(&host)))
+        }
+    };
+    let answer: Rc<dyn Fn(Answer)> = Rc::new({
+        let (ask, id, score, close) = (ask.clone(), id.clone(), score.clone(), close.clone());
+        move |mut a: Answer| {
+            let first = step.get_untracked() == Step::Ask;
+            if !first {
+                a.score = score.get();
+            }
+            ask.send(Kind::Response, &id, &a);
+            if first {
+                ask.done();
+                score.set(a.score);
+            }
+            let follow = ask.follow_up.as_ref();
+            if first && follow.is_some_and(|f| a.score.is_some_and(|s| f.applies_to(s))) {
+                // Read before the step changes: hiding the scale drops focus.
+                let was_inside = inside();
+                step.set(Step::FollowUp);
+                if was_inside {
+                    // Once the follow-up is shown.
+                    set_timeout(
+                        move || {
+                            let first = follow_box
+                                .get_untracked()
+                                .and_then(|b| b.query_selector("textarea, button").ok().flatten());
+                            if let Some(el) = first {
+                                let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
+                            }
+                        },
+                        Duration::ZERO,
+                    );
+                }
+            } else {
+                step.set(Step::Thanks);
+                set_timeout(close.clone(), Duration::from_millis(2500));
+            }
+        }
+    });
     let dismiss = {
         let ask = ask.clone();
-        let close = close.clone();
-        move |_| {
-            if answered.get_untracked().is_none() {
-                ask.send(Kind::Dismiss, None);
+        move || {
+            if step.get_untracked() == Step::Ask {
+                ask.send(Kind::Dismiss, &ask.new_id(), &Answer::default());
                 ask.done();
             }
             close();
@@ -61,14 +124,150 @@ fn Prompt(
         let dismiss = dismiss.clone();
         move |ev: web_sys::KeyboardEvent| {
             if ev.key() == "Escape" {
-                dismiss(());
+                dismiss();
             }
         }
     };
-    // A radio group with a roving tabindex: Tab enters on one score, the
-    // arrow keys (and Home/End) move between scores, Enter or Space answers.
-    let count = usize::try_from(hi - lo + 1).unwrap_or(1);
-    let (focused, set_focused) = signal(0usize);
+
+    let body = question_body(
+        ask.metric,
+        &ask.question,
+        &ask.options,
+        ask.multiple,
+        text,
+        answer.clone(),
+    );
+    let follow_up = ask.follow_up.clone().map(|f| {
+        let metric = if f.options.is_empty() {
+            Metric::Text
+        } else {
+            Metric::Choice
+        };
+        let body = question_body(metric, &f.question, &f.options, f.multiple, text, answer);
+        view! {
+            <div class="step" hidden=move || step.get() != Step::FollowUp node_ref=follow_box>
+                <p class="question">{f.question}</p>
+                {body}
+            </div>
+        }
+    });
+    view! {
+        <section
+            class="card"
+            role="dialog"
+            aria-label=ask.question.clone()
+            dir=if text.rtl { "rtl" } else { "ltr" }
+            on:keydown=on_key
+        >
+            <button type="button" class="close" aria-label=text.close on:click=move |_| dismiss()>
+                "×"
+            </button>
+            <div class="step" hidden=move || step.get() != Step::Ask>
+                <p class="question">{ask.question.clone()}</p>
+                {body}
+            </div>
+            {follow_up}
+            <p class="thanks" role="status">
+                {move || if step.get() == Step::Thanks { text.thanks } else { "" }}
+            </p>
+        </section>
+    }
+}
+
+/// The answering part of a question of `metric`.
+fn question_body(
+    metric: Metric,
+    question: &str,
+    options: &[Choice],
+    multiple: bool,
+    text: &'static Strings,
+    answer: Rc<dyn Fn(Answer)>,
+) -> impl IntoView + use<> {
+    let label = question.to_owned();
+    if let Some((lo, hi)) = metric.scale() {
+        let (low, high) = text.ends(metric);
+        let items = (lo..=hi)
+            .map(|n| {
+                let mut name = match metric {
+                    Metric::Thumbs => text.no_yes[usize::from(n == 1)].to_owned(),
+                    _ => [num(n).as_str(), " ", text.of, " ", num(hi).as_str()].concat(),
+                };
+                if metric != Metric::Thumbs && (n == lo || n == hi) {
+                    name.push_str(", ");
+                    name.push_str(if n == lo { low } else { high });
+                }
+                // Thumbs say their word too: the emoji alone can be unclear.
+                let face = match metric {
+                    Metric::Thumbs => [face(metric, n).as_str(), " ", name.as_str()].concat(),
+                    _ => face(metric, n),
+                };
+                (face, name)
+            })
+            .collect();
+        let class = if hi - lo >= 7 { "scale wide" } else { "scale" };
+        let pick = Rc::new(move |i: Vec<usize>| {
+            let n = lo + i64::try_from(i[0]).unwrap_or(0);
+            answer(Answer {
+                score: Some(n),
+                ..Answer::default()
+            });
+        });
+        let ends = (metric != Metric::Thumbs).then(|| {
+            view! {
+                <div class="ends" aria-hidden="true">
+                    <span>{low}</span>
+                    <span>{high}</span>
+                </div>
+            }
+        });
+        EitherOf3::A(view! {
+            <Picker items label multiple=false class send=text.send pick />
+            {ends}
+        })
+    } else if metric == Metric::Text {
+        let send = Rc::new(move |comment: String| {
+            answer(Answer {
+                comment: Some(comment),
+                ..Answer::default()
+            });
+        });
+        EitherOf3::B(view! { <TextBox label text send /> })
+    } else {
+        let ids: Vec<String> = options.iter().map(|o| o.id.clone()).collect();
+        let items = options
+            .iter()
+            .map(|o| (o.label.clone(), o.label.clone()))
+            .collect();
+        let pick = Rc::new(move |picked: Vec<usize>| {
+            answer(Answer {
+                choices: Some(picked.iter().map(|i| ids[*i].clone()).collect()),
+                ..Answer::default()
+            });
+        });
+        EitherOf3::C(view! { <Picker items label multiple class="list" send=text.send pick /> })
+    }
+}
+
+/// A group of options: radio buttons answered with one tap (arrow keys,
+/// Home and End move between them), or checkboxes and a Send button.
+#[component]
+fn Picker(
+    /// Visible content and accessible name of each option.
+    items: Vec<(String, String)>,
+    /// The group's accessible name (the question).
+    label: String,
+    /// Several may be picked.
+    multiple: bool,
+    /// `scale …` (in a row) or `list` (one per line).
+    class: &'static str,
+    /// The Send button's text.
+    send: &'static str,
+    /// Called with the indices picked.
+    pick: Rc<dyn Fn(Vec<usize>)>,
+) -> impl IntoView {
+    let count = items.len();
+    let focused = RwSignal::new(0usize);
+    let picked = RwSignal::new(0u32);
     let group = NodeRef::<leptos::html::Div>::new();
     let on_arrows = move |ev: web_sys::KeyboardEvent| {
         let now = focused.get_untracked();
@@ -80,7 +279,7 @@ fn Prompt(
             _ => return,
         };
         ev.prevent_default();
-        set_focused.set(next);
+        focused.set(next);
         let target = group
             .get_untracked()
             .and_then(|g| g.children().item(u32::try_from(next).unwrap_or(0)));
@@ -88,29 +287,27 @@ fn Prompt(
             let _ = el.focus();
         }
     };
-    let buttons = (lo..=hi)
+    let buttons = items
+        .into_iter()
         .enumerate()
-        .map(|(i, n)| {
-            let ask = ask.clone();
-            let close = close.clone();
-            let label = score_label(ask.metric, n, hi, text.of);
-            let face = face(ask.metric, n);
+        .map(|(i, (face, name))| {
+            let pick = pick.clone();
+            let bit = 1u32 << i;
             view! {
                 <button
                     type="button"
-                    class="score"
-                    role="radio"
-                    aria-checked=move || if answered.get() == Some(n) { "true" } else { "false" }
-                    tabindex=move || if focused.get() == i { "0" } else { "-1" }
-                    aria-label=label
-                    on:focus=move |_| set_focused.set(i)
+                    class="opt"
+                    role=if multiple { "checkbox" } else { "radio" }
+                    aria-checked=move || if picked.get() & bit == 0 { "false" } else { "true" }
+                    tabindex=move || if multiple || focused.get() == i { "0" } else { "-1" }
+                    aria-label=name
+                    on:focus=move |_| focused.set(i)
                     on:click=move |_| {
-                        if answered.get_untracked().is_none() {
-                            set_answered.set(Some(n));
-                            ask.send(Kind::Response, Some(n));
-                            ask.done();
-                            let close = close.clone();
-                            set_timeout(close, Duration::from_millis(2500));
+                        if multiple {
+                            picked.update(|p| *p ^= bit);
+                        } else if picked.get_untracked() == 0 {
+                            picked.set(bit);
+                            pick(vec![i]);
                         }
                     }
                 >
@@ -119,43 +316,82 @@ fn Prompt(
             }
         })
         .collect_view();
-    let wide = hi - lo >= 7;
-    let question = ask.question.clone();
-    view! {
-        <section class="card" role="dialog" aria-label=ask.question on:keydown=on_key>
-            <button type="button" class="close" aria-label=text.close on:click=move |_| dismiss(())>
-                "×"
-            </button>
-            <Show
-                when=move || answered.get().is_none()
-                fallback=move || view! { <p class="thanks" role="status">{text.thanks}</p> }
+    let submit = multiple.then(|| {
+        view! {
+            <button
+                type="button"
+                class="send"
+                disabled=move || picked.get() == 0
+                on:click=move |_| {
+                    let p = picked.get_untracked();
+                    pick((0..count).filter(|i| p & (1 << i) != 0).collect());
+                }
             >
-                <p class="question">{question.clone()}</p>
-                <div
-                    class="scale"
-                    class:wide=wide
-                    role="radiogroup"
-                    aria-label=question.clone()
-                    node_ref=group
-                    on:keydown=on_arrows
-                >
-                    {buttons.clone()}
-                </div>
-                <div class="ends" aria-hidden="true">
-                    <span>{text.low}</span>
-                    <span>{text.high}</span>
-                </div>
-            </Show>
-        </section>
+                {send}
+            </button>
+        }
+    });
+    view! {
+        <div
+            class=class
+            role=if multiple { "group" } else { "radiogroup" }
+            aria-label=label
+            node_ref=group
+            on:keydown=move |ev| if !multiple { on_arrows(ev) }
+        >
+            {buttons}
+        </div>
+        {submit}
     }
 }
 
-fn score_label(metric: Metric, n: i64, hi: i64, of: &str) -> String {
-    match (metric, n) {
-        (Metric::Thumbs, 0) => "👎".into(),
-        (Metric::Thumbs, _) => "👍".into(),
-        _ => format!("{n} {of} {hi}"),
+/// An open answer and its Send button (enabled once something is typed).
+#[component]
+fn TextBox(
+    /// The field's accessible name (the question).
+    label: String,
+    /// The prompt's words.
+    text: &'static Strings,
+    /// Called with what was typed.
+    send: Rc<dyn Fn(String)>,
+) -> impl IntoView {
+    let area = NodeRef::<leptos::html::Textarea>::new();
+    let empty = RwSignal::new(true);
+    let typed = move || area.get_untracked().map(|a| a.value()).unwrap_or_default();
+    view! {
+        <textarea
+            node_ref=area
+            rows="3"
+            maxlength="2000"
+            aria-label=label
+            placeholder=text.placeholder
+            on:input=move |_| empty.set(typed().trim().is_empty())
+        ></textarea>
+        <button
+            type="button"
+            class="send"
+            disabled=move || empty.get()
+            on:click=move |_| {
+                let v = typed();
+                if !v.trim().is_empty() {
+                    send(v);
+                }
+            }
+        >
+            {text.send}
+        </button>
     }
+}
+
+/// A small non-negative number as text, without the formatting machinery.
+fn num(n: i64) -> String {
+    let n = u8::try_from(n.clamp(0, 99)).unwrap_or(0);
+    let mut s = String::new();
+    if n >= 10 {
+        s.push(char::from(b'0' + n / 10));
+    }
+    s.push(char::from(b'0' + n % 10));
+    s
 }
 
 fn face(metric: Metric, n: i64) -> String {
@@ -164,6 +400,6 @@ fn face(metric: Metric, n: i64) -> String {
         Metric::Emoji => {
             ["😞", "🙁", "😐", "🙂", "😄"][usize::try_from(n - 1).unwrap_or(0).min(4)].into()
         }
-        _ => n.to_string(),
+        _ => num(n),
     }
 }

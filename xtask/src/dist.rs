@@ -92,7 +92,10 @@ pub fn assets() -> anyhow::Result<Dist> {
         &[],
     )?;
     let wasm = std::fs::read(&opt)?;
-    let glue = std::fs::read(tmp.join("touchpoint_widget.js"))?;
+    // The glue is an ES module: minified with its exports kept.
+    let glue_min = tmp.join("glue.min.js");
+    minify(&tmp.join("touchpoint_widget.js"), &glue_min, true)?;
+    let glue = std::fs::read(&glue_min)?;
     let hash = {
         let mut h = Sha256::new();
         h.update(&wasm);
@@ -108,7 +111,7 @@ pub fn assets() -> anyhow::Result<Dist> {
     std::fs::write(&wasm_path, &wasm)?;
     std::fs::write(&glue_path, &glue)?;
     let loader_path = dir.join("t.js");
-    minify_loader(&root().join("widget/loader.js"), &loader_path)?;
+    minify(&root().join("widget/loader.js"), &loader_path, false)?;
     std::fs::remove_dir_all(&tmp)?;
 
     let files = [
@@ -194,23 +197,24 @@ pub fn release_server() -> anyhow::Result<()> {
 
 /// Minifies the loader with terser (compress and mangle; property names,
 /// which the page and the tests use, are kept).
-fn minify_loader(source: &Path, out: &Path) -> anyhow::Result<()> {
+/// Minifies a script (or, with `module`, an ES module) with terser.
+fn minify(source: &Path, out: &Path, module: bool) -> anyhow::Result<()> {
     let terser = util::npm_tools()?.join("terser/bin/terser");
-    util::run(
-        "node",
-        &[
-            terser.to_str().unwrap(),
-            source.to_str().unwrap(),
-            "--compress",
-            "passes=2",
-            "--mangle",
-            "--ecma",
-            "2017",
-            "--output",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    )
+    let mut args = vec![
+        terser.to_str().unwrap(),
+        source.to_str().unwrap(),
+        "--compress",
+        "passes=2",
+        "--mangle",
+        "--ecma",
+        "2017",
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    if module {
+        args.push("--module");
+    }
+    util::run("node", &args, &[])
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {

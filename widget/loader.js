@@ -24,6 +24,9 @@
     },
     said = get('localStorage', 'consent'),
     consent = said != '0',
+    // Commands for the widget (track, show, stage) wait until it has started.
+    cq = [],
+    hook,
     cmd = function (a) {
       if (a[0] == 'stage') stage = a[1];
       if (a[0] == 'consent') {
@@ -31,6 +34,7 @@
         // Withdrawn consent also drops whatever was waiting to be sent.
         if (!consent) set('localStorage', qk, '[]');
       }
+      hook ? hook(a) : cq.push(a);
     },
     // Delivery that loses nothing: events wait in localStorage until the
     // server has taken them; network errors, 429 and 5xx retry with jittered
@@ -105,35 +109,35 @@
       var path = location.pathname.replace(/\/+$/, '') || '/',
         visitor = get('localStorage', 'visitor') || uuid(),
         session = get('sessionStorage', 'session') || uuid(),
-        t = c && c.widget && c.touchpoints.filter(function (t) {
+        n = navigator,
+        // Global Privacy Control or Do-Not-Track keep the widget away, unless
+        // the page has given consent or the site chose otherwise.
+        ts = c && c.widget && !(c.respect_gpc !== false && said != 1 && (n.globalPrivacyControl || n.doNotTrack == 1)) ? c.touchpoints.filter(function (t) {
           var last = +get('localStorage', 'contact:' + key + ':' + t.id) || 0;
           return (!t.pages.length || t.pages.some(function (p) { return glob(p, path); })) &&
             !get('sessionStorage', 'shown:' + key + ':' + t.id) &&
             Date.now() - last > t.recontact_days * 864e5 &&
             Math.random() < t.sample;
-        })[0];
-      // What the loader decided, for tests and debugging: a touchpoint id or ''.
-      w.touchpoint.t = (t && t.id) || '';
-      if (!t) return;
+        }) : [];
+      // What the loader decided, for tests and debugging: the eligible touchpoints' ids.
+      w.touchpoint.t = ts.map(function (t) { return t.id; }).join(' ');
+      if (!ts.length) return;
       set('localStorage', 'visitor', visitor);
       set('sessionStorage', 'session', session);
-      // Fetch and compile the widget now; mount it when the trigger fires.
+      // Fetch and compile the widget now; it arms the triggers once the page has loaded.
       var ready = import(api + c.widget.js).then(function (mod) {
         return mod.default({ module_or_path: api + c.widget.wasm }).then(function () { return mod; });
       });
-      function fire() {
+      function go() {
         ready.then(function (mod) {
-          if (!consent) return;
-          set('sessionStorage', 'shown:' + key + ':' + t.id, 1);
-          mod.show({
-            site: key, tp: t, langs: navigator.languages || [navigator.language],
+          mod.start({
+            site: key, tps: ts, budget: c.contact_days, langs: n.languages || [n.language],
             stage: stage, visitor: visitor, session: session,
             // Recorded with each event: GPC as the browser sent it, consent as the page said it.
-            gpc: navigator.globalPrivacyControl, consent: said == null ? undefined : !!+said,
+            gpc: n.globalPrivacyControl, consent: said == null ? undefined : !!+said,
             device: matchMedia('(pointer:coarse)').matches ? (innerWidth < 768 ? 'mobile' : 'tablet') : 'desktop',
             id: uuid,
-            // Called when the visitor answered or dismissed: not again before recontact_days.
-            done: function () { set('localStorage', 'contact:' + key + ':' + t.id, Date.now()); },
+            ok: function () { return consent; },
             send: function (e) {
               if (!consent) return;
               // At most 500 events wait; the oldest go first.
@@ -141,10 +145,11 @@
               flush();
             }
           });
+          hook = mod.cmd;
+          cq.forEach(hook);
         });
       }
-      function later() { setTimeout(fire, t.trigger.delay_ms); }
-      d.readyState == 'complete' ? later() : w.addEventListener('load', later);
+      d.readyState == 'complete' ? go() : w.addEventListener('load', go);
     })
     .catch(function () {});
 })(window, document);

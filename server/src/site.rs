@@ -3,7 +3,9 @@
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use touchpoint_wire::{ChoiceOption, Metric, Stage, Touchpoint, page::UNASSIGNED};
+use touchpoint_wire::{
+    ChoiceOption, Metric, Stage, Touchpoint, Trigger, TriggerOn, page::UNASSIGNED,
+};
 
 /// A whole site file: `[site]`, `[[stage]]`s in journey order, `[[touchpoint]]`s.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -30,6 +32,18 @@ pub struct SiteSection {
     /// Days events are kept; older ones are purged.
     #[serde(default = "default_retention")]
     pub retention_days: u32,
+    /// At most one overlay prompt per visitor in this many days, across all
+    /// touchpoints; 0 leaves it to each touchpoint's `recontact_days`.
+    #[serde(default)]
+    pub contact_days: u32,
+    /// Stay away from browsers that send Global Privacy Control or
+    /// Do-Not-Track, unless the page gave consent (default true).
+    #[serde(default = "yes")]
+    pub respect_gpc: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_retention() -> u32 {
@@ -37,10 +51,14 @@ fn default_retention() -> u32 {
 }
 
 /// What a site is configured with, as stored and as the widget reads it.
-#[derive(Clone, Debug, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 pub struct SiteConfig {
     pub stages: Vec<Stage>,
     pub touchpoints: Vec<Touchpoint>,
+    #[serde(default)]
+    pub contact_days: u32,
+    #[serde(default = "yes")]
+    pub respect_gpc: bool,
 }
 
 impl SiteFile {
@@ -71,6 +89,12 @@ impl SiteFile {
         for origin in &mut self.site.origins {
             *origin = normalize_origin(origin)
                 .ok_or_else(|| bad(format!("site.origins: {origin:?} is not an origin like \"https://shop.example\" (scheme, host, optional port, no path)")))?;
+        }
+        if self.site.contact_days > 365 {
+            return Err(bad(format!(
+                "site.contact_days: {} must be between 0 (no budget) and 365",
+                self.site.contact_days
+            )));
         }
         if !(1..=36_500).contains(&self.site.retention_days) {
             return Err(bad(format!(
@@ -122,11 +146,7 @@ impl SiteFile {
                     tp.sample
                 )));
             }
-            if tp.trigger.delay_ms > 600_000 {
-                return Err(bad(format!(
-                    "{at}.trigger.delay_ms: at most 600000 (10 minutes)"
-                )));
-            }
+            check_trigger(&tp.trigger, &format!("{at}.trigger"))?;
             let rule = if tp.metric == Metric::Choice {
                 Options::Required
             } else {
@@ -178,7 +198,62 @@ impl SiteFile {
         SiteConfig {
             stages: self.stage.clone(),
             touchpoints: self.touchpoint.clone(),
+            contact_days: self.site.contact_days,
+            respect_gpc: self.site.respect_gpc,
         }
+    }
+}
+
+/// Each trigger has the settings it needs and none it would ignore.
+fn check_trigger(t: &Trigger, at: &str) -> Result<()> {
+    let bad = |msg: String| Err(Error::bad_request("invalid_site_file", msg));
+    if t.delay_ms > 600_000 {
+        return bad(format!("{at}.delay_ms: at most 600000 (10 minutes)"));
+    }
+    let on = t.on.as_str();
+    match (t.on, t.percent, &t.selector, &t.event) {
+        (TriggerOn::Scroll, Some(1..=100), None, None) => Ok(()),
+        (TriggerOn::Scroll, _, None, None) => bad(format!(
+            "{at}.percent: a scroll trigger needs how far down, 1 to 100"
+        )),
+        (TriggerOn::Click, None, Some(sel), None) => {
+            if sel.trim().is_empty() || sel.len() > 200 || sel.contains(['{', '}']) {
+                bad(format!(
+                    "{at}.selector: {sel:?} must be a CSS selector such as \"#buy, .help-link\" (at most 200 characters)"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        (TriggerOn::Click, None, None, None) => bad(format!(
+            "{at}.selector: a click trigger needs a CSS selector"
+        )),
+        (TriggerOn::Event, None, None, Some(name)) => {
+            let ok = (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+            if ok {
+                Ok(())
+            } else {
+                bad(format!(
+                    "{at}.event: {name:?} must be 1 to 64 letters, digits, '-', '_', '.' or ':'"
+                ))
+            }
+        }
+        (TriggerOn::Event, None, None, None) => bad(format!(
+            "{at}.event: an event trigger needs the name the page tracks, e.g. event = \"order_placed\""
+        )),
+        (_, Some(_), _, _) => bad(format!(
+            "{at}.percent: only a scroll trigger has a percent, not {on}"
+        )),
+        (_, _, Some(_), _) => bad(format!(
+            "{at}.selector: only a click trigger has a selector, not {on}"
+        )),
+        (_, _, _, Some(_)) => bad(format!(
+            "{at}.event: only an event trigger has an event, not {on}"
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -371,6 +446,35 @@ mod tests {
         check_err(
             "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = {en=\"Q\"}\nfollow_up = { question = {en=\"Why?\"}, max = 11 }",
             "follow_up.max",
+        );
+        let trigger = "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = {en=\"Q\"}\n";
+        check_err(
+            &format!("{trigger}trigger = {{ on = \"scroll\" }}"),
+            "touchpoint[0].trigger.percent: a scroll trigger needs",
+        );
+        check_err(
+            &format!("{trigger}trigger = {{ on = \"scroll\", percent = 101 }}"),
+            "touchpoint[0].trigger.percent",
+        );
+        check_err(
+            &format!("{trigger}trigger = {{ on = \"click\" }}"),
+            "touchpoint[0].trigger.selector: a click trigger needs",
+        );
+        check_err(
+            &format!("{trigger}trigger = {{ on = \"event\", event = \"a b\" }}"),
+            "touchpoint[0].trigger.event",
+        );
+        check_err(
+            &format!("{trigger}trigger = {{ on = \"load\", percent = 50 }}"),
+            "touchpoint[0].trigger.percent: only a scroll trigger has a percent, not load",
+        );
+        check_err(
+            &format!("{trigger}trigger = {{ on = \"hover\" }}"),
+            "unknown variant `hover`",
+        );
+        check_err(
+            "[site]\nname = \"x\"\ncontact_days = 400",
+            "site.contact_days",
         );
         let choice = "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nquestion = {en=\"Q\"}\n";
         check_err(

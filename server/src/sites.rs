@@ -45,6 +45,8 @@ async fn get_config(
         })?;
     let config = WidgetConfig {
         site: site.key.clone(),
+        contact_days: site.config.contact_days,
+        respect_gpc: site.config.respect_gpc,
         stages: site.config.stages.clone(),
         touchpoints: site.config.touchpoints.clone(),
         widget: crate::assets::widget(),

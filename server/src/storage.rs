@@ -55,6 +55,8 @@ impl SiteRecord {
                 key: Some(self.key.clone()),
                 origins: self.origins.clone(),
                 retention_days: u32::try_from(self.retention_days).unwrap_or(u32::MAX),
+                contact_days: self.config.contact_days,
+                respect_gpc: self.config.respect_gpc,
             },
             stage: self.config.stages.clone(),
             touchpoint: self.config.touchpoints.clone(),

@@ -665,10 +665,11 @@ fn a_low_score_asks_the_follow_up_and_completes_the_same_response() {
     .unwrap();
     // Answered from the keyboard: focus follows into the follow-up.
     browser.send_keys(&three, "\u{E007}").unwrap();
-    let focused = poll(Duration::from_secs(5), "the follow-up", || {
+    let focused = poll(Duration::from_secs(5), "the follow-up, focused", || {
         let v = browser.eval(
             "const r = document.querySelector('touchpoint-prompt').shadowRoot; const s = r.querySelectorAll('.step'); \
-             return s[1] && !s[1].hidden ? [s[1].querySelector('.question').textContent, r.activeElement && r.activeElement.tagName] : null;",
+             return s[1] && !s[1].hidden && r.activeElement && r.activeElement.tagName == 'TEXTAREA' \
+               ? [s[1].querySelector('.question').textContent, r.activeElement.tagName] : null;",
             vec![],
         )?;
         Ok((!v.is_null()).then_some(v))
@@ -793,4 +794,367 @@ fn an_arabic_prompt_is_right_to_left() {
     browser
         .screenshot(&screenshot_dir().join("prompt-nps-rtl.png"))
         .unwrap();
+}
+
+const TRIGGERS: &str = r#"
+[[touchpoint]]
+id = "t-scroll"
+metric = "thumbs"
+pages = ["/pricing"]
+trigger = { on = "scroll", percent = 90 }
+question = { en = "Scrolled all the way?" }
+
+[[touchpoint]]
+id = "t-exit"
+metric = "thumbs"
+pages = ["/product/1"]
+trigger = { on = "exit" }
+question = { en = "Leaving already?" }
+
+[[touchpoint]]
+id = "t-click"
+metric = "thumbs"
+pages = ["/product/42"]
+trigger = { on = "click", selector = "h1" }
+question = { en = "Clicked the title?" }
+
+[[touchpoint]]
+id = "t-event"
+metric = "thumbs"
+pages = ["/checkout"]
+trigger = { on = "event", event = "order_placed" }
+question = { en = "Was ordering easy?" }
+
+[[touchpoint]]
+id = "t-manual"
+metric = "thumbs"
+pages = ["/cart"]
+trigger = { on = "manual" }
+question = { en = "Shown on request?" }
+
+[[touchpoint]]
+id = "t-time"
+metric = "thumbs"
+pages = ["/"]
+trigger = { on = "time", delay_ms = 300 }
+question = { en = "Been here a while?" }
+"#;
+
+/// Whether a prompt is on the page, and its question.
+fn prompt_question(browser: &Browser) -> Value {
+    browser
+        .eval(
+            "const h = document.querySelector('touchpoint-prompt'); \
+             return h ? h.shadowRoot.querySelector('.question').textContent : null;",
+            vec![],
+        )
+        .unwrap()
+}
+
+/// Waits until the widget has armed this page's triggers.
+fn armed(browser: &Browser) {
+    poll(Duration::from_secs(20), "the widget to start", || {
+        let v = browser.eval(
+            "return !!(window.touchpoint && window.touchpoint.held);",
+            vec![],
+        )?;
+        Ok((v == json!(true)).then_some(()))
+    })
+    .unwrap();
+}
+
+fn wait_for_prompt(browser: &Browser, what: &str) -> String {
+    poll(Duration::from_secs(10), what, || {
+        Ok(prompt_question(browser).as_str().map(str::to_owned))
+    })
+    .unwrap()
+}
+
+/// Each trigger waits for its moment: no prompt before it, one after.
+#[test]
+fn each_trigger_fires_at_its_moment_and_not_before() {
+    let w = world(|t| with_touchpoints(&t, TRIGGERS));
+    let browser = Browser::start(1024, 400).unwrap();
+
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    armed(&browser);
+    let room = browser
+        .eval(
+            "return document.documentElement.scrollHeight / innerHeight;",
+            vec![],
+        )
+        .unwrap();
+    assert!(
+        room.as_f64().unwrap() > 1.5,
+        "/pricing must scroll at 400 px: {room}"
+    );
+    assert_eq!(
+        prompt_question(&browser),
+        Value::Null,
+        "scroll: not before scrolling"
+    );
+    browser
+        .eval("window.scrollTo(0, innerHeight / 2);", vec![])
+        .unwrap();
+    browser
+        .eval(
+            "window.scrollTo(0, document.documentElement.scrollHeight);",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the scroll prompt"),
+        "Scrolled all the way?"
+    );
+
+    browser.goto(&format!("{}/product/1", w.shop)).unwrap();
+    armed(&browser);
+    assert_eq!(
+        prompt_question(&browser),
+        Value::Null,
+        "exit: not before leaving"
+    );
+    // The pointer leaves through the top of the window.
+    browser
+        .eval(
+            "document.dispatchEvent(new MouseEvent('mouseout', { clientY: 300, relatedTarget: document.body, bubbles: true })); \
+             document.dispatchEvent(new MouseEvent('mouseout', { clientY: -2, relatedTarget: null, bubbles: true }));",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the exit prompt"),
+        "Leaving already?"
+    );
+
+    browser.goto(&format!("{}/product/42", w.shop)).unwrap();
+    armed(&browser);
+    assert_eq!(
+        prompt_question(&browser),
+        Value::Null,
+        "click: not before the click"
+    );
+    let title = browser
+        .element_by_script("return document.querySelector('h1');", vec![])
+        .unwrap()
+        .unwrap();
+    browser.click(&title).unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the click prompt"),
+        "Clicked the title?"
+    );
+
+    browser.goto(&format!("{}/checkout", w.shop)).unwrap();
+    armed(&browser);
+    browser
+        .eval("touchpoint('track', 'newsletter_signup');", vec![])
+        .unwrap();
+    assert_eq!(
+        prompt_question(&browser),
+        Value::Null,
+        "event: not on another event"
+    );
+    browser
+        .eval("touchpoint('track', 'order_placed');", vec![])
+        .unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the event prompt"),
+        "Was ordering easy?"
+    );
+
+    browser.goto(&format!("{}/cart", w.shop)).unwrap();
+    armed(&browser);
+    assert_eq!(
+        prompt_question(&browser),
+        Value::Null,
+        "manual: never by itself"
+    );
+    browser
+        .eval("touchpoint('show', 't-manual');", vec![])
+        .unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the shown prompt"),
+        "Shown on request?"
+    );
+
+    browser.goto(&format!("{}/", w.shop)).unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the time prompt"),
+        "Been here a while?"
+    );
+
+    // Every prompt shown sent its impression, under its own touchpoint.
+    let rows = poll(Duration::from_secs(10), "six impressions", || {
+        let agg: Value = serde_json::from_str(&w.get(&format!(
+            "/v1/sites/{}/aggregates?group_by=touchpoint",
+            w.key
+        )))?;
+        let rows = agg["rows"].as_array().cloned().unwrap_or_default();
+        Ok((rows.iter().filter(|r| r["impressions"] == 1).count() == 6).then_some(rows))
+    })
+    .unwrap();
+    assert_eq!(rows.len(), 6, "{rows:?}");
+}
+
+/// Calls made before the script has loaded are kept: a `track` from the
+/// page's queue stub still fires its prompt.
+#[test]
+fn a_track_call_made_before_the_script_loaded_still_fires() {
+    let w = world(|t| with_touchpoints(&t, TRIGGERS));
+    let browser = Browser::start(1024, 700).unwrap();
+    // Runs before any script of the page: the page's own queue stub, called early.
+    browser
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": "window.touchpoint = function () { (touchpoint.q = touchpoint.q || []).push(arguments) }; \
+                              touchpoint('track', 'order_placed');"}),
+        )
+        .unwrap();
+    browser.goto(&format!("{}/checkout", w.shop)).unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the event prompt"),
+        "Was ordering easy?"
+    );
+}
+
+/// One prompt at a time, and at most one per visitor per `contact_days`
+/// across touchpoints: the others are held back.
+#[test]
+fn the_contact_budget_and_one_prompt_at_a_time_hold_the_rest_back() {
+    let w = world(|t| {
+        let t = t.replace(
+            "retention_days = 365",
+            "retention_days = 365\ncontact_days = 1",
+        );
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"first\"\nmetric = \"thumbs\"\npages = [\"/pricing\"]\nquestion = { en = \"First?\" }\n\n\
+             [[touchpoint]]\nid = \"second\"\nmetric = \"thumbs\"\npages = [\"/pricing\"]\nquestion = { en = \"Second?\" }\n\n\
+             [[touchpoint]]\nid = \"elsewhere\"\nmetric = \"thumbs\"\npages = [\"/cart\"]\nquestion = { en = \"Elsewhere?\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    assert_eq!(wait_for_prompt(&browser, "the first prompt"), "First?");
+    let held = poll(Duration::from_secs(10), "the second to be held", || {
+        let v = browser.eval("return window.touchpoint.held;", vec![])?;
+        Ok((v != json!([])).then_some(v))
+    })
+    .unwrap();
+    assert_eq!(held, json!(["second"]));
+    let count = browser
+        .eval(
+            "return document.querySelectorAll('touchpoint-prompt').length;",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(count, json!(1));
+    let close = in_prompt(&browser, ".close").unwrap().unwrap();
+    browser.click(&close).unwrap();
+
+    // Another page, another touchpoint: the budget is spent for a day.
+    browser.goto(&format!("{}/cart", w.shop)).unwrap();
+    let held = poll(
+        Duration::from_secs(20),
+        "the budget to hold it back",
+        || {
+            let v = browser.eval(
+                "return window.touchpoint && window.touchpoint.held;",
+                vec![],
+            )?;
+            Ok((v == json!(["elsewhere"])).then_some(v))
+        },
+    )
+    .unwrap();
+    assert_eq!(held, json!(["elsewhere"]));
+    assert_eq!(prompt_question(&browser), Value::Null);
+}
+
+/// A browser that sends Global Privacy Control (or Do-Not-Track) gets no
+/// widget and sends nothing, unless the page gave consent or the site
+/// chose not to respect the signal; the signal is recorded either way.
+#[test]
+fn global_privacy_control_keeps_the_widget_away_unless_consented() {
+    let gpc =
+        "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });";
+    let decided = |browser: &Browser| {
+        poll(Duration::from_secs(20), "the loader's decision", || {
+            let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
+            Ok(v.as_str().map(str::to_owned))
+        })
+        .unwrap()
+    };
+
+    let w = world(|t| t);
+    let browser = Browser::start(1024, 700).unwrap();
+    browser
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": gpc }),
+        )
+        .unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    assert_eq!(decided(&browser), "", "GPC: no touchpoint is eligible");
+    let loaded = browser
+        .eval("return performance.getEntriesByType('resource').filter(e => e.name.includes('/widget/')).length;", vec![])
+        .unwrap();
+    assert_eq!(loaded, json!(0), "GPC: the widget is not even fetched");
+
+    // The page asks for and gets consent: the prompt may appear.
+    browser
+        .eval("touchpoint('consent', true);", vec![])
+        .unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    assert_eq!(decided(&browser), "site-nps");
+    drop(browser);
+
+    // A site that chooses not to respect the signal still records it.
+    let w = world(|t| {
+        t.replace(
+            "retention_days = 365",
+            "retention_days = 365\nrespect_gpc = false",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    browser
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": gpc }),
+        )
+        .unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    assert_eq!(decided(&browser), "site-nps");
+    let nine = poll(Duration::from_secs(20), "the NPS prompt", || {
+        browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
+    })
+    .unwrap();
+    browser.click(&nine).unwrap();
+    let stored = poll(Duration::from_secs(10), "the response", || {
+        let nd = w.get(&format!("/v1/sites/{}/responses.ndjson", w.key));
+        Ok(nd.lines().next().map(str::to_owned))
+    })
+    .unwrap();
+    let visitor_data: Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(visitor_data["score"], json!(9));
+    let id = visitor_data["id"].as_str().unwrap().to_owned();
+    let raw: Value = w.rt.block_on(async {
+        let site = w.state.store.site_by_key(&w.key).await.unwrap().unwrap();
+        let events = w
+            .state
+            .store
+            .visitor_events(site.id, &visitor(&browser))
+            .await
+            .unwrap();
+        events.into_iter().find(|e| e["id"] == id).unwrap()
+    });
+    assert_eq!(raw["gpc"], json!(true));
+}
+
+fn visitor(browser: &Browser) -> String {
+    browser
+        .eval("return localStorage.getItem('touchpoint:visitor');", vec![])
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

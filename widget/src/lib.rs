@@ -1,6 +1,7 @@
-//! The prompt a visitor meets. `loader.js` decides that a touchpoint may fire
-//! here, imports this module and calls [`show`] with the touchpoint as the
-//! config served it; the prompt renders in an open Shadow DOM with styles from
+//! The prompt a visitor meets. `loader.js` finds the touchpoints eligible on
+//! this page, imports this module and calls [`start`] with them as the config
+//! served them; [`triggers`] arms each one's trigger and shows one prompt at a
+//! time within the site's contact budget. The prompt renders in an open Shadow DOM with styles from
 //! `adoptedStyleSheets` (works under a strict `style-src`), and each answer is
 //! handed to the loader's delivery queue as an event object.
 //!
@@ -10,6 +11,7 @@
 
 mod i18n;
 mod prompt;
+mod triggers;
 
 use js_sys::{Array, Function, Object, Reflect};
 use touchpoint_wire::{Kind, Metric};
@@ -59,26 +61,25 @@ pub struct Ask {
     pub gpc: Option<bool>,
     pub consent: Option<bool>,
     id: Function,
-    done: Function,
     send: Function,
 }
 
-fn get(o: &JsValue, k: &str) -> JsValue {
+pub(crate) fn get(o: &JsValue, k: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn string(o: &JsValue, k: &str) -> Option<String> {
+pub(crate) fn string(o: &JsValue, k: &str) -> Option<String> {
     get(o, k).as_string()
 }
 
-fn list(o: &JsValue, k: &str) -> Vec<JsValue> {
+pub(crate) fn list(o: &JsValue, k: &str) -> Vec<JsValue> {
     get(o, k)
         .dyn_into::<Array>()
         .map(|a| a.iter().collect())
         .unwrap_or_default()
 }
 
-fn int(o: &JsValue, k: &str) -> Option<i64> {
+pub(crate) fn int(o: &JsValue, k: &str) -> Option<i64> {
     #[allow(clippy::cast_possible_truncation)]
     get(o, k).as_f64().map(|f| f as i64)
 }
@@ -113,9 +114,10 @@ fn choices(o: &JsValue, langs: &[String]) -> Vec<Choice> {
 }
 
 impl Ask {
-    fn from_js(o: &JsValue) -> Option<Ask> {
+    /// The prompt for touchpoint `tp` (as the config serves it) in the
+    /// context `o` the loader hands to [`start`], on journey stage `stage`.
+    pub(crate) fn new(o: &JsValue, tp: &JsValue, stage: Option<String>) -> Option<Ask> {
         let f = |k: &str| get(o, k).dyn_into::<Function>().ok();
-        let tp = get(o, "tp");
         let langs: Vec<String> = list(o, "langs")
             .iter()
             .filter_map(JsValue::as_string)
@@ -142,14 +144,13 @@ impl Ask {
             question,
             locale: langs.first().cloned().unwrap_or_else(|| lang.clone()),
             lang,
-            stage: string(o, "stage"),
+            stage,
             visitor: string(o, "visitor")?,
             session: string(o, "session")?,
             device: string(o, "device").unwrap_or_else(|| "desktop".into()),
             gpc: get(o, "gpc").as_bool(),
             consent: get(o, "consent").as_bool(),
             id: f("id")?,
-            done: f("done")?,
             send: f("send")?,
         })
     }
@@ -214,9 +215,11 @@ impl Ask {
         let _ = self.send.call1(&JsValue::NULL, &e);
     }
 
-    /// Records that the visitor answered or dismissed (recontact wait starts).
+    /// Records that the visitor answered or dismissed: the touchpoint's
+    /// `recontact_days` start now (the loader reads this key).
     pub fn done(&self) {
-        let _ = self.done.call0(&JsValue::NULL);
+        let key = ["contact:", &self.site, ":", &self.touchpoint].concat();
+        triggers::remember(false, &key);
     }
 }
 
@@ -248,10 +251,4 @@ pub struct Answer {
     pub choices: Option<Vec<String>>,
 }
 
-/// Shows the prompt described by `ask` (an object built by `loader.js`).
-#[wasm_bindgen]
-pub fn show(ask: JsValue) -> Result<(), JsValue> {
-    let ask = Ask::from_js(&ask)
-        .ok_or_else(|| JsValue::from_str("touchpoint: incomplete prompt description"))?;
-    prompt::mount(ask)
-}
+pub use triggers::{cmd, start};

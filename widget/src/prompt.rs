@@ -16,8 +16,9 @@ use wasm_bindgen::{JsCast, JsValue};
 const CSS: &str = include_str!("prompt.css");
 
 /// Creates `<touchpoint-prompt>` with an open shadow root, adopts the
-/// stylesheet, mounts the prompt and sends the impression.
-pub fn mount(ask: Ask) -> Result<(), JsValue> {
+/// stylesheet, mounts the prompt and sends the impression; `closed` is
+/// called when the prompt goes away.
+pub fn mount(ask: Ask, closed: Box<dyn Fn()>) -> Result<(), JsValue> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -32,7 +33,12 @@ pub fn mount(ask: Ask) -> Result<(), JsValue> {
     root.append_child(&container)?;
     document.body().ok_or("no body")?.append_child(&host)?;
     ask.send(Kind::Impression, &ask.new_id(), &Answer::default());
-    leptos::mount::mount_to(container, move || view! { <Prompt ask=ask host=host /> }).forget();
+    let closed: Rc<dyn Fn()> = closed.into();
+    leptos::mount::mount_to(
+        container,
+        move || view! { <Prompt ask=ask host=host closed /> },
+    )
+    .forget();
     Ok(())
 }
 
@@ -50,6 +56,8 @@ fn Prompt(
     ask: Ask,
     /// The element hosting the shadow root, removed when the prompt closes.
     host: web_sys::HtmlElement,
+    /// Called once the prompt has closed.
+    closed: Rc<dyn Fn()>,
 ) -> impl IntoView {
     let text = strings(&ask.lang);
     let step = RwSignal::new(Step::Ask);
@@ -60,7 +68,12 @@ fn Prompt(
     let follow_box = NodeRef::<leptos::html::Div>::new();
     let close = {
         let host = host.clone();
-        move || host.remove()
+        move || {
+            if host.is_connected() {
+                host.remove();
+                closed();
+            }
+        }
     };
     // Whether the visitor is in the prompt: focus moves within it (to a
     // follow-up) only then; a corner prompt never takes the page's focus.

@@ -53,7 +53,17 @@ pub fn assets() -> anyhow::Result<Dist> {
             "--profile",
             "wasm-release",
         ],
-        &[],
+        // Panic locations (source paths) and `Debug` formatting are dead
+        // weight in the widget: nothing in a visitor's browser prints them.
+        // These two flags are unstable; `RUSTC_BOOTSTRAP` lets the stable
+        // compiler accept them for this build only, as for the fuzz build.
+        &[
+            ("RUSTC_BOOTSTRAP", "1"),
+            (
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                "-Zlocation-detail=none -Zfmt-debug=none",
+            ),
+        ],
     )?;
     let dir = std::env::var_os("TOUCHPOINT_DIST")
         .map_or_else(|| target_dir().join("dist"), PathBuf::from);

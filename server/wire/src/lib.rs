@@ -181,14 +181,24 @@ pub struct Stage {
     pub pages: Vec<String>,
 }
 
-/// When a touchpoint's prompt appears.
+/// When a touchpoint's prompt appears. Every trigger waits for the page to
+/// have loaded; `delay_ms` is then added (for `time`, counted only while
+/// the page is visible).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trigger {
-    /// `load`: after the page has loaded and `delay_ms` have passed.
     pub on: TriggerOn,
     #[serde(default)]
     pub delay_ms: u32,
+    /// `scroll`: how far down the page, in percent (1–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<u8>,
+    /// `click`: a CSS selector; a click on a matching element (or inside one) fires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// `event`: the name the page sends with `touchpoint('track', name)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
 }
 
 impl Default for Trigger {
@@ -196,14 +206,60 @@ impl Default for Trigger {
         Trigger {
             on: TriggerOn::Load,
             delay_ms: 0,
+            percent: None,
+            selector: None,
+            event: None,
         }
     }
 }
 
+/// What fires a prompt. `touchpoint('show', id)` shows any touchpoint
+/// eligible on the page whatever its trigger; `manual` waits for nothing else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TriggerOn {
+    /// After the page has loaded and `delay_ms` have passed.
     Load,
+    /// After `delay_ms` of time on the page while it is visible.
+    Time,
+    /// When the visitor has scrolled `percent` of the page.
+    Scroll,
+    /// When the pointer leaves through the top of the window (desktop only).
+    Exit,
+    /// On a click on an element matching `selector`.
+    Click,
+    /// When the page calls `touchpoint('track', event)`.
+    Event,
+    /// Only through `touchpoint('show', id)`.
+    Manual,
+}
+
+impl TriggerOn {
+    pub const ALL: [TriggerOn; 7] = [
+        TriggerOn::Load,
+        TriggerOn::Time,
+        TriggerOn::Scroll,
+        TriggerOn::Exit,
+        TriggerOn::Click,
+        TriggerOn::Event,
+        TriggerOn::Manual,
+    ];
+
+    pub fn parse(s: &str) -> Option<TriggerOn> {
+        TriggerOn::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TriggerOn::Load => "load",
+            TriggerOn::Time => "time",
+            TriggerOn::Scroll => "scroll",
+            TriggerOn::Exit => "exit",
+            TriggerOn::Click => "click",
+            TriggerOn::Event => "event",
+            TriggerOn::Manual => "manual",
+        }
+    }
 }
 
 /// A question asked somewhere in the journey.
@@ -244,6 +300,18 @@ fn thirty() -> u32 {
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_true(b: &bool) -> bool {
+    *b
+}
+fn yes() -> bool {
+    true
+}
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One answer a choice question offers: `id` is what events carry in
@@ -288,6 +356,16 @@ impl FollowUp {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WidgetConfig {
     pub site: String,
+    /// Contact budget: at most one overlay prompt per visitor in this many
+    /// days, across all touchpoints (0: no budget beyond each touchpoint's
+    /// `recontact_days`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub contact_days: u32,
+    /// Whether a browser's Global Privacy Control or Do-Not-Track signal
+    /// keeps the widget away (unless the page has given consent through
+    /// `touchpoint('consent', true)`). Sent only when off.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub respect_gpc: bool,
     pub stages: Vec<Stage>,
     pub touchpoints: Vec<Touchpoint>,
     /// Where the widget lives, relative to the API origin; `None` when this

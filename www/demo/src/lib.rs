@@ -133,7 +133,7 @@ async fn checkout(State(shop): S) -> Html<String> {
     page(
         &shop,
         "Checkout — Demo Shop",
-        r#"<h1>Checkout</h1><form class="checkout" onsubmit="event.preventDefault();this.querySelector('p.done').hidden=false">
+        r#"<h1>Checkout</h1><form class="checkout" onsubmit="event.preventDefault();this.querySelector('p.done').hidden=false;touchpoint('track','order_placed')">
 <label>Email<input type="email" name="email" autocomplete="email" required></label>
 <label>Card number<input name="card" inputmode="numeric" autocomplete="cc-number" required></label>
 <button class="button" type="submit">Pay €129</button><p class="done" role="status" hidden>Thank you! Your order is on its way.</p></form>"#,

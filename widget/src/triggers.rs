@@ -1,0 +1,273 @@
+//! When prompts appear: each eligible touchpoint's trigger is armed once
+//! the page has loaded (`load` and `time` after a delay, `scroll` depth,
+//! `exit` intent, a `click` on a selector, a tracked `event`, or only
+//! `touchpoint('show', id)`), and a fired trigger shows its prompt unless
+//! another prompt is open or the site's contact budget is spent.
+
+use crate::{Ask, get, int, list, string};
+use leptos::prelude::{set_interval, set_timeout};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+use touchpoint_wire::TriggerOn;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+/// The touchpoints of this page and what has happened to them.
+struct Armed {
+    /// The context the loader handed over (see [`start`]).
+    ctx: JsValue,
+    site: String,
+    touchpoints: Vec<JsValue>,
+    /// Shown on this page already (once per page view, and per session).
+    fired: RefCell<Vec<bool>>,
+    /// A prompt is on screen: one at a time.
+    open: Cell<bool>,
+    /// The journey stage, as the page last set it.
+    stage: RefCell<Option<String>>,
+}
+
+thread_local! {
+    static ARMED: RefCell<Option<Rc<Armed>>> = const { RefCell::new(None) };
+}
+
+fn armed() -> Option<Rc<Armed>> {
+    ARMED.with(|a| a.borrow().clone())
+}
+
+/// Writes now (ms) under `touchpoint:KEY` in session or local storage.
+pub(crate) fn remember(session: bool, key: &str) {
+    let storage = web_sys::window().and_then(|w| {
+        if session {
+            w.session_storage().ok().flatten()
+        } else {
+            w.local_storage().ok().flatten()
+        }
+    });
+    if let Some(s) = storage {
+        // Numbers are written and read by JavaScript: Rust's float
+        // formatting and parsing would cost the widget kilobytes.
+        let now = js_sys::Number::from(js_sys::Date::now())
+            .to_string(10)
+            .map(String::from)
+            .unwrap_or_default();
+        let _ = s.set_item(&["touchpoint:", key].concat(), &now);
+    }
+}
+
+fn recalled(key: &str) -> f64 {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(&["touchpoint:", key].concat()).ok().flatten())
+        .map(|v| js_sys::Number::new(&JsValue::from_str(&v)).value_of())
+        .filter(|n| !n.is_nan())
+        .unwrap_or(0.0)
+}
+
+/// Starts the widget on this page: `ctx` holds the site key, the eligible
+/// `tps`, the visitor's `langs`, `stage`, `visitor`, `session`, `device`,
+/// `gpc`, `consent`, the site's `budget` (contact days) and the loader's
+/// `ok()` (consent), `id()` (a UUID) and `send(event)`.
+#[wasm_bindgen]
+pub fn start(ctx: JsValue) {
+    let touchpoints = list(&ctx, "tps");
+    let armed = Rc::new(Armed {
+        site: string(&ctx, "site").unwrap_or_default(),
+        stage: RefCell::new(string(&ctx, "stage")),
+        fired: RefCell::new(vec![false; touchpoints.len()]),
+        open: Cell::new(false),
+        touchpoints,
+        ctx,
+    });
+    ARMED.with(|a| *a.borrow_mut() = Some(armed.clone()));
+    debug_list("held");
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    for (i, tp) in armed.touchpoints.iter().enumerate() {
+        let trigger = get(tp, "trigger");
+        let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
+        let on = string(&trigger, "on").unwrap_or_default();
+        let after_delay = move || set_timeout(move || fire(i), Duration::from_millis(delay));
+        match TriggerOn::parse(&on) {
+            Some(TriggerOn::Load) | None => after_delay(),
+            Some(TriggerOn::Time) => {
+                // Time on the page counts only while it is visible.
+                let seen = Rc::new(Cell::new(0u64));
+                let _ = set_interval(
+                    move || {
+                        let visible = web_sys::window()
+                            .and_then(|w| w.document())
+                            .is_some_and(|d| !d.hidden());
+                        if visible {
+                            seen.set(seen.get() + 250);
+                            if seen.get() >= delay {
+                                fire(i);
+                            }
+                        }
+                    },
+                    Duration::from_millis(250),
+                );
+            }
+            Some(TriggerOn::Scroll) => {
+                let percent = int(&trigger, "percent").unwrap_or(50);
+                let check = move || {
+                    if scrolled_percent() >= percent {
+                        after_delay();
+                    }
+                };
+                check();
+                listen(&window, "scroll", move |_| check());
+            }
+            Some(TriggerOn::Exit) => {
+                // Desktop only: touch screens have no pointer to leave with.
+                let touch = window
+                    .match_media("(pointer: coarse)")
+                    .ok()
+                    .flatten()
+                    .is_some_and(|m| m.matches());
+                if !touch && let Some(document) = window.document() {
+                    listen(&document, "mouseout", move |ev| {
+                        let Some(ev) = ev.dyn_ref::<web_sys::MouseEvent>() else {
+                            return;
+                        };
+                        if ev.related_target().is_none() && ev.client_y() <= 0 {
+                            after_delay();
+                        }
+                    });
+                }
+            }
+            Some(TriggerOn::Click) => {
+                let selector = string(&trigger, "selector").unwrap_or_default();
+                if let Some(document) = window.document() {
+                    listen(&document, "click", move |ev| {
+                        let hit = ev
+                            .target()
+                            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                            .and_then(|el| el.closest(&selector).ok().flatten());
+                        if hit.is_some() {
+                            after_delay();
+                        }
+                    });
+                }
+            }
+            // Fired from `cmd`.
+            Some(TriggerOn::Event | TriggerOn::Manual) => {}
+        }
+    }
+}
+
+/// A command the page sent after the widget started (the loader replays
+/// those sent before): `track` fires event triggers, `show` shows a
+/// touchpoint whatever its trigger, `stage` changes the journey stage.
+#[wasm_bindgen]
+pub fn cmd(args: JsValue) {
+    let Some(armed) = armed() else {
+        return;
+    };
+    let (name, arg) = (string(&args, "0"), string(&args, "1"));
+    let Some(arg) = arg else {
+        return;
+    };
+    for (i, tp) in armed.touchpoints.iter().enumerate() {
+        let trigger = get(tp, "trigger");
+        let hit = match name.as_deref() {
+            Some("track") => {
+                string(&trigger, "on").as_deref() == Some("event")
+                    && string(&trigger, "event").as_deref() == Some(&arg)
+            }
+            Some("show") => string(tp, "id").as_deref() == Some(&arg),
+            _ => false,
+        };
+        if hit {
+            let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
+            set_timeout(move || fire(i), Duration::from_millis(delay));
+        }
+    }
+    if name.as_deref() == Some("stage") {
+        *armed.stage.borrow_mut() = Some(arg);
+    }
+}
+
+/// Shows touchpoint `i` if nothing stands in the way.
+fn fire(i: usize) {
+    let Some(armed) = armed() else {
+        return;
+    };
+    let consent = get(&armed.ctx, "ok")
+        .dyn_into::<js_sys::Function>()
+        .ok()
+        .and_then(|f| f.call0(&JsValue::NULL).ok())
+        .is_some_and(|v| v.is_truthy());
+    if armed.fired.borrow()[i] || !consent {
+        return;
+    }
+    let tp = &armed.touchpoints[i];
+    // One prompt at a time, and the contact budget: one prompt per visitor
+    // per `budget` days. What is held back is listed for the curious.
+    let budget = int(&armed.ctx, "budget").unwrap_or(0);
+    let budget_key = ["budget:", &armed.site].concat();
+    #[allow(clippy::cast_precision_loss)]
+    let spent = budget > 0 && js_sys::Date::now() - recalled(&budget_key) < budget as f64 * 864e5;
+    if armed.open.get() || spent {
+        if let Some(held) = debug_list("held") {
+            held.push(&get(tp, "id"));
+        }
+        return;
+    }
+    let Some(ask) = Ask::new(&armed.ctx, tp, armed.stage.borrow().clone()) else {
+        return;
+    };
+    armed.fired.borrow_mut()[i] = true;
+    armed.open.set(true);
+    remember(
+        true,
+        &["shown:", &armed.site, ":", &ask.touchpoint].concat(),
+    );
+    remember(false, &budget_key);
+    let closed = armed.clone();
+    let _ = crate::prompt::mount(ask, Box::new(move || closed.open.set(false)));
+}
+
+/// `window.touchpoint[name]`, an array created on first use: what the
+/// widget decided, for tests and debugging (the loader's `t` is its twin).
+fn debug_list(name: &str) -> Option<js_sys::Array> {
+    let tp = get(&web_sys::window()?.into(), "touchpoint");
+    if let Ok(list) = get(&tp, name).dyn_into::<js_sys::Array>() {
+        return Some(list);
+    }
+    let list = js_sys::Array::new();
+    js_sys::Reflect::set(&tp, &JsValue::from_str(name), &list).ok()?;
+    Some(list)
+}
+
+/// How far down the page the bottom of the window is, in percent.
+fn scrolled_percent() -> i64 {
+    let Some(window) = web_sys::window() else {
+        return 0;
+    };
+    let height = window
+        .document()
+        .and_then(|d| d.document_element())
+        .map_or(0, |e| e.scroll_height());
+    let bottom = window.scroll_y().unwrap_or(0.0)
+        + window
+            .inner_height()
+            .ok()
+            .and_then(|h| h.as_f64())
+            .unwrap_or(0.0);
+    if height <= 0 {
+        return 100;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let percent = (bottom * 100.0 / f64::from(height)) as i64;
+    percent
+}
+
+/// Listens to `event` on `target` for the life of the page.
+fn listen(target: &web_sys::EventTarget, event: &str, f: impl FnMut(web_sys::Event) + 'static) {
+    let f = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+    let _ =
+        target.add_event_listener_with_callback_and_bool(event, f.as_ref().unchecked_ref(), true);
+    f.forget();
+}

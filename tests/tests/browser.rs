@@ -81,7 +81,8 @@ fn world(edit: impl FnOnce(String) -> String) -> World {
         let app = touchpoint_demo::app(touchpoint_demo::Shop {
             api: api.clone(),
             site: key.clone(),
-        });
+        })
+        .merge(hostile_host(&api, &key));
         tokio::spawn(async move { axum_serve(shop_listener, app).await });
         (api, shop, key, token, state)
     });
@@ -95,6 +96,57 @@ fn world(edit: impl FnOnce(String) -> String) -> World {
         state,
         stop: Some(stop),
     }
+}
+
+/// `/hostile`: a page that fights the widget. A strict CSP (no inline
+/// script or style, the API allowed for scripts and connections, wasm
+/// compilation allowed), and global CSS that restyles every element.
+fn hostile_host(api: &str, key: &str) -> axum::Router {
+    use axum::http::header;
+    use axum::routing::get;
+    let csp = format!(
+        "default-src 'self'; script-src 'self' {api} 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' {api}"
+    );
+    let html = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Hostile host</title>
+<link rel="stylesheet" href="/hostile.css"><script src="/hostile-stub.js"></script>
+<script async src="{api}/t.js" data-site="{key}"></script></head>
+<body><div class="card"><p class="question">The page's own card</p><button class="opt">The page's own button</button></div></body></html>"#
+    );
+    axum::Router::new()
+        .route(
+            "/hostile",
+            get(move || async move {
+                (
+                    [(header::CONTENT_SECURITY_POLICY, csp)],
+                    axum::response::Html(html),
+                )
+            }),
+        )
+        .route(
+            "/hostile.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css")],
+                    "* { font: italic 40px/3 fantasy !important; color: #f0f !important; letter-spacing: 9px !important; \
+                       box-sizing: content-box !important; text-transform: uppercase !important; } \
+                     div, section, p { display: inline !important; margin: 50px !important; padding: 30px !important; \
+                       background: #0f0 !important; border: 9px dashed red !important; } \
+                     button { display: none !important; position: absolute !important; } \
+                     body > * { opacity: .9 !important; transform: rotate(3deg) !important; }",
+                )
+            }),
+        )
+        .route(
+            "/hostile-stub.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript")],
+                    "window.touchpoint=window.touchpoint||function(){(touchpoint.q=touchpoint.q||[]).push(arguments)};\
+                     window.violations=[];document.addEventListener('securitypolicyviolation',e=>violations.push(e.violatedDirective+' '+e.blockedURI));",
+                )
+            }),
+        )
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
@@ -1157,4 +1209,154 @@ fn visitor(browser: &Browser) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// On a page with a strict CSP and aggressive global CSS, the prompt looks
+/// as designed, breaks no policy, works, and leaves the page's styles alone.
+#[test]
+fn a_hostile_host_neither_breaks_nor_is_broken_by_the_prompt() {
+    let w = world(|t| t);
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/hostile", w.shop)).unwrap();
+    let page_before = browser
+        .eval("const b = document.querySelector('body > .card button'); return [getComputedStyle(b).display, getComputedStyle(document.querySelector('.card')).backgroundColor];", vec![])
+        .unwrap();
+    let nine = poll(Duration::from_secs(20), "the NPS prompt", || {
+        browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
+    })
+    .unwrap_or_else(|e| panic!("{e:#}; console: {:?}", browser.console()));
+    settle(&browser);
+    let seen = browser
+        .eval(
+            "const r = document.querySelector('touchpoint-prompt').shadowRoot; \
+             const q = getComputedStyle(r.querySelector('.question')), b = r.querySelector('.opt'), c = getComputedStyle(r.querySelector('.card')); \
+             return [q.fontSize, q.fontStyle, q.textTransform, q.letterSpacing, getComputedStyle(b).display, b.getBoundingClientRect().width > 20, \
+                     c.backgroundColor, c.display, window.violations];",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        seen,
+        json!([
+            "15px",
+            "normal",
+            "none",
+            "normal",
+            "block",
+            true,
+            "rgb(255, 255, 255)",
+            "block",
+            []
+        ])
+    );
+    let page_after = browser
+        .eval("const b = document.querySelector('body > .card button'); return [getComputedStyle(b).display, getComputedStyle(document.querySelector('.card')).backgroundColor];", vec![])
+        .unwrap();
+    assert_eq!(
+        page_before, page_after,
+        "the widget's styles must not leak out"
+    );
+    assert_eq!(page_after, json!(["none", "rgb(0, 255, 0)"]));
+    browser
+        .screenshot(&screenshot_dir().join("hostile-host.png"))
+        .unwrap();
+    browser.click(&nine).unwrap();
+    assert_eq!(thanks(&browser), "Thank you for your feedback!");
+    poll(
+        Duration::from_secs(10),
+        "the answer from the hostile page",
+        || {
+            let raw = w.get(&format!("/v1/sites/{}/responses.csv", w.key));
+            Ok(raw.contains(",/hostile,").then_some(()))
+        },
+    )
+    .unwrap();
+    let violations = browser.eval("return window.violations;", vec![]).unwrap();
+    assert_eq!(violations, json!([]));
+}
+
+/// A touchpoint with a place in the page is shown there, in the flow of
+/// the page, beside an overlay: no close button, the thank-you stays.
+#[test]
+fn an_inline_prompt_sits_in_its_place_in_the_page() {
+    let w = world(|t| t);
+    let browser = Browser::start(1024, 900).unwrap();
+    browser.goto(&format!("{}/", w.shop)).unwrap();
+    let placed = poll(Duration::from_secs(20), "the inline prompt", || {
+        let v = browser.eval(
+            "const h = document.querySelector('[data-touchpoint=home-helpful] > touchpoint-prompt'); \
+             return h && h.shadowRoot.querySelector('.question') ? [h.shadowRoot.querySelector('.question').textContent, \
+               getComputedStyle(h).position, !!h.shadowRoot.querySelector('.close'), h.shadowRoot.querySelector('.card').getAttribute('role')] : null;",
+            vec![],
+        )?;
+        Ok((!v.is_null()).then_some(v))
+    })
+    .unwrap();
+    assert_eq!(
+        placed,
+        json!([
+            "Did you find what you were looking for?",
+            "static",
+            false,
+            "region"
+        ])
+    );
+    // The page's own overlay prompt still comes: inline is not an overlay.
+    poll(Duration::from_secs(20), "the NPS overlay too", || {
+        browser.element_by_script(
+            "const h = [...document.querySelectorAll('touchpoint-prompt')].find(h => !h.hasAttribute('inline')); \
+             return h && h.shadowRoot.querySelector('.opt');",
+            vec![],
+        )
+    })
+    .unwrap();
+    let inline_button = |label: &str| {
+        browser
+            .element_by_script(
+                "return document.querySelector('[data-touchpoint=home-helpful] > touchpoint-prompt').shadowRoot \
+                   .querySelector('[aria-label=\"' + arguments[0] + '\"]');",
+                vec![json!(label)],
+            )
+            .unwrap()
+            .unwrap()
+    };
+    browser
+        .eval(
+            "document.querySelector('[data-touchpoint=home-helpful]').scrollIntoView();",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        browser
+            .axe_violations("[data-touchpoint=home-helpful]")
+            .unwrap(),
+        Vec::<String>::new()
+    );
+    browser
+        .screenshot(&screenshot_dir().join("inline-home.png"))
+        .unwrap();
+    browser.click(&inline_button("Yes")).unwrap();
+    let stays = poll(Duration::from_secs(5), "the inline thank-you", || {
+        let v = browser.eval(
+            "const h = document.querySelector('[data-touchpoint=home-helpful] > touchpoint-prompt'); \
+             return h && h.shadowRoot.querySelector('.thanks').textContent || null;",
+            vec![],
+        )?;
+        Ok(v.as_str().map(str::to_owned))
+    })
+    .unwrap();
+    assert_eq!(stays, "Thank you for your feedback!");
+    let row = poll(Duration::from_secs(10), "the inline answer", || {
+        let agg: Value = serde_json::from_str(&w.get(&format!(
+            "/v1/sites/{}/aggregates?group_by=touchpoint",
+            w.key
+        )))?;
+        Ok(agg["rows"].as_array().and_then(|rows| {
+            rows.iter()
+                .find(|r| r["touchpoint"] == "home-helpful" && r["responses"] == 1)
+                .cloned()
+        }))
+    })
+    .unwrap();
+    assert_eq!(row["thumbs_up"], json!(100.0));
 }

@@ -17,8 +17,13 @@ const CSS: &str = include_str!("prompt.css");
 
 /// Creates `<touchpoint-prompt>` with an open shadow root, adopts the
 /// stylesheet, mounts the prompt and sends the impression; `closed` is
-/// called when the prompt goes away.
-pub fn mount(ask: Ask, closed: Box<dyn Fn()>) -> Result<(), JsValue> {
+/// called when the prompt goes away. With `inline`, the prompt goes into
+/// that element, in the page's flow; otherwise it is a corner card.
+pub fn mount(
+    ask: Ask,
+    inline: Option<web_sys::Element>,
+    closed: Box<dyn Fn()>,
+) -> Result<(), JsValue> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -31,12 +36,21 @@ pub fn mount(ask: Ask, closed: Box<dyn Fn()>) -> Result<(), JsValue> {
     root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
     let container: web_sys::HtmlElement = document.create_element("div")?.unchecked_into();
     root.append_child(&container)?;
-    document.body().ok_or("no body")?.append_child(&host)?;
+    match &inline {
+        Some(place) => {
+            host.set_attribute("inline", "")?;
+            place.append_child(&host)?;
+        }
+        None => {
+            document.body().ok_or("no body")?.append_child(&host)?;
+        }
+    }
+    let inline = inline.is_some();
     ask.send(Kind::Impression, &ask.new_id(), &Answer::default());
     let closed: Rc<dyn Fn()> = closed.into();
     leptos::mount::mount_to(
         container,
-        move || view! { <Prompt ask=ask host=host closed /> },
+        move || view! { <Prompt ask=ask host=host inline closed /> },
     )
     .forget();
     Ok(())
@@ -56,6 +70,8 @@ fn Prompt(
     ask: Ask,
     /// The element hosting the shadow root, removed when the prompt closes.
     host: web_sys::HtmlElement,
+    /// In the page's flow: no close button, the thank-you stays.
+    inline: bool,
     /// Called once the prompt has closed.
     closed: Rc<dyn Fn()>,
 ) -> impl IntoView {
@@ -119,7 +135,9 @@ fn Prompt(
                 }
             } else {
                 step.set(Step::Thanks);
-                set_timeout(close.clone(), Duration::from_millis(2500));
+                if !inline {
+                    set_timeout(close.clone(), Duration::from_millis(2500));
+                }
             }
         }
     });
@@ -167,14 +185,24 @@ fn Prompt(
     view! {
         <section
             class="card"
-            role="dialog"
+            role=if inline { "region" } else { "dialog" }
             aria-label=ask.question.clone()
             dir=if text.rtl { "rtl" } else { "ltr" }
             on:keydown=on_key
         >
-            <button type="button" class="close" aria-label=text.close on:click=move |_| dismiss()>
-                "×"
-            </button>
+            {(!inline)
+                .then(|| {
+                    view! {
+                        <button
+                            type="button"
+                            class="close"
+                            aria-label=text.close
+                            on:click=move |_| dismiss()
+                        >
+                            "×"
+                        </button>
+                    }
+                })}
             <div class="step" hidden=move || step.get() != Step::Ask>
                 <p class="question">{ask.question.clone()}</p>
                 {body}

@@ -2,7 +2,9 @@
 //! the page has loaded (`load` and `time` after a delay, `scroll` depth,
 //! `exit` intent, a `click` on a selector, a tracked `event`, or only
 //! `touchpoint('show', id)`), and a fired trigger shows its prompt unless
-//! another prompt is open or the site's contact budget is spent.
+//! another prompt is open or the site's contact budget is spent. A
+//! touchpoint with a place in the page (`[data-touchpoint="id"]`) is shown
+//! there at once instead, in the page's flow: no overlay, no budget.
 
 use crate::{Ask, get, int, list, string};
 use leptos::prelude::{set_interval, set_timeout};
@@ -48,7 +50,7 @@ pub(crate) fn remember(session: bool, key: &str) {
         // Numbers are written and read by JavaScript: Rust's float
         // formatting and parsing would cost the widget kilobytes.
         let now = js_sys::Number::from(js_sys::Date::now())
-            .to_string(10)
+            .to_string_with_radix(10)
             .map(String::from)
             .unwrap_or_default();
         let _ = s.set_item(&["touchpoint:", key].concat(), &now);
@@ -59,7 +61,7 @@ fn recalled(key: &str) -> f64 {
     web_sys::window()
         .and_then(|w| w.local_storage().ok().flatten())
         .and_then(|s| s.get_item(&["touchpoint:", key].concat()).ok().flatten())
-        .map(|v| js_sys::Number::new(&JsValue::from_str(&v)).value_of())
+        .map(|v| js_sys::Number::parse_float(&v))
         .filter(|n| !n.is_nan())
         .unwrap_or(0.0)
 }
@@ -84,7 +86,23 @@ pub fn start(ctx: JsValue) {
     let Some(window) = web_sys::window() else {
         return;
     };
+    let document = window.document();
     for (i, tp) in armed.touchpoints.iter().enumerate() {
+        // A place in the page for it (`data-touchpoint="id"`): shown there
+        // now, in the page's flow, whatever its trigger.
+        let place = document.as_ref().and_then(|d| {
+            let id = string(tp, "id")?;
+            d.query_selector(&["[data-touchpoint=\"", &id, "\"]"].concat())
+                .ok()
+                .flatten()
+        });
+        if let Some(place) = place {
+            armed.fired.borrow_mut()[i] = true;
+            if let Some(ask) = Ask::new(&armed.ctx, tp, armed.stage.borrow().clone()) {
+                let _ = crate::prompt::mount(ask, Some(place), Box::new(|| {}));
+            }
+            continue;
+        }
         let trigger = get(tp, "trigger");
         let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
         let on = string(&trigger, "on").unwrap_or_default();
@@ -226,7 +244,7 @@ fn fire(i: usize) {
     );
     remember(false, &budget_key);
     let closed = armed.clone();
-    let _ = crate::prompt::mount(ask, Box::new(move || closed.open.set(false)));
+    let _ = crate::prompt::mount(ask, None, Box::new(move || closed.open.set(false)));
 }
 
 /// `window.touchpoint[name]`, an array created on first use: what the

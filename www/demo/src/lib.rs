@@ -78,7 +78,8 @@ async fn home(State(shop): S) -> Html<String> {
         "Demo Shop — gear for the outdoors",
         &format!(
             r#"<section class="hero"><h1>Gear that goes the distance</h1><p>Small range, well made, shipped in two days.</p><a class="button" href="/product/1">Shop the Trail Runner</a></section>
-<h2>Best sellers</h2><div class="grid">{cards}</div>"#
+<h2>Best sellers</h2><div class="grid">{cards}</div>
+<div class="inline-feedback" data-touchpoint="home-helpful"></div>"#
         ),
     )
 }
@@ -178,7 +179,7 @@ const CSS: &str = "
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 Georgia,serif;color:#222;background:#faf8f4}
 header{display:flex;justify-content:space-between;align-items:center;padding:16px 32px;background:#fff;border-bottom:1px solid #e5e0d8}
 .logo{font-weight:700;font-size:20px;color:#222;text-decoration:none}nav a{margin-left:24px;color:#444;text-decoration:none}nav a:hover{color:#000;text-decoration:underline}
-main{max-width:960px;margin:0 auto;padding:32px}footer{text-align:center;color:#555;font-size:14px;padding:32px}
+main{max-width:960px;margin:0 auto;padding:32px}.inline-feedback{margin-top:32px}footer{text-align:center;color:#555;font-size:14px;padding:32px}
 .hero{padding:48px 32px;background:#234;color:#fff;border-radius:12px;margin-bottom:32px}.hero h1{margin:0 0 8px;font-size:40px}
 .button{display:inline-block;padding:10px 20px;background:#c4471c;color:#fff;border:0;border-radius:8px;text-decoration:none;font:inherit;cursor:pointer}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:20px}

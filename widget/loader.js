@@ -131,7 +131,7 @@
       function go() {
         ready.then(function (mod) {
           mod.start({
-            site: key, tps: ts, budget: c.contact_days, langs: n.languages || [n.language],
+            site: key, tps: ts, budget: c.contact_days, theme: c.theme, langs: n.languages || [n.language],
             stage: stage, visitor: visitor, session: session,
             // Recorded with each event: GPC as the browser sent it, consent as the page said it.
             gpc: n.globalPrivacyControl, consent: said == null ? undefined : !!+said,

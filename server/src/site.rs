@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use touchpoint_wire::{
-    ChoiceOption, Metric, Stage, Touchpoint, Trigger, TriggerOn, page::UNASSIGNED,
+    ChoiceOption, Metric, Stage, Theme, Touchpoint, Trigger, TriggerOn, page::UNASSIGNED,
 };
 
 /// A whole site file: `[site]`, `[[stage]]`s in journey order, `[[touchpoint]]`s.
@@ -12,6 +12,9 @@ use touchpoint_wire::{
 #[serde(deny_unknown_fields)]
 pub struct SiteFile {
     pub site: SiteSection,
+    /// `[theme]`: brand colour, corner, font.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<Theme>,
     #[serde(default)]
     pub stage: Vec<Stage>,
     #[serde(default)]
@@ -59,6 +62,8 @@ pub struct SiteConfig {
     pub contact_days: u32,
     #[serde(default = "yes")]
     pub respect_gpc: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<Theme>,
 }
 
 impl SiteFile {
@@ -89,6 +94,15 @@ impl SiteFile {
         for origin in &mut self.site.origins {
             *origin = normalize_origin(origin)
                 .ok_or_else(|| bad(format!("site.origins: {origin:?} is not an origin like \"https://shop.example\" (scheme, host, optional port, no path)")))?;
+        }
+        if let Some(brand) = self.theme.as_ref().and_then(|t| t.brand.as_deref())
+            && !(brand.len() == 7
+                && brand.starts_with('#')
+                && brand[1..].bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(bad(format!(
+                "theme.brand: {brand:?} must be a colour like \"#c4471c\""
+            )));
         }
         if self.site.contact_days > 365 {
             return Err(bad(format!(
@@ -200,6 +214,7 @@ impl SiteFile {
             touchpoints: self.touchpoint.clone(),
             contact_days: self.site.contact_days,
             respect_gpc: self.site.respect_gpc,
+            theme: self.theme.clone(),
         }
     }
 }

@@ -47,6 +47,7 @@ async fn get_config(
         site: site.key.clone(),
         contact_days: site.config.contact_days,
         respect_gpc: site.config.respect_gpc,
+        theme: site.config.theme.clone(),
         stages: site.config.stages.clone(),
         touchpoints: site.config.touchpoints.clone(),
         widget: crate::assets::widget(),

@@ -58,6 +58,7 @@ impl SiteRecord {
                 contact_days: self.config.contact_days,
                 respect_gpc: self.config.respect_gpc,
             },
+            theme: self.config.theme.clone(),
             stage: self.config.stages.clone(),
             touchpoint: self.config.touchpoints.clone(),
         }

@@ -1360,3 +1360,66 @@ fn an_inline_prompt_sits_in_its_place_in_the_page() {
     .unwrap();
     assert_eq!(row["thumbs_up"], json!(100.0));
 }
+
+/// The site's theme reaches the prompt: brand colour (with readable text on
+/// it), corner and the page's font; a page's own CSS can still override.
+#[test]
+fn the_site_theme_and_the_page_css_style_the_prompt() {
+    let w = world(|t| {
+        let t = with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"themed\"\nmetric = \"text\"\nquestion = { en = \"Anything to add?\" }\n",
+        );
+        t.replacen(
+            "[[stage]]",
+            "[theme]\nbrand = \"#c4471c\"\ncorner = \"left\"\nfont = \"inherit\"\n\n[[stage]]",
+            1,
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    poll(Duration::from_secs(20), "the themed prompt", || {
+        in_prompt(&browser, "textarea")
+    })
+    .unwrap();
+    settle(&browser);
+    let area = in_prompt(&browser, "textarea").unwrap().unwrap();
+    browser.send_keys(&area, "Nice colours").unwrap();
+    let look = || {
+        browser
+            .eval(
+                "const h = document.querySelector('touchpoint-prompt'), r = h.shadowRoot, s = getComputedStyle(r.querySelector('.send')); \
+                 return [h.getBoundingClientRect().left < 40, s.backgroundColor, s.color, getComputedStyle(r.querySelector('.card')).fontFamily];",
+                vec![],
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        look(),
+        json!([
+            true,
+            "rgb(196, 71, 28)",
+            "rgb(255, 255, 255)",
+            "Georgia, serif"
+        ])
+    );
+    assert_eq!(
+        browser.axe_violations("touchpoint-prompt").unwrap(),
+        Vec::<String>::new()
+    );
+    browser
+        .screenshot(&screenshot_dir().join("prompt-themed.png"))
+        .unwrap();
+    // The page's own stylesheet wins over the site's theme.
+    browser
+        .eval(
+            "const s = document.createElement('style'); s.textContent = 'touchpoint-prompt { --tp-brand: #ffd400 !important; --tp-on-brand: #000 !important }'; document.head.append(s);",
+            vec![],
+        )
+        .unwrap();
+    let look = look();
+    assert_eq!(
+        (&look[1], &look[2]),
+        (&json!("rgb(255, 212, 0)"), &json!("rgb(0, 0, 0)"))
+    );
+}

@@ -60,6 +60,8 @@ pub struct Ask {
     pub device: String,
     pub gpc: Option<bool>,
     pub consent: Option<bool>,
+    /// The site's `[theme]`, as the config serves it (or undefined).
+    pub theme: JsValue,
     id: Function,
     send: Function,
 }
@@ -150,6 +152,7 @@ impl Ask {
             device: string(o, "device").unwrap_or_else(|| "desktop".into()),
             gpc: get(o, "gpc").as_bool(),
             consent: get(o, "consent").as_bool(),
+            theme: get(o, "theme"),
             id: f("id")?,
             send: f("send")?,
         })

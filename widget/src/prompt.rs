@@ -46,6 +46,7 @@ pub fn mount(
         }
     }
     let inline = inline.is_some();
+    apply_theme(&host, &ask.theme);
     ask.send(Kind::Impression, &ask.new_id(), &Answer::default());
     let closed: Rc<dyn Fn()> = closed.into();
     leptos::mount::mount_to(
@@ -54,6 +55,54 @@ pub fn mount(
     )
     .forget();
     Ok(())
+}
+
+/// The site's theme, as custom properties on the host element (which a
+/// page's own `touchpoint-prompt { --tp-… }` rules may still override).
+fn apply_theme(host: &web_sys::HtmlElement, theme: &JsValue) {
+    let style = host.style();
+    let set = |k: &str, v: &str| {
+        let _ = style.set_property(k, v);
+    };
+    if let Some(brand) = crate::string(theme, "brand") {
+        set("--tp-brand", &brand);
+        set("--tp-on-brand", on_brand(&brand));
+    }
+    if crate::string(theme, "corner").as_deref() == Some("left") {
+        set("--tp-left", "16px");
+        set("--tp-right", "auto");
+    }
+    if crate::string(theme, "font").as_deref() == Some("inherit") {
+        let family = web_sys::window().and_then(|w| {
+            let body = w.document()?.body()?;
+            w.get_computed_style(&body)
+                .ok()
+                .flatten()?
+                .get_property_value("font-family")
+                .ok()
+        });
+        if let Some(family) = family {
+            set("--tp-font", &family);
+        }
+    }
+}
+
+/// Black or white, whichever contrasts more with `#rrggbb`. The sRGB curve
+/// is approximated by 0.72 v² + 0.28 v³ (no `powf` in the wasm); over every
+/// colour the pick still contrasts at least 4.5:1.
+fn on_brand(hex: &str) -> &'static str {
+    let channel = |i: usize| {
+        let v = f64::from(u8::from_str_radix(hex.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0))
+            / 255.0;
+        v * v * (0.72 + 0.28 * v)
+    };
+    let l = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    // Contrast with white: 1.05 / (l + .05); with black: (l + .05) / .05.
+    if 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 {
+        "#ffffff"
+    } else {
+        "#000000"
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

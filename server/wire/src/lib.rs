@@ -314,6 +314,40 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// How the prompt looks on a site. A page can also set the prompt's CSS
+/// custom properties on `touchpoint-prompt` (`--tp-brand`, `--tp-bg`,
+/// `--tp-fg`, `--tp-font`, …) in its own stylesheet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    /// Brand colour, `#rrggbb`: buttons, focus rings, picked options. The
+    /// text on it is black or white, whichever contrasts more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// The bottom corner the prompt sits in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corner: Option<Corner>,
+    /// `inherit`: the prompt uses the page's font.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font: Option<FontChoice>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Corner {
+    Right,
+    Left,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FontChoice {
+    /// The page's own font (its `body` font family).
+    Inherit,
+    /// The system's interface font (the default).
+    System,
+}
+
 /// One answer a choice question offers: `id` is what events carry in
 /// `choices` and what aggregates count; `label` is shown, per locale.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -366,6 +400,9 @@ pub struct WidgetConfig {
     /// `touchpoint('consent', true)`). Sent only when off.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub respect_gpc: bool,
+    /// How the prompt looks on this site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<Theme>,
     pub stages: Vec<Stage>,
     pub touchpoints: Vec<Touchpoint>,
     /// Where the widget lives, relative to the API origin; `None` when this

@@ -1423,3 +1423,113 @@ fn the_site_theme_and_the_page_css_style_the_prompt() {
         (&json!("rgb(255, 212, 0)"), &json!("rgb(0, 0, 0)"))
     );
 }
+
+/// A feedback tab waits on the window's edge; the visitor opens the prompt
+/// from it whenever they like, focus goes in and comes back, and it can be
+/// opened again, whatever the contact budget says.
+#[test]
+fn the_feedback_tab_opens_the_prompt_on_request() {
+    let w = world(|t| {
+        let t = t.replace(
+            "retention_days = 365",
+            "retention_days = 365\ncontact_days = 30",
+        );
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"on-load\"\nmetric = \"thumbs\"\npages = [\"/pricing\"]\nquestion = { en = \"Uses the budget?\" }\n\n\
+             [[touchpoint]]\nid = \"tab\"\nmetric = \"csat\"\nrecontact_days = 0\ntrigger = { on = \"tab\" }\nquestion = { en = \"How is your visit going?\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    // The load prompt spends the contact budget; dismiss it.
+    assert_eq!(
+        wait_for_prompt(&browser, "the load prompt"),
+        "Uses the budget?"
+    );
+    browser
+        .click(&in_prompt(&browser, ".close").unwrap().unwrap())
+        .unwrap();
+    let tab = poll(Duration::from_secs(20), "the feedback tab", || {
+        browser.element_by_script(
+            "const h = document.querySelector('touchpoint-tab'); return h && h.shadowRoot.querySelector('button');",
+            vec![],
+        )
+    })
+    .unwrap();
+    assert_eq!(
+        prompt_question(&browser),
+        Value::Null,
+        "the tab waits to be asked"
+    );
+    assert_eq!(
+        browser.axe_violations("touchpoint-tab").unwrap(),
+        Vec::<String>::new()
+    );
+    browser
+        .screenshot(&screenshot_dir().join("feedback-tab.png"))
+        .unwrap();
+
+    let focus = || {
+        browser
+            .eval(
+                "const a = document.activeElement; return [a.tagName, a.shadowRoot && a.shadowRoot.activeElement && \
+                 (a.shadowRoot.activeElement.getAttribute('aria-label') || a.shadowRoot.activeElement.textContent)];",
+                vec![],
+            )
+            .unwrap()
+    };
+    browser.click(&tab).unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the prompt from the tab"),
+        "How is your visit going?"
+    );
+    poll(Duration::from_secs(5), "focus in the prompt", || {
+        Ok(
+            (focus() == json!(["TOUCHPOINT-PROMPT", "1 out of 5, Very dissatisfied"]))
+                .then_some(()),
+        )
+    })
+    .unwrap();
+    browser
+        .screenshot(&screenshot_dir().join("feedback-tab-open.png"))
+        .unwrap();
+    let first = in_prompt(&browser, ".opt").unwrap().unwrap();
+    browser.send_keys(&first, "\u{E00C}").unwrap(); // Escape
+    poll(Duration::from_secs(5), "focus back on the tab", || {
+        Ok((prompt_question(&browser).is_null()
+            && focus() == json!(["TOUCHPOINT-TAB", "Feedback"]))
+        .then_some(()))
+    })
+    .unwrap();
+
+    // Again, and answered this time.
+    browser.click(&tab).unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the prompt again"),
+        "How is your visit going?"
+    );
+    browser
+        .click(
+            &in_prompt(&browser, "[aria-label='4 out of 5']")
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap();
+    let row = poll(Duration::from_secs(10), "the answer from the tab", || {
+        let agg: Value = serde_json::from_str(&w.get(&format!(
+            "/v1/sites/{}/aggregates?group_by=touchpoint",
+            w.key
+        )))?;
+        Ok(agg["rows"].as_array().and_then(|rows| {
+            rows.iter()
+                .find(|r| r["touchpoint"] == "tab" && r["responses"] == 1)
+                .cloned()
+        }))
+    })
+    .unwrap();
+    assert_eq!(
+        (&row["impressions"], &row["csat"]),
+        (&json!(2), &json!(100.0))
+    );
+}

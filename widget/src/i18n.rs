@@ -14,6 +14,8 @@ pub struct Strings {
     pub ends: [&'static str; 6],
     /// Thumbs down, thumbs up.
     pub no_yes: [&'static str; 2],
+    /// The feedback tab's label.
+    pub feedback: &'static str,
     /// Written right to left.
     pub rtl: bool,
 }
@@ -62,6 +64,7 @@ static EN: Strings = Strings {
         "Very easy",
     ],
     no_yes: ["No", "Yes"],
+    feedback: "Feedback",
     rtl: false,
 };
 static ID: Strings = Strings {
@@ -79,6 +82,7 @@ static ID: Strings = Strings {
         "Sangat mudah",
     ],
     no_yes: ["Tidak", "Ya"],
+    feedback: "Masukan",
     rtl: false,
 };
 static MS: Strings = Strings {
@@ -96,6 +100,7 @@ static MS: Strings = Strings {
         "Sangat mudah",
     ],
     no_yes: ["Tidak", "Ya"],
+    feedback: "Maklum balas",
     rtl: false,
 };
 static RU: Strings = Strings {
@@ -113,6 +118,7 @@ static RU: Strings = Strings {
         "Очень легко",
     ],
     no_yes: ["Нет", "Да"],
+    feedback: "Отзыв",
     rtl: false,
 };
 static ES: Strings = Strings {
@@ -130,6 +136,7 @@ static ES: Strings = Strings {
         "Muy fácil",
     ],
     no_yes: ["No", "Sí"],
+    feedback: "Opinión",
     rtl: false,
 };
 static DE: Strings = Strings {
@@ -147,6 +154,7 @@ static DE: Strings = Strings {
         "Sehr einfach",
     ],
     no_yes: ["Nein", "Ja"],
+    feedback: "Feedback",
     rtl: false,
 };
 static FR: Strings = Strings {
@@ -164,6 +172,7 @@ static FR: Strings = Strings {
         "Très facile",
     ],
     no_yes: ["Non", "Oui"],
+    feedback: "Votre avis",
     rtl: false,
 };
 static PT: Strings = Strings {
@@ -181,6 +190,7 @@ static PT: Strings = Strings {
         "Muito fácil",
     ],
     no_yes: ["Não", "Sim"],
+    feedback: "Feedback",
     rtl: false,
 };
 static AR: Strings = Strings {
@@ -198,6 +208,7 @@ static AR: Strings = Strings {
         "سهل جدًا",
     ],
     no_yes: ["لا", "نعم"],
+    feedback: "ملاحظات",
     rtl: true,
 };
 static HE: Strings = Strings {
@@ -215,6 +226,7 @@ static HE: Strings = Strings {
         "קל מאוד",
     ],
     no_yes: ["לא", "כן"],
+    feedback: "משוב",
     rtl: true,
 };
 static JA: Strings = Strings {
@@ -232,6 +244,7 @@ static JA: Strings = Strings {
         "とても簡単",
     ],
     no_yes: ["いいえ", "はい"],
+    feedback: "フィードバック",
     rtl: false,
 };
 static ZH: Strings = Strings {
@@ -249,5 +262,6 @@ static ZH: Strings = Strings {
         "非常容易",
     ],
     no_yes: ["否", "是"],
+    feedback: "反馈",
     rtl: false,
 };

@@ -18,10 +18,13 @@ const CSS: &str = include_str!("prompt.css");
 /// Creates `<touchpoint-prompt>` with an open shadow root, adopts the
 /// stylesheet, mounts the prompt and sends the impression; `closed` is
 /// called when the prompt goes away. With `inline`, the prompt goes into
-/// that element, in the page's flow; otherwise it is a corner card.
+/// that element, in the page's flow; otherwise it is a corner card. When
+/// the visitor opened it (`opener`, the feedback tab), focus moves into it
+/// and returns to the opener when it closes.
 pub fn mount(
     ask: Ask,
     inline: Option<web_sys::Element>,
+    opener: Option<web_sys::HtmlElement>,
     closed: Box<dyn Fn()>,
 ) -> Result<(), JsValue> {
     let document = web_sys::window()
@@ -51,7 +54,7 @@ pub fn mount(
     let closed: Rc<dyn Fn()> = closed.into();
     leptos::mount::mount_to(
         container,
-        move || view! { <Prompt ask=ask host=host inline closed /> },
+        move || view! { <Prompt ask=ask host=host inline opener closed /> },
     )
     .forget();
     Ok(())
@@ -59,7 +62,7 @@ pub fn mount(
 
 /// The site's theme, as custom properties on the host element (which a
 /// page's own `touchpoint-prompt { --tp-… }` rules may still override).
-fn apply_theme(host: &web_sys::HtmlElement, theme: &JsValue) {
+pub(crate) fn apply_theme(host: &web_sys::HtmlElement, theme: &JsValue) {
     let style = host.style();
     let set = |k: &str, v: &str| {
         let _ = style.set_property(k, v);
@@ -121,6 +124,8 @@ fn Prompt(
     host: web_sys::HtmlElement,
     /// In the page's flow: no close button, the thank-you stays.
     inline: bool,
+    /// What the visitor opened it with: focus moves in, and back after.
+    opener: Option<web_sys::HtmlElement>,
     /// Called once the prompt has closed.
     closed: Rc<dyn Fn()>,
 ) -> impl IntoView {
@@ -132,14 +137,34 @@ fn Prompt(
     let score = Rc::new(Cell::new(None::<i64>));
     let follow_box = NodeRef::<leptos::html::Div>::new();
     let close = {
-        let host = host.clone();
+        let (host, opener) = (host.clone(), opener.clone());
         move || {
             if host.is_connected() {
                 host.remove();
                 closed();
+                if let Some(el) = &opener {
+                    let _ = el.focus();
+                }
             }
         }
     };
+    if opener.is_some() {
+        // Once mounted: the first control of the question.
+        let host = host.clone();
+        set_timeout(
+            move || {
+                let first = host.shadow_root().and_then(|r| {
+                    r.query_selector(".step:not([hidden]) button, .step:not([hidden]) textarea")
+                        .ok()
+                        .flatten()
+                });
+                if let Some(el) = first {
+                    let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
+                }
+            },
+            Duration::ZERO,
+        );
+    }
     // Whether the visitor is in the prompt: focus moves within it (to a
     // follow-up) only then; a corner prompt never takes the page's focus.
     let inside = {

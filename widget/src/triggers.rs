@@ -99,14 +99,14 @@ pub fn start(ctx: JsValue) {
         if let Some(place) = place {
             armed.fired.borrow_mut()[i] = true;
             if let Some(ask) = Ask::new(&armed.ctx, tp, armed.stage.borrow().clone()) {
-                let _ = crate::prompt::mount(ask, Some(place), Box::new(|| {}));
+                let _ = crate::prompt::mount(ask, Some(place), None, Box::new(|| {}));
             }
             continue;
         }
         let trigger = get(tp, "trigger");
         let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
         let on = string(&trigger, "on").unwrap_or_default();
-        let after_delay = move || set_timeout(move || fire(i), Duration::from_millis(delay));
+        let after_delay = move || set_timeout(move || fire(i, None), Duration::from_millis(delay));
         match TriggerOn::parse(&on) {
             Some(TriggerOn::Load) | None => after_delay(),
             Some(TriggerOn::Time) => {
@@ -120,7 +120,7 @@ pub fn start(ctx: JsValue) {
                         if visible {
                             seen.set(seen.get() + 250);
                             if seen.get() >= delay {
-                                fire(i);
+                                fire(i, None);
                             }
                         }
                     },
@@ -169,6 +169,11 @@ pub fn start(ctx: JsValue) {
                     });
                 }
             }
+            Some(TriggerOn::Tab) => {
+                if let Some(ask) = Ask::new(&armed.ctx, tp, None) {
+                    tab(i, &ask);
+                }
+            }
             // Fired from `cmd`.
             Some(TriggerOn::Event | TriggerOn::Manual) => {}
         }
@@ -199,7 +204,7 @@ pub fn cmd(args: JsValue) {
         };
         if hit {
             let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
-            set_timeout(move || fire(i), Duration::from_millis(delay));
+            set_timeout(move || fire(i, None), Duration::from_millis(delay));
         }
     }
     if name.as_deref() == Some("stage") {
@@ -207,8 +212,10 @@ pub fn cmd(args: JsValue) {
     }
 }
 
-/// Shows touchpoint `i` if nothing stands in the way.
-fn fire(i: usize) {
+/// Shows touchpoint `i` if nothing stands in the way. `opener` is the
+/// feedback tab when the visitor asked for it: then the contact budget does
+/// not apply, focus moves into the prompt and back to the tab after.
+fn fire(i: usize, opener: Option<web_sys::HtmlElement>) {
     let Some(armed) = armed() else {
         return;
     };
@@ -227,7 +234,7 @@ fn fire(i: usize) {
     let budget_key = ["budget:", &armed.site].concat();
     #[allow(clippy::cast_precision_loss)]
     let spent = budget > 0 && js_sys::Date::now() - recalled(&budget_key) < budget as f64 * 864e5;
-    if armed.open.get() || spent {
+    if armed.open.get() || (spent && opener.is_none()) {
         if let Some(held) = debug_list("held") {
             held.push(&get(tp, "id"));
         }
@@ -236,16 +243,63 @@ fn fire(i: usize) {
     let Some(ask) = Ask::new(&armed.ctx, tp, armed.stage.borrow().clone()) else {
         return;
     };
+    let asked = opener.is_some();
     armed.fired.borrow_mut()[i] = true;
     armed.open.set(true);
-    remember(
-        true,
-        &["shown:", &armed.site, ":", &ask.touchpoint].concat(),
-    );
-    remember(false, &budget_key);
+    if !asked {
+        remember(
+            true,
+            &["shown:", &armed.site, ":", &ask.touchpoint].concat(),
+        );
+        remember(false, &budget_key);
+    }
     let closed = armed.clone();
-    let _ = crate::prompt::mount(ask, None, Box::new(move || closed.open.set(false)));
+    let _ = crate::prompt::mount(
+        ask,
+        None,
+        opener,
+        Box::new(move || {
+            closed.open.set(false);
+            // The tab can open it again.
+            if asked {
+                closed.fired.borrow_mut()[i] = false;
+            }
+        }),
+    );
 }
+
+/// A feedback tab on the window's edge that opens touchpoint `i`.
+fn tab(i: usize, ask: &Ask) -> Option<()> {
+    let document = web_sys::window()?.document()?;
+    let host: web_sys::HtmlElement = document
+        .create_element("touchpoint-tab")
+        .ok()?
+        .unchecked_into();
+    let root = host
+        .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+        .ok()?;
+    let sheet = web_sys::CssStyleSheet::new().ok()?;
+    sheet.replace_sync(TAB_CSS).ok()?;
+    root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+    crate::prompt::apply_theme(&host, &ask.theme);
+    let button: web_sys::HtmlElement = document.create_element("button").ok()?.unchecked_into();
+    button.set_attribute("type", "button").ok()?;
+    button.set_text_content(Some(crate::i18n::strings(&ask.lang).feedback));
+    root.append_child(&button).ok()?;
+    let opener = button.clone();
+    listen(&button, "click", move |_| fire(i, Some(opener.clone())));
+    document.body()?.append_child(&host).ok()?;
+    Some(())
+}
+
+const TAB_CSS: &str = ":host { all: initial !important; position: fixed !important; right: 0 !important; \
+top: 50% !important; z-index: 2147482999 !important; display: block !important; \
+--tp-brand: #3f3cbb; --tp-on-brand: #ffffff; } \
+@media (prefers-color-scheme: dark) { :host { --tp-brand: #a9a7ff; --tp-on-brand: #14142a; } } \
+button { writing-mode: vertical-rl; transform: translateY(-50%) rotate(180deg); padding: 14px 9px; \
+border: 0; border-radius: 0 8px 8px 0; background: var(--tp-brand); color: var(--tp-on-brand); \
+font: 600 14px/1 system-ui, sans-serif; letter-spacing: .02em; cursor: pointer; } \
+button:focus-visible { outline: 2px solid var(--tp-brand); outline-offset: 3px; }";
 
 /// `window.touchpoint[name]`, an array created on first use: what the
 /// widget decided, for tests and debugging (the loader's `t` is its twin).

@@ -232,10 +232,14 @@ pub enum TriggerOn {
     Event,
     /// Only through `touchpoint('show', id)`.
     Manual,
+    /// A feedback tab on the edge of the window opens it, any time: not
+    /// counted against the contact budget, and not held back once answered
+    /// (give it `recontact_days = 0` to keep the tab on every page).
+    Tab,
 }
 
 impl TriggerOn {
-    pub const ALL: [TriggerOn; 7] = [
+    pub const ALL: [TriggerOn; 8] = [
         TriggerOn::Load,
         TriggerOn::Time,
         TriggerOn::Scroll,
@@ -243,6 +247,7 @@ impl TriggerOn {
         TriggerOn::Click,
         TriggerOn::Event,
         TriggerOn::Manual,
+        TriggerOn::Tab,
     ];
 
     pub fn parse(s: &str) -> Option<TriggerOn> {
@@ -258,6 +263,7 @@ impl TriggerOn {
             TriggerOn::Click => "click",
             TriggerOn::Event => "event",
             TriggerOn::Manual => "manual",
+            TriggerOn::Tab => "tab",
         }
     }
 }

@@ -106,50 +106,71 @@
   fetch(api + '/v1/sites/' + encodeURIComponent(key) + '/config')
     .then(function (r) { return r.ok && r.json(); })
     .then(function (c) {
-      var path = location.pathname.replace(/\/+$/, '') || '/',
-        visitor = get('localStorage', 'visitor') || uuid(),
+      var visitor = get('localStorage', 'visitor') || uuid(),
         session = get('sessionStorage', 'session') || uuid(),
         n = navigator,
-        // Global Privacy Control or Do-Not-Track keep the widget away, unless
-        // the page has given consent or the site chose otherwise.
-        ts = c && c.widget && !(c.respect_gpc !== false && said != 1 && (n.globalPrivacyControl || n.doNotTrack == 1)) ? c.touchpoints.filter(function (t) {
-          var last = +get('localStorage', 'contact:' + key + ':' + t.id) || 0;
-          return (!t.pages.length || t.pages.some(function (p) { return glob(p, path); })) &&
-            !get('sessionStorage', 'shown:' + key + ':' + t.id) &&
-            Date.now() - last > t.recontact_days * 864e5 &&
-            Math.random() < t.sample;
-        }) : [];
-      // What the loader decided, for tests and debugging: the eligible touchpoints' ids.
-      w.touchpoint.t = ts.map(function (t) { return t.id; }).join(' ');
-      if (!ts.length) return;
-      set('localStorage', 'visitor', visitor);
-      set('sessionStorage', 'session', session);
-      // Fetch and compile the widget now; it arms the triggers once the page has loaded.
-      var ready = import(api + c.widget.js).then(function (mod) {
-        return mod.default({ module_or_path: api + c.widget.wasm }).then(function () { return mod; });
-      });
-      function go() {
-        ready.then(function (mod) {
-          mod.start({
-            site: key, tps: ts, budget: c.contact_days, theme: c.theme, langs: n.languages || [n.language],
-            stage: stage, visitor: visitor, session: session,
-            // Recorded with each event: GPC as the browser sent it, consent as the page said it.
-            gpc: n.globalPrivacyControl, consent: said == null ? undefined : !!+said,
-            device: matchMedia('(pointer:coarse)').matches ? (innerWidth < 768 ? 'mobile' : 'tablet') : 'desktop',
-            id: uuid,
-            ok: function () { return consent; },
-            send: function (e) {
-              if (!consent) return;
-              // At most 500 events wait; the oldest go first.
-              set('localStorage', qk, JSON.stringify(queued().concat(e).slice(-500)));
-              flush();
-            }
+        ready,
+        last,
+        // The touchpoints that may appear on the current path. The widget is
+        // fetched and compiled as soon as one may, before its trigger fires.
+        eligible = function () {
+          var path = location.pathname.replace(/\/+$/, '') || '/',
+            // Global Privacy Control or Do-Not-Track keep the widget away, unless
+            // the page has given consent or the site chose otherwise.
+            ts = c && c.widget && !(c.respect_gpc !== false && said != 1 && (n.globalPrivacyControl || n.doNotTrack == 1)) ? c.touchpoints.filter(function (t) {
+              var last = +get('localStorage', 'contact:' + key + ':' + t.id) || 0;
+              return (!t.pages.length || t.pages.some(function (p) { return glob(p, path); })) &&
+                !get('sessionStorage', 'shown:' + key + ':' + t.id) &&
+                Date.now() - last > t.recontact_days * 864e5 &&
+                // Sampled once per page load, whatever the routes.
+                (t.r = t.r || Math.random()) < t.sample;
+            }) : [];
+          // What the loader decided, for tests and debugging: the eligible touchpoints' ids.
+          w.touchpoint.t = ts.map(function (t) { return t.id; }).join(' ');
+          if (ts.length && !ready) {
+            set('localStorage', 'visitor', visitor);
+            set('sessionStorage', 'session', session);
+            ready = import(api + c.widget.js).then(function (mod) {
+              return mod.default({ module_or_path: api + c.widget.wasm }).then(function () { return mod; });
+            });
+          }
+          return ts;
+        },
+        // Arms the path's touchpoints once the page has loaded, and again on
+        // every new path of a single-page app (the old path's triggers end).
+        route = function () {
+          if (location.pathname == last) return;
+          // A new path starts without the old one's stage.
+          if (last) stage = undefined;
+          last = location.pathname;
+          var ts = eligible();
+          ready && ready.then(function (mod) {
+            mod.start({
+              site: key, tps: ts, budget: c.contact_days, theme: c.theme, langs: n.languages || [n.language],
+              stage: stage, visitor: visitor, session: session,
+              // Recorded with each event: GPC as the browser sent it, consent as the page said it.
+              gpc: n.globalPrivacyControl, consent: said == null ? undefined : !!+said,
+              device: matchMedia('(pointer:coarse)').matches ? (innerWidth < 768 ? 'mobile' : 'tablet') : 'desktop',
+              id: uuid,
+              ok: function () { return consent; },
+              send: function (e) {
+                if (!consent) return;
+                // At most 500 events wait; the oldest go first.
+                set('localStorage', qk, JSON.stringify(queued().concat(e).slice(-500)));
+                flush();
+              }
+            });
+            hook = mod.cmd;
+            cq.splice(0).forEach(hook);
           });
-          hook = mod.cmd;
-          cq.forEach(hook);
-        });
-      }
-      d.readyState == 'complete' ? go() : w.addEventListener('load', go);
+        };
+      eligible();
+      ['pushState', 'replaceState'].forEach(function (k) {
+        var f = history[k];
+        history[k] = function () { f.apply(history, arguments); route(); };
+      });
+      w.addEventListener('popstate', route);
+      d.readyState == 'complete' ? route() : w.addEventListener('load', route);
     })
     .catch(function () {});
 })(window, document);

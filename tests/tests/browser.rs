@@ -82,7 +82,8 @@ fn world(edit: impl FnOnce(String) -> String) -> World {
             api: api.clone(),
             site: key.clone(),
         })
-        .merge(hostile_host(&api, &key));
+        .merge(hostile_host(&api, &key))
+        .merge(single_page_app(&api, &key));
         tokio::spawn(async move { axum_serve(shop_listener, app).await });
         (api, shop, key, token, state)
     });
@@ -147,6 +148,24 @@ fn hostile_host(api: &str, key: &str) -> axum::Router {
                 )
             }),
         )
+}
+
+/// `/spa/…`: every path serves the same page, as a single-page app's
+/// server does; the page changes its path with `history.pushState`.
+fn single_page_app(api: &str, key: &str) -> axum::Router {
+    use axum::routing::get;
+    let html = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>App</title>
+<script>window.touchpoint=window.touchpoint||function(){{(touchpoint.q=touchpoint.q||[]).push(arguments)}};</script>
+<script async src="{api}/t.js" data-site="{key}"></script></head><body><h1>An app</h1></body></html>"#
+    );
+    let page = move || {
+        let html = html.clone();
+        async move { axum::response::Html(html) }
+    };
+    axum::Router::new()
+        .route("/spa", get(page.clone()))
+        .route("/spa/{*rest}", get(page))
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
@@ -1531,5 +1550,100 @@ fn the_feedback_tab_opens_the_prompt_on_request() {
     assert_eq!(
         (&row["impressions"], &row["csat"]),
         (&json!(2), &json!(100.0))
+    );
+}
+
+/// In a single-page app, each new path arms its own touchpoints: the old
+/// path's pending triggers are cancelled, the widget is fetched when a later
+/// path first needs it, and answers carry the path they were given on.
+#[test]
+fn single_page_app_routes_arm_their_own_touchpoints() {
+    let w = world(|t| {
+        let t = t.replacen(
+            "[[stage]]",
+            "[[stage]]\nid = \"app\"\nlabel = \"App\"\npages = [\"/spa/b\"]\n\n[[stage]]",
+            1,
+        );
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"spa-a\"\nmetric = \"thumbs\"\npages = [\"/spa\"]\ntrigger = { on = \"load\", delay_ms = 1000 }\nquestion = { en = \"A?\" }\n\n\
+             [[touchpoint]]\nid = \"spa-b\"\nmetric = \"thumbs\"\npages = [\"/spa/b\"]\ntrigger = { on = \"manual\" }\nquestion = { en = \"B?\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    let decided = |expect: &str| {
+        poll(Duration::from_secs(20), expect, || {
+            let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
+            Ok((v == json!(expect)).then_some(()))
+        })
+        .unwrap();
+    };
+    browser.goto(&format!("{}/spa/none", w.shop)).unwrap();
+    decided("");
+    let widget_loads = || {
+        browser
+            .eval("return performance.getEntriesByType('resource').filter(e => e.name.includes('/widget/')).length;", vec![])
+            .unwrap()
+    };
+    assert_eq!(widget_loads(), json!(0));
+
+    // A path with a touchpoint: the widget comes now, without a page load.
+    browser
+        .eval("history.pushState({}, '', '/spa');", vec![])
+        .unwrap();
+    decided("spa-a");
+    armed(&browser);
+    // Leaving before spa-a's second is up cancels it.
+    browser
+        .eval(
+            "history.pushState({}, '', '/spa/b'); window.left = performance.now();",
+            vec![],
+        )
+        .unwrap();
+    decided("spa-b");
+    poll(Duration::from_secs(10), "spa-a's second to pass", || {
+        let v = browser.eval("return performance.now() - window.left > 1500;", vec![])?;
+        Ok((v == json!(true)).then_some(()))
+    })
+    .unwrap();
+    assert_eq!(
+        prompt_question(&browser),
+        Value::Null,
+        "the old path's trigger fired"
+    );
+    assert_eq!(
+        browser
+            .eval("return window.touchpoint.held;", vec![])
+            .unwrap(),
+        json!([])
+    );
+
+    browser
+        .eval("touchpoint('show', 'spa-b');", vec![])
+        .unwrap();
+    assert_eq!(wait_for_prompt(&browser, "spa-b"), "B?");
+    browser
+        .click(&in_prompt(&browser, "[aria-label='Yes']").unwrap().unwrap())
+        .unwrap();
+    let raw = poll(Duration::from_secs(10), "the answer on /spa/b", || {
+        let raw = w.get(&format!("/v1/sites/{}/responses.csv", w.key));
+        Ok((raw.lines().count() == 2).then_some(raw))
+    })
+    .unwrap();
+    assert!(raw.contains(",/spa/b,app,spa-b,thumbs,1,"), "{raw}");
+
+    // Back to /spa once the thank-you has gone: its touchpoint is armed
+    // again, and fires this time.
+    poll(Duration::from_secs(10), "the thank-you to go", || {
+        Ok(prompt_question(&browser).is_null().then_some(()))
+    })
+    .unwrap();
+    browser.eval("history.back();", vec![]).unwrap();
+    decided("spa-a");
+    assert_eq!(wait_for_prompt(&browser, "spa-a on the way back"), "A?");
+    assert_eq!(
+        widget_loads(),
+        json!(2),
+        "the widget (glue and wasm) is fetched once"
     );
 }

@@ -27,6 +27,9 @@ struct Armed {
     open: Cell<bool>,
     /// The journey stage, as the page last set it.
     stage: RefCell<Option<String>>,
+    /// Which start this is: a single-page app starts again on every new
+    /// path, and the triggers of an older start no longer fire.
+    generation: u32,
 }
 
 thread_local! {
@@ -73,11 +76,21 @@ fn recalled(key: &str) -> f64 {
 #[wasm_bindgen]
 pub fn start(ctx: JsValue) {
     let touchpoints = list(&ctx, "tps");
+    let before = armed();
+    let generation = before.as_ref().map_or(0, |b| b.generation + 1);
+    // The old path's feedback tabs go with it.
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        while let Some(tab) = document.query_selector("touchpoint-tab").ok().flatten() {
+            tab.remove();
+        }
+    }
     let armed = Rc::new(Armed {
+        generation,
         site: string(&ctx, "site").unwrap_or_default(),
         stage: RefCell::new(string(&ctx, "stage")),
         fired: RefCell::new(vec![false; touchpoints.len()]),
-        open: Cell::new(false),
+        // A prompt of the old path may still be open: one at a time still.
+        open: Cell::new(before.is_some_and(|b| b.open.get())),
         touchpoints,
         ctx,
     });
@@ -106,7 +119,12 @@ pub fn start(ctx: JsValue) {
         let trigger = get(tp, "trigger");
         let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
         let on = string(&trigger, "on").unwrap_or_default();
-        let after_delay = move || set_timeout(move || fire(i, None), Duration::from_millis(delay));
+        let after_delay = move || {
+            set_timeout(
+                move || fire(i, None, generation),
+                Duration::from_millis(delay),
+            )
+        };
         match TriggerOn::parse(&on) {
             Some(TriggerOn::Load) | None => after_delay(),
             Some(TriggerOn::Time) => {
@@ -120,7 +138,7 @@ pub fn start(ctx: JsValue) {
                         if visible {
                             seen.set(seen.get() + 250);
                             if seen.get() >= delay {
-                                fire(i, None);
+                                fire(i, None, generation);
                             }
                         }
                     },
@@ -171,7 +189,7 @@ pub fn start(ctx: JsValue) {
             }
             Some(TriggerOn::Tab) => {
                 if let Some(ask) = Ask::new(&armed.ctx, tp, None) {
-                    tab(i, &ask);
+                    tab(i, &ask, generation);
                 }
             }
             // Fired from `cmd`.
@@ -185,7 +203,7 @@ pub fn start(ctx: JsValue) {
 /// touchpoint whatever its trigger, `stage` changes the journey stage.
 #[wasm_bindgen]
 pub fn cmd(args: JsValue) {
-    let Some(armed) = armed() else {
+    let Some(armed) = self::armed() else {
         return;
     };
     let (name, arg) = (string(&args, "0"), string(&args, "1"));
@@ -204,7 +222,11 @@ pub fn cmd(args: JsValue) {
         };
         if hit {
             let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
-            set_timeout(move || fire(i, None), Duration::from_millis(delay));
+            let generation = armed.generation;
+            set_timeout(
+                move || fire(i, None, generation),
+                Duration::from_millis(delay),
+            );
         }
     }
     if name.as_deref() == Some("stage") {
@@ -215,8 +237,8 @@ pub fn cmd(args: JsValue) {
 /// Shows touchpoint `i` if nothing stands in the way. `opener` is the
 /// feedback tab when the visitor asked for it: then the contact budget does
 /// not apply, focus moves into the prompt and back to the tab after.
-fn fire(i: usize, opener: Option<web_sys::HtmlElement>) {
-    let Some(armed) = armed() else {
+fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
+    let Some(armed) = armed().filter(|a| a.generation == generation) else {
         return;
     };
     let consent = get(&armed.ctx, "ok")
@@ -253,23 +275,25 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>) {
         );
         remember(false, &budget_key);
     }
-    let closed = armed.clone();
     let _ = crate::prompt::mount(
         ask,
         None,
         opener,
         Box::new(move || {
-            closed.open.set(false);
-            // The tab can open it again.
-            if asked {
-                closed.fired.borrow_mut()[i] = false;
+            // The current start, which may be a later path's.
+            if let Some(now) = self::armed() {
+                now.open.set(false);
+                // The tab can open it again.
+                if asked && now.generation == generation {
+                    now.fired.borrow_mut()[i] = false;
+                }
             }
         }),
     );
 }
 
 /// A feedback tab on the window's edge that opens touchpoint `i`.
-fn tab(i: usize, ask: &Ask) -> Option<()> {
+fn tab(i: usize, ask: &Ask, generation: u32) -> Option<()> {
     let document = web_sys::window()?.document()?;
     let host: web_sys::HtmlElement = document
         .create_element("touchpoint-tab")
@@ -287,7 +311,9 @@ fn tab(i: usize, ask: &Ask) -> Option<()> {
     button.set_text_content(Some(crate::i18n::strings(&ask.lang).feedback));
     root.append_child(&button).ok()?;
     let opener = button.clone();
-    listen(&button, "click", move |_| fire(i, Some(opener.clone())));
+    listen(&button, "click", move |_| {
+        fire(i, Some(opener.clone()), generation)
+    });
     document.body()?.append_child(&host).ok()?;
     Some(())
 }

@@ -226,6 +226,26 @@ fn check_trigger(t: &Trigger, at: &str) -> Result<()> {
         return bad(format!("{at}.delay_ms: at most 600000 (10 minutes)"));
     }
     let on = t.on.as_str();
+    match (&t.signal, t.on) {
+        (None, TriggerOn::Signal) => {
+            return bad(format!(
+                "{at}.signal: a signal trigger needs which signal: {}",
+                touchpoint_wire::SIGNALS.join(" or ")
+            ));
+        }
+        (Some(sig), TriggerOn::Signal) if !touchpoint_wire::SIGNALS.contains(&sig.as_str()) => {
+            return bad(format!(
+                "{at}.signal: {sig:?} is not one of {}",
+                touchpoint_wire::SIGNALS.join(", ")
+            ));
+        }
+        (Some(_), TriggerOn::Signal) | (None, _) => {}
+        (Some(_), _) => {
+            return bad(format!(
+                "{at}.signal: only a signal trigger has a signal, not {on}"
+            ));
+        }
+    }
     match (t.on, t.percent, &t.selector, &t.event) {
         (TriggerOn::Scroll, Some(1..=100), None, None) => Ok(()),
         (TriggerOn::Scroll, _, None, None) => bad(format!(

@@ -1647,3 +1647,84 @@ fn single_page_app_routes_arm_their_own_touchpoints() {
         "the widget (glue and wasm) is fetched once"
     );
 }
+
+/// Rage clicks and JavaScript errors are sent as signals, once per page and
+/// with nothing but their name, page and stage; a touchpoint can ask after one.
+#[test]
+fn rage_clicks_and_errors_are_signals_and_can_ask() {
+    let w = world(|t| {
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"stuck\"\nmetric = \"text\"\npages = [\"/pricing\"]\n\
+             trigger = { on = \"signal\", signal = \"rage_click\" }\nquestion = { en = \"Stuck? Tell us what happened.\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    armed(&browser);
+    // Two errors and two bursts of clicks: still one signal of each.
+    browser
+        .eval(
+            "setTimeout(() => { throw new Error('boom') }); setTimeout(() => { throw new Error('again') }); \
+             const h = document.querySelector('h1'); \
+             const click = (x) => h.dispatchEvent(new MouseEvent('click', { bubbles: true, clientX: x, clientY: 100 })); \
+             click(100); click(300);",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        prompt_question(&browser),
+        Value::Null,
+        "two clicks far apart are no rage"
+    );
+    browser
+        .eval(
+            "const h = document.querySelector('h1'); \
+             for (let i = 0; i < 6; i++) h.dispatchEvent(new MouseEvent('click', { bubbles: true, clientX: 120 + i, clientY: 100 }));",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the signal's prompt"),
+        "Stuck? Tell us what happened."
+    );
+    let signals = poll(Duration::from_secs(10), "two signals stored", || {
+        let events = w.rt.block_on(async {
+            let site = w.state.store.site_by_key(&w.key).await.unwrap().unwrap();
+            w.state
+                .store
+                .visitor_events(site.id, &visitor(&browser))
+                .await
+                .unwrap()
+        });
+        let mut signals: Vec<(String, String, String)> = events
+            .iter()
+            .filter(|e| e["kind"] == "signal")
+            .map(|e| {
+                (
+                    e["signal"].as_str().unwrap().to_owned(),
+                    e["page"].as_str().unwrap().to_owned(),
+                    e["stage"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        signals.sort();
+        Ok((signals.len() >= 2).then_some(signals))
+    })
+    .unwrap();
+    assert_eq!(
+        signals,
+        [
+            (
+                "error".to_owned(),
+                "/pricing".to_owned(),
+                "evaluate".to_owned()
+            ),
+            (
+                "rage_click".to_owned(),
+                "/pricing".to_owned(),
+                "evaluate".to_owned()
+            ),
+        ]
+    );
+}

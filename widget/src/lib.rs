@@ -53,17 +53,11 @@ pub struct Ask {
     pub follow_up: Option<FollowUp>,
     /// Language of the question, and so of the prompt's own words.
     pub lang: String,
-    pub locale: String,
     pub stage: Option<String>,
-    pub visitor: String,
-    pub session: String,
-    pub device: String,
-    pub gpc: Option<bool>,
-    pub consent: Option<bool>,
     /// The site's `[theme]`, as the config serves it (or undefined).
     pub theme: JsValue,
-    id: Function,
-    send: Function,
+    /// The loader's context (see [`start`]): who is asking, and how to send.
+    ctx: JsValue,
 }
 
 pub(crate) fn get(o: &JsValue, k: &str) -> JsValue {
@@ -119,7 +113,6 @@ impl Ask {
     /// The prompt for touchpoint `tp` (as the config serves it) in the
     /// context `o` the loader hands to [`start`], on journey stage `stage`.
     pub(crate) fn new(o: &JsValue, tp: &JsValue, stage: Option<String>) -> Option<Ask> {
-        let f = |k: &str| get(o, k).dyn_into::<Function>().ok();
         let langs: Vec<String> = list(o, "langs")
             .iter()
             .filter_map(JsValue::as_string)
@@ -138,59 +131,34 @@ impl Ask {
         });
         Some(Ask {
             site: string(o, "site")?,
-            touchpoint: string(&tp, "id")?,
-            metric: Metric::parse(&string(&tp, "metric")?)?,
-            options: choices(&tp, &[lang.clone()]),
-            multiple: get(&tp, "multiple").is_truthy(),
+            touchpoint: string(tp, "id")?,
+            metric: Metric::parse(&string(tp, "metric")?)?,
+            options: choices(tp, std::slice::from_ref(&lang)),
+            multiple: get(tp, "multiple").is_truthy(),
             follow_up,
             question,
-            locale: langs.first().cloned().unwrap_or_else(|| lang.clone()),
             lang,
             stage,
-            visitor: string(o, "visitor")?,
-            session: string(o, "session")?,
-            device: string(o, "device").unwrap_or_else(|| "desktop".into()),
-            gpc: get(o, "gpc").as_bool(),
-            consent: get(o, "consent").as_bool(),
             theme: get(o, "theme"),
-            id: f("id")?,
-            send: f("send")?,
+            ctx: o.clone(),
         })
     }
 
     /// A new event id (UUID v4).
     pub fn new_id(&self) -> String {
-        self.id
-            .call0(&JsValue::NULL)
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default()
+        new_id(&self.ctx)
     }
 
     /// Hands one event of this touchpoint to the delivery queue. A follow-up's
     /// answer is the same response again (same `id`) with its comment or
     /// choices: the server fills them in, never a second score.
     pub fn send(&self, kind: Kind, id: &str, answer: &Answer) {
-        let e = Object::new();
+        let e = event(&self.ctx, kind, id, self.stage.as_deref());
         let put = |k: &str, v: JsValue| {
             let _ = Reflect::set(&e, &JsValue::from_str(k), &v);
         };
-        let text = |v: &str| JsValue::from_str(v);
-        put("id", text(id));
-        put("kind", text(kind.as_str()));
-        put("touchpoint", text(&self.touchpoint));
-        put(
-            "page",
-            text(
-                &web_sys::window()
-                    .and_then(|w| w.location().href().ok())
-                    .unwrap_or_default(),
-            ),
-        );
-        if let Some(stage) = &self.stage {
-            put("stage", text(stage));
-        }
-        put("metric", text(self.metric.as_str()));
+        put("touchpoint", JsValue::from_str(&self.touchpoint));
+        put("metric", JsValue::from_str(self.metric.as_str()));
         if let Some(score) = answer.score {
             #[allow(clippy::cast_precision_loss)]
             put("score", JsValue::from_f64(score as f64));
@@ -201,21 +169,14 @@ impl Ask {
         if let Some(picked) = &answer.choices {
             put(
                 "choices",
-                picked.iter().map(|c| text(c)).collect::<Array>().into(),
+                picked
+                    .iter()
+                    .map(|c| JsValue::from_str(c))
+                    .collect::<Array>()
+                    .into(),
             );
         }
-        put("visitor", text(&self.visitor));
-        put("session", text(&self.session));
-        put("ts", js_sys::Date::new_0().to_iso_string().into());
-        put("locale", text(&self.locale));
-        put("device", text(&self.device));
-        if let Some(gpc) = self.gpc {
-            put("gpc", JsValue::from_bool(gpc));
-        }
-        if let Some(consent) = self.consent {
-            put("consent", JsValue::from_bool(consent));
-        }
-        let _ = self.send.call1(&JsValue::NULL, &e);
+        dispatch(&self.ctx, &e);
     }
 
     /// Records that the visitor answered or dismissed: the touchpoint's
@@ -223,6 +184,50 @@ impl Ask {
     pub fn done(&self) {
         let key = ["contact:", &self.site, ":", &self.touchpoint].concat();
         triggers::remember(false, &key);
+    }
+}
+
+/// A new event id (UUID v4) from the loader's `id()`.
+pub(crate) fn new_id(ctx: &JsValue) -> String {
+    get(ctx, "id")
+        .dyn_into::<Function>()
+        .ok()
+        .and_then(|f| f.call0(&JsValue::NULL).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+/// The fields every event has: who, where, when, what kind.
+pub(crate) fn event(ctx: &JsValue, kind: Kind, id: &str, stage: Option<&str>) -> Object {
+    let e = Object::new();
+    let put = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&e, &JsValue::from_str(k), &v);
+    };
+    put("id", JsValue::from_str(id));
+    put("kind", JsValue::from_str(kind.as_str()));
+    // The page it happened on: in a single-page app, the current path.
+    let page = web_sys::window().and_then(|w| w.location().href().ok());
+    put("page", JsValue::from_str(&page.unwrap_or_default()));
+    if let Some(stage) = stage {
+        put("stage", JsValue::from_str(stage));
+    }
+    put("ts", js_sys::Date::new_0().to_iso_string().into());
+    for k in ["visitor", "session", "device", "gpc", "consent"] {
+        let v = get(ctx, k);
+        if !v.is_undefined() && !v.is_null() {
+            put(k, v);
+        }
+    }
+    if let Some(locale) = list(ctx, "langs").first() {
+        put("locale", locale.clone());
+    }
+    e
+}
+
+/// Hands an event to the loader's delivery queue.
+pub(crate) fn dispatch(ctx: &JsValue, e: &Object) {
+    if let Ok(send) = get(ctx, "send").dyn_into::<Function>() {
+        let _ = send.call1(&JsValue::NULL, e);
     }
 }
 

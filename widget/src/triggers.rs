@@ -11,7 +11,7 @@ use leptos::prelude::{set_interval, set_timeout};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
-use touchpoint_wire::TriggerOn;
+use touchpoint_wire::{Kind, TriggerOn};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -30,6 +30,13 @@ struct Armed {
     /// Which start this is: a single-page app starts again on every new
     /// path, and the triggers of an older start no longer fire.
     generation: u32,
+    /// Signals already sent on this path: each is sent once (binary).
+    signals: RefCell<Vec<&'static str>>,
+}
+
+thread_local! {
+    /// Recent clicks `(ms, x, y)`, to tell a rage click.
+    static CLICKS: RefCell<Vec<(f64, i32, i32)>> = const { RefCell::new(Vec::new()) };
 }
 
 thread_local! {
@@ -86,6 +93,7 @@ pub fn start(ctx: JsValue) {
     }
     let armed = Rc::new(Armed {
         generation,
+        signals: RefCell::new(Vec::new()),
         site: string(&ctx, "site").unwrap_or_default(),
         stage: RefCell::new(string(&ctx, "stage")),
         fired: RefCell::new(vec![false; touchpoints.len()]),
@@ -100,6 +108,9 @@ pub fn start(ctx: JsValue) {
         return;
     };
     let document = window.document();
+    if generation == 0 {
+        watch_signals(&window);
+    }
     for (i, tp) in armed.touchpoints.iter().enumerate() {
         // A place in the page for it (`data-touchpoint="id"`): shown there
         // now, in the page's flow, whatever its trigger.
@@ -192,8 +203,8 @@ pub fn start(ctx: JsValue) {
                     tab(i, &ask, generation);
                 }
             }
-            // Fired from `cmd`.
-            Some(TriggerOn::Event | TriggerOn::Manual) => {}
+            // Fired from `cmd` or `signal`.
+            Some(TriggerOn::Event | TriggerOn::Manual | TriggerOn::Signal) => {}
         }
     }
 }
@@ -337,6 +348,66 @@ fn debug_list(name: &str) -> Option<js_sys::Array> {
     let list = js_sys::Array::new();
     js_sys::Reflect::set(&tp, &JsValue::from_str(name), &list).ok()?;
     Some(list)
+}
+
+/// Listens, for the page's life, for the behavioural signals: a rage click
+/// (three clicks within a second, within 40 px of each other) and an
+/// uncaught error. Nothing about them is kept but that they happened.
+fn watch_signals(window: &web_sys::Window) {
+    if let Some(document) = window.document() {
+        listen(&document, "click", |ev| {
+            let Some(ev) = ev.dyn_ref::<web_sys::MouseEvent>() else {
+                return;
+            };
+            let (now, x, y) = (js_sys::Date::now(), ev.client_x(), ev.client_y());
+            let rage = CLICKS.with(|c| {
+                let mut clicks = c.borrow_mut();
+                clicks.retain(|(t, cx, cy)| {
+                    now - t < 1000.0 && (cx - x).abs() < 40 && (cy - y).abs() < 40
+                });
+                clicks.push((now, x, y));
+                clicks.len() >= 3
+            });
+            if rage {
+                signal("rage_click");
+            }
+        });
+    }
+    listen(window, "error", |_| signal("error"));
+}
+
+/// Sends signal `name` once per path, and fires the touchpoints that ask
+/// after it.
+fn signal(name: &'static str) {
+    let Some(armed) = armed() else {
+        return;
+    };
+    if armed.signals.borrow().contains(&name) {
+        return;
+    }
+    armed.signals.borrow_mut().push(name);
+    let id = crate::new_id(&armed.ctx);
+    let e = crate::event(
+        &armed.ctx,
+        Kind::Signal,
+        &id,
+        armed.stage.borrow().as_deref(),
+    );
+    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("signal"), &JsValue::from_str(name));
+    crate::dispatch(&armed.ctx, &e);
+    for (i, tp) in armed.touchpoints.iter().enumerate() {
+        let trigger = get(tp, "trigger");
+        if string(&trigger, "on").as_deref() == Some("signal")
+            && string(&trigger, "signal").as_deref() == Some(name)
+        {
+            let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
+            let generation = armed.generation;
+            set_timeout(
+                move || fire(i, None, generation),
+                Duration::from_millis(delay),
+            );
+        }
+    }
 }
 
 /// How far down the page the bottom of the window is, in percent.

@@ -14,6 +14,10 @@ use std::collections::BTreeMap;
 
 /// What happened: a prompt was shown, answered, dismissed, or the visitor
 /// showed a behavioural signal near a touchpoint.
+///
+/// Signals the widget detects, each sent at most once per page (binary, and
+/// nothing about the visitor's clicks or the error is recorded but its
+/// name): see [`SIGNALS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -22,6 +26,10 @@ pub enum Kind {
     Dismiss,
     Signal,
 }
+
+/// The behavioural signals the widget detects: three or more clicks in
+/// under a second on one spot, and an uncaught JavaScript error.
+pub const SIGNALS: [&str; 2] = ["rage_click", "error"];
 
 impl Kind {
     pub const fn as_str(self) -> &'static str {
@@ -199,6 +207,9 @@ pub struct Trigger {
     /// `event`: the name the page sends with `touchpoint('track', name)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
+    /// `signal`: the behavioural signal that asks, `rage_click` or `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
 }
 
 impl Default for Trigger {
@@ -209,6 +220,7 @@ impl Default for Trigger {
             percent: None,
             selector: None,
             event: None,
+            signal: None,
         }
     }
 }
@@ -236,10 +248,13 @@ pub enum TriggerOn {
     /// counted against the contact budget, and not held back once answered
     /// (give it `recontact_days = 0` to keep the tab on every page).
     Tab,
+    /// When the visitor shows a behavioural `signal` on the page ("Stuck?
+    /// Tell us what happened").
+    Signal,
 }
 
 impl TriggerOn {
-    pub const ALL: [TriggerOn; 8] = [
+    pub const ALL: [TriggerOn; 9] = [
         TriggerOn::Load,
         TriggerOn::Time,
         TriggerOn::Scroll,
@@ -248,6 +263,7 @@ impl TriggerOn {
         TriggerOn::Event,
         TriggerOn::Manual,
         TriggerOn::Tab,
+        TriggerOn::Signal,
     ];
 
     pub fn parse(s: &str) -> Option<TriggerOn> {
@@ -264,6 +280,7 @@ impl TriggerOn {
             TriggerOn::Event => "event",
             TriggerOn::Manual => "manual",
             TriggerOn::Tab => "tab",
+            TriggerOn::Signal => "signal",
         }
     }
 }

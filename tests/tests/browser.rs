@@ -1101,7 +1101,8 @@ fn the_contact_budget_and_one_prompt_at_a_time_hold_the_rest_back() {
             &t,
             "[[touchpoint]]\nid = \"first\"\nmetric = \"thumbs\"\npages = [\"/pricing\"]\nquestion = { en = \"First?\" }\n\n\
              [[touchpoint]]\nid = \"second\"\nmetric = \"thumbs\"\npages = [\"/pricing\"]\nquestion = { en = \"Second?\" }\n\n\
-             [[touchpoint]]\nid = \"elsewhere\"\nmetric = \"thumbs\"\npages = [\"/cart\"]\nquestion = { en = \"Elsewhere?\" }\n",
+             [[touchpoint]]\nid = \"elsewhere\"\nmetric = \"thumbs\"\npages = [\"/cart\"]\nquestion = { en = \"Elsewhere?\" }\n\n\
+             [[touchpoint]]\nid = \"clicky\"\nmetric = \"thumbs\"\npages = [\"/cart\"]\ntrigger = { on = \"click\", selector = \"h1\" }\nquestion = { en = \"Clicky?\" }\n",
         )
     });
     let browser = Browser::start(1024, 700).unwrap();
@@ -1138,6 +1139,20 @@ fn the_contact_budget_and_one_prompt_at_a_time_hold_the_rest_back() {
     )
     .unwrap();
     assert_eq!(held, json!(["elsewhere"]));
+    assert_eq!(prompt_question(&browser), Value::Null);
+    // A trigger that fires again is listed once.
+    let title = browser
+        .element_by_script("return document.querySelector('h1');", vec![])
+        .unwrap()
+        .unwrap();
+    browser.click(&title).unwrap();
+    browser.click(&title).unwrap();
+    let held = poll(Duration::from_secs(10), "the click to be held", || {
+        let v = browser.eval("return window.touchpoint.held;", vec![])?;
+        Ok((v.as_array().is_some_and(|a| a.len() > 1)).then_some(v))
+    })
+    .unwrap();
+    assert_eq!(held, json!(["elsewhere", "clicky"]));
     assert_eq!(prompt_question(&browser), Value::Null);
 }
 

@@ -146,10 +146,14 @@ pub fn start(ctx: JsValue) {
                         let visible = web_sys::window()
                             .and_then(|w| w.document())
                             .is_some_and(|d| !d.hidden());
-                        if visible {
-                            seen.set(seen.get() + 250);
-                            if seen.get() >= delay {
+                        // Counts up to the delay, fires once, then idles.
+                        if visible && seen.get() != u64::MAX {
+                            let now = seen.get() + 250;
+                            if now >= delay {
+                                seen.set(u64::MAX);
                                 fire(i, None, generation);
+                            } else {
+                                seen.set(now);
                             }
                         }
                     },
@@ -268,8 +272,9 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
     #[allow(clippy::cast_precision_loss)]
     let spent = budget > 0 && js_sys::Date::now() - recalled(&budget_key) < budget as f64 * 864e5;
     if armed.open.get() || (spent && opener.is_none()) {
-        if let Some(held) = debug_list("held") {
-            held.push(&get(tp, "id"));
+        let id = get(tp, "id");
+        if let Some(held) = debug_list("held").filter(|h| !h.includes(&id, 0)) {
+            held.push(&id);
         }
         return;
     }

@@ -1743,3 +1743,54 @@ fn rage_clicks_and_errors_are_signals_and_can_ask() {
         ]
     );
 }
+
+/// The anonymous visitor id is drawn anew after 30 days; a younger one is kept.
+#[test]
+fn the_visitor_id_rotates_after_thirty_days() {
+    let w = world(|t| t);
+    for (age_days, rotated) in [(40, true), (5, false)] {
+        let browser = Browser::start(1024, 700).unwrap();
+        browser
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({ "source": format!(
+                    "if (!sessionStorage.getItem('seeded')) {{ sessionStorage.setItem('seeded', 1); \
+                     localStorage.setItem('touchpoint:visitor', 'v-{age_days}-days'); \
+                     localStorage.setItem('touchpoint:visitor-since', String(Date.now() - {age_days} * 864e5)); }}"
+                ) }),
+            )
+            .unwrap();
+        browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+        let nine = poll(Duration::from_secs(20), "the NPS prompt", || {
+            browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
+        })
+        .unwrap();
+        browser.click(&nine).unwrap();
+        let now = visitor(&browser);
+        assert_eq!(
+            now != format!("v-{age_days}-days"),
+            rotated,
+            "{age_days} days: {now}"
+        );
+        let stored = poll(
+            Duration::from_secs(10),
+            "the answer under the current id",
+            || {
+                let events = w.rt.block_on(async {
+                    let site = w.state.store.site_by_key(&w.key).await.unwrap().unwrap();
+                    w.state.store.visitor_events(site.id, &now).await.unwrap()
+                });
+                Ok(events
+                    .iter()
+                    .any(|e| e["kind"] == "response")
+                    .then_some(events.len()))
+            },
+        )
+        .unwrap();
+        assert!(stored >= 2, "impression and response under one id");
+        let since = browser
+            .eval("return Date.now() - Number(localStorage.getItem('touchpoint:visitor-since')) < 864e5;", vec![])
+            .unwrap();
+        assert_eq!(since, json!(rotated), "the new id's age starts now");
+    }
+}

@@ -109,6 +109,7 @@ pub fn start(ctx: JsValue) {
     };
     let document = window.document();
     if generation == 0 {
+        rotate_visitor(&armed.ctx);
         watch_signals(&window);
     }
     for (i, tp) in armed.touchpoints.iter().enumerate() {
@@ -353,6 +354,29 @@ fn debug_list(name: &str) -> Option<js_sys::Array> {
     let list = js_sys::Array::new();
     js_sys::Reflect::set(&tp, &JsValue::from_str(name), &list).ok()?;
     Some(list)
+}
+
+/// The anonymous visitor id lives 30 days, then a new one is drawn, so
+/// answers months apart are not tied to one browser. Recontact waits are
+/// kept per touchpoint, not per visitor id: they outlive the rotation.
+fn rotate_visitor(ctx: &JsValue) {
+    let born = recalled("visitor-since");
+    if born > 0.0 && js_sys::Date::now() - born < 30.0 * 864e5 {
+        return;
+    }
+    if born > 0.0 {
+        let fresh = crate::new_id(ctx);
+        let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+        if let Some(s) = storage {
+            let _ = s.set_item("touchpoint:visitor", &fresh);
+        }
+        let _ = js_sys::Reflect::set(
+            ctx,
+            &JsValue::from_str("visitor"),
+            &JsValue::from_str(&fresh),
+        );
+    }
+    remember(false, "visitor-since");
 }
 
 /// Listens, for the page's life, for the behavioural signals: a rage click

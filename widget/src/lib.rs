@@ -118,15 +118,15 @@ impl Ask {
             .filter_map(JsValue::as_string)
             .collect();
         // The question's language leads: the prompt's own words follow it.
-        let (lang, question) = pick(&get(&tp, "question"), &langs)?;
-        let follow = get(&tp, "follow_up");
+        let (lang, question) = pick(&get(tp, "question"), &langs)?;
+        let follow = get(tp, "follow_up");
         let follow_up = follow.is_object().then(|| FollowUp {
-            question: pick(&get(&follow, "question"), &[lang.clone()])
+            question: pick(&get(&follow, "question"), std::slice::from_ref(&lang))
                 .map(|q| q.1)
                 .unwrap_or_default(),
             min: int(&follow, "min"),
             max: int(&follow, "max"),
-            options: choices(&follow, &[lang.clone()]),
+            options: choices(&follow, std::slice::from_ref(&lang)),
             multiple: get(&follow, "multiple").is_truthy(),
         });
         Some(Ask {

@@ -142,7 +142,7 @@ pub fn start(ctx: JsValue) {
             Some(TriggerOn::Time) => {
                 // Time on the page counts only while it is visible.
                 let seen = Rc::new(Cell::new(0u64));
-                let _ = set_interval(
+                set_interval(
                     move || {
                         let visible = web_sys::window()
                             .and_then(|w| w.document())

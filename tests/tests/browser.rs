@@ -201,6 +201,24 @@ impl World {
         self.stop = Some(stop);
     }
 
+    /// Everything stored about one visitor, as the visitor export has it.
+    fn events_of(&self, visitor: &str) -> Vec<Value> {
+        self.rt.block_on(async {
+            let site = self
+                .state
+                .store
+                .site_by_key(&self.key)
+                .await
+                .unwrap()
+                .unwrap();
+            self.state
+                .store
+                .visitor_events(site.id, visitor)
+                .await
+                .unwrap()
+        })
+    }
+
     fn get(&self, path: &str) -> String {
         let mut res = ureq::get(format!("{}{path}", self.api))
             .header("Authorization", &format!("Bearer {}", self.token))
@@ -1223,16 +1241,11 @@ fn global_privacy_control_keeps_the_widget_away_unless_consented() {
     let visitor_data: Value = serde_json::from_str(&stored).unwrap();
     assert_eq!(visitor_data["score"], json!(9));
     let id = visitor_data["id"].as_str().unwrap().to_owned();
-    let raw: Value = w.rt.block_on(async {
-        let site = w.state.store.site_by_key(&w.key).await.unwrap().unwrap();
-        let events = w
-            .state
-            .store
-            .visitor_events(site.id, &visitor(&browser))
-            .await
-            .unwrap();
-        events.into_iter().find(|e| e["id"] == id).unwrap()
-    });
+    let raw = w
+        .events_of(&visitor(&browser))
+        .into_iter()
+        .find(|e| e["id"] == id)
+        .unwrap();
     assert_eq!(raw["gpc"], json!(true));
 }
 
@@ -1704,14 +1717,7 @@ fn rage_clicks_and_errors_are_signals_and_can_ask() {
         "Stuck? Tell us what happened."
     );
     let signals = poll(Duration::from_secs(10), "two signals stored", || {
-        let events = w.rt.block_on(async {
-            let site = w.state.store.site_by_key(&w.key).await.unwrap().unwrap();
-            w.state
-                .store
-                .visitor_events(site.id, &visitor(&browser))
-                .await
-                .unwrap()
-        });
+        let events = w.events_of(&visitor(&browser));
         let mut signals: Vec<(String, String, String)> = events
             .iter()
             .filter(|e| e["kind"] == "signal")
@@ -1776,10 +1782,7 @@ fn the_visitor_id_rotates_after_thirty_days() {
             Duration::from_secs(10),
             "the answer under the current id",
             || {
-                let events = w.rt.block_on(async {
-                    let site = w.state.store.site_by_key(&w.key).await.unwrap().unwrap();
-                    w.state.store.visitor_events(site.id, &now).await.unwrap()
-                });
+                let events = w.events_of(&now);
                 Ok(events
                     .iter()
                     .any(|e| e["kind"] == "response")

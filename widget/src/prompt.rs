@@ -151,19 +151,11 @@ fn Prompt(
     if opener.is_some() {
         // Once mounted: the first control of the question.
         let host = host.clone();
-        set_timeout(
-            move || {
-                let first = host.shadow_root().and_then(|r| {
-                    r.query_selector(".step:not([hidden]) button, .step:not([hidden]) textarea")
-                        .ok()
-                        .flatten()
-                });
-                if let Some(el) = first {
-                    let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
-                }
-            },
-            Duration::ZERO,
-        );
+        focus_later(move || {
+            host.shadow_root()?
+                .query_selector(".step:not([hidden]) button, .step:not([hidden]) textarea")
+                .ok()?
+        });
     }
     // Whether the visitor is in the prompt: focus moves within it (to a
     // follow-up) only then; a corner prompt never takes the page's focus.
@@ -195,17 +187,12 @@ fn Prompt(
                 step.set(Step::FollowUp);
                 if was_inside {
                     // Once the follow-up is shown.
-                    set_timeout(
-                        move || {
-                            let first = follow_box
-                                .get_untracked()
-                                .and_then(|b| b.query_selector("textarea, button").ok().flatten());
-                            if let Some(el) = first {
-                                let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
-                            }
-                        },
-                        Duration::ZERO,
-                    );
+                    focus_later(move || {
+                        follow_box
+                            .get_untracked()?
+                            .query_selector("textarea, button")
+                            .ok()?
+                    });
                 }
             } else {
                 step.set(Step::Thanks);
@@ -287,6 +274,18 @@ fn Prompt(
             </p>
         </section>
     }
+}
+
+/// Focuses what `find` returns once the DOM has caught up with a change.
+fn focus_later(find: impl FnOnce() -> Option<web_sys::Element> + 'static) {
+    set_timeout(
+        move || {
+            if let Some(el) = find() {
+                let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
+            }
+        },
+        Duration::ZERO,
+    );
 }
 
 /// The answering part of a question of `metric`.

@@ -129,14 +129,9 @@ pub fn start(ctx: JsValue) {
             continue;
         }
         let trigger = get(tp, "trigger");
-        let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
+        let delay = delay_of(&trigger);
         let on = string(&trigger, "on").unwrap_or_default();
-        let after_delay = move || {
-            set_timeout(
-                move || fire(i, None, generation),
-                Duration::from_millis(delay),
-            )
-        };
+        let after_delay = move || fire_later(i, delay, generation);
         match TriggerOn::parse(&on) {
             Some(TriggerOn::Load) | None => after_delay(),
             Some(TriggerOn::Time) => {
@@ -150,7 +145,7 @@ pub fn start(ctx: JsValue) {
                         // Counts up to the delay, fires once, then idles.
                         if visible && seen.get() != u64::MAX {
                             let now = seen.get() + 250;
-                            if now >= delay {
+                            if u128::from(now) >= delay.as_millis() {
                                 seen.set(u64::MAX);
                                 fire(i, None, generation);
                             } else {
@@ -237,12 +232,7 @@ pub fn cmd(args: JsValue) {
             _ => false,
         };
         if hit {
-            let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
-            let generation = armed.generation;
-            set_timeout(
-                move || fire(i, None, generation),
-                Duration::from_millis(delay),
-            );
+            fire_later(i, delay_of(&trigger), armed.generation);
         }
     }
     if name.as_deref() == Some("stage") {
@@ -429,14 +419,19 @@ fn signal(name: &'static str) {
         if string(&trigger, "on").as_deref() == Some("signal")
             && string(&trigger, "signal").as_deref() == Some(name)
         {
-            let delay = u64::try_from(int(&trigger, "delay_ms").unwrap_or(0)).unwrap_or(0);
-            let generation = armed.generation;
-            set_timeout(
-                move || fire(i, None, generation),
-                Duration::from_millis(delay),
-            );
+            fire_later(i, delay_of(&trigger), armed.generation);
         }
     }
+}
+
+/// A trigger's `delay_ms`.
+fn delay_of(trigger: &JsValue) -> Duration {
+    Duration::from_millis(u64::try_from(int(trigger, "delay_ms").unwrap_or(0)).unwrap_or(0))
+}
+
+/// Fires touchpoint `i` of start `generation` after `delay`.
+fn fire_later(i: usize, delay: Duration, generation: u32) {
+    set_timeout(move || fire(i, None, generation), delay);
 }
 
 /// How far down the page the bottom of the window is, in percent.

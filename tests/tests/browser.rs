@@ -1676,6 +1676,43 @@ fn single_page_app_routes_arm_their_own_touchpoints() {
     );
 }
 
+/// A hash-routed app (`/spa#/cart`) navigates with `hashchange`: the hash
+/// route counts as the path, for page globs and for the page answers carry;
+/// a plain fragment (`#top`) is no route.
+#[test]
+fn hash_routes_count_as_paths() {
+    let w = world(|t| {
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"hash-cart\"\nmetric = \"thumbs\"\npages = [\"/spa/cart\"]\ntrigger = { on = \"load\" }\nquestion = { en = \"Cart?\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    let decided = |expect: &str| {
+        poll(Duration::from_secs(20), expect, || {
+            let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
+            Ok((v == json!(expect)).then_some(()))
+        })
+        .unwrap();
+    };
+    browser.goto(&format!("{}/spa#top", w.shop)).unwrap();
+    decided("");
+    browser.eval("location.hash = '#/cart/';", vec![]).unwrap();
+    decided("hash-cart");
+    assert_eq!(wait_for_prompt(&browser, "hash-cart"), "Cart?");
+    browser
+        .click(&in_prompt(&browser, "[aria-label='Yes']").unwrap().unwrap())
+        .unwrap();
+    let raw = poll(Duration::from_secs(10), "the answer on /spa/cart", || {
+        let raw = w.get(&format!("/v1/sites/{}/responses.csv", w.key));
+        Ok((raw.lines().count() == 2).then_some(raw))
+    })
+    .unwrap();
+    assert!(raw.contains(",/spa/cart,"), "{raw}");
+    browser.eval("location.hash = '#top';", vec![]).unwrap();
+    decided("");
+}
+
 /// Rage clicks and JavaScript errors are sent as signals, once per page and
 /// with nothing but their name, page and stage; a touchpoint can ask after one.
 #[test]

@@ -113,10 +113,7 @@ impl Ask {
     /// The prompt for touchpoint `tp` (as the config serves it) in the
     /// context `o` the loader hands to [`start`], on journey stage `stage`.
     pub(crate) fn new(o: &JsValue, tp: &JsValue, stage: Option<String>) -> Option<Ask> {
-        let langs: Vec<String> = list(o, "langs")
-            .iter()
-            .filter_map(JsValue::as_string)
-            .collect();
+        let langs = languages();
         // The question's language leads: the prompt's own words follow it.
         let (lang, question) = pick(&get(tp, "question"), &langs)?;
         let follow = get(tp, "follow_up");
@@ -205,23 +202,87 @@ pub(crate) fn event(ctx: &JsValue, kind: Kind, id: &str, stage: Option<&str>) ->
     };
     put("id", JsValue::from_str(id));
     put("kind", JsValue::from_str(kind.as_str()));
-    // The page it happened on: in a single-page app, the current path.
-    let page = web_sys::window().and_then(|w| w.location().href().ok());
-    put("page", JsValue::from_str(&page.unwrap_or_default()));
+    // The page it happened on: in a single-page app, the current route as
+    // the loader's `path()` names it (hash routes included).
+    let window = web_sys::window();
+    let path = get(ctx, "path")
+        .dyn_into::<Function>()
+        .ok()
+        .and_then(|f| f.call0(&JsValue::NULL).ok())
+        .and_then(|p| p.as_string());
+    let origin = window.as_ref().and_then(|w| w.location().origin().ok());
+    put(
+        "page",
+        JsValue::from_str(&[origin.unwrap_or_default(), path.unwrap_or_default()].concat()),
+    );
     if let Some(stage) = stage {
         put("stage", JsValue::from_str(stage));
     }
     put("ts", js_sys::Date::new_0().to_iso_string().into());
-    for k in ["visitor", "session", "device", "gpc", "consent"] {
-        let v = get(ctx, k);
-        if !v.is_undefined() && !v.is_null() {
-            put(k, v);
-        }
+    for k in ["visitor", "session"] {
+        put(k, get(ctx, k));
     }
-    if let Some(locale) = list(ctx, "langs").first() {
-        put("locale", locale.clone());
+    put("device", JsValue::from_str(device()));
+    // Global Privacy Control as the browser sent it, consent as the page said it.
+    let gpc = navigator("globalPrivacyControl");
+    if gpc.as_bool().is_some() {
+        put("gpc", gpc);
+    }
+    let said = window
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("touchpoint:consent").ok().flatten());
+    if let Some(said) = said {
+        put("consent", JsValue::from_bool(said == "1"));
+    }
+    if let Some(locale) = languages().first() {
+        put("locale", JsValue::from_str(locale));
     }
     e
+}
+
+/// `navigator[k]`.
+fn navigator(k: &str) -> JsValue {
+    get(&nav(), k)
+}
+
+fn nav() -> JsValue {
+    web_sys::window().map_or(JsValue::UNDEFINED, |w| get(&w, "navigator"))
+}
+
+/// The visitor's languages, most wanted first.
+pub(crate) fn languages() -> Vec<String> {
+    let nav = nav();
+    let mut langs: Vec<String> = list(&nav, "languages")
+        .iter()
+        .filter_map(JsValue::as_string)
+        .collect();
+    if langs.is_empty() {
+        langs.extend(string(&nav, "language"));
+    }
+    langs
+}
+
+/// What the visitor holds: a coarse pointer on a narrow screen is a
+/// phone, on a wider one a tablet; anything else a desktop.
+fn device() -> &'static str {
+    let Some(w) = web_sys::window() else {
+        return "desktop";
+    };
+    let coarse = w
+        .match_media("(pointer:coarse)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches());
+    let narrow = w
+        .inner_width()
+        .ok()
+        .and_then(|v| v.as_f64())
+        .is_some_and(|v| v < 768.0);
+    match (coarse, narrow) {
+        (false, _) => "desktop",
+        (true, true) => "mobile",
+        (true, false) => "tablet",
+    }
 }
 
 /// Hands an event to the loader's delivery queue.

@@ -77,8 +77,8 @@ fn recalled(key: &str) -> f64 {
 }
 
 /// Starts the widget on this page: `ctx` holds the site key, the eligible
-/// `tps`, the visitor's `langs`, `stage`, `visitor`, `session`, `device`,
-/// `gpc`, `consent`, the site's `budget` (contact days) and the loader's
+/// `tps`, the `stage`, `visitor`, `session`, the site's `budget` (contact
+/// days) and `theme`, and the loader's `path()` (the current route),
 /// `ok()` (consent), `id()` (a UUID) and `send(event)`.
 #[wasm_bindgen]
 pub fn start(ctx: JsValue) {

@@ -311,17 +311,23 @@ fn wasm_exports(wasm: &[u8]) -> Option<Vec<String>> {
     None
 }
 
-/// Minifies a script (or, with `module`, an ES module) with terser.
+/// Minifies a script (or, with `module`, an ES module) with terser. The
+/// output is ES2020, which every browser that runs the widget has; the
+/// loader, whose functions never use `this`, may become arrow functions.
 fn minify(source: &Path, out: &Path, module: bool) -> anyhow::Result<()> {
     let terser = util::npm_tools()?.join("terser/bin/terser");
     let mut args = vec![
         terser.to_str().unwrap(),
         source.to_str().unwrap(),
         "--compress",
-        "passes=2",
+        if module {
+            "passes=2"
+        } else {
+            "passes=3,unsafe_arrows=true"
+        },
         "--mangle",
         "--ecma",
-        "2017",
+        "2020",
         "--output",
         out.to_str().unwrap(),
     ];

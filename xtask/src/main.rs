@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod dist;
 mod ingest_bench;
+mod peers;
 mod util;
 
 use anyhow::bail;
@@ -17,7 +18,8 @@ cargo xtask <command>
   demo                  build, apply www/demo/site.toml, serve the API on :8080
                         and the demo shop on :8081
   test                  build the widget, then run every test (browser included)
-  bench                 measure and write docs/BENCHMARKS.md
+  bench [--only peers]  measure and write docs/BENCHMARKS.md; with `--only peers`,
+                        only print the peers table for the assets already built
   fuzz [SECONDS]        fuzz the ingest decoder (default 60 s)
 ";
 
@@ -45,7 +47,16 @@ fn run() -> anyhow::Result<()> {
         }
         Some("demo") => demo::run(),
         Some("test") => test(),
-        Some("bench") => bench::run(),
+        Some("bench") => match args.iter().position(|a| a == "--only") {
+            None => bench::run(),
+            Some(i) => match args.get(i + 1).map(String::as_str) {
+                Some("peers") => peers::only(),
+                other => bail!(
+                    "bench --only: unknown part {:?} (known: peers)",
+                    other.unwrap_or("")
+                ),
+            },
+        },
         Some("fuzz") => fuzz(
             args.get(1)
                 .map_or(Ok(60), |s| s.parse())

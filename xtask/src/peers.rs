@@ -1,0 +1,433 @@
+//! Peers on the page: what other feedback and survey tools make a page
+//! download for a survey, measured from their published npm packages beside
+//! our own assets, with the same compression (gzip -9, brotli q11).
+//!
+//! The packages are installed with npm into a cache outside the repository
+//! (`$TOUCHPOINT_PEERS`, else `$HOME/.cache/touchpoint/peers`). A benchmark
+//! reports and never fails: when the packages cannot be had, the section says
+//! so and why.
+
+use crate::dist::{Asset, Dist};
+use crate::util::{brotli, gzip, root, target_dir};
+use anyhow::{Context, bail};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The peers' npm packages, pinned, and esbuild, which bundles the one peer
+/// that ships no browser bundle of its own (Sentry).
+const PACKAGES: [(&str, &str); 6] = [
+    ("@formbricks/js", "5.1.0"),
+    ("@formbricks/surveys", "1.99.0"),
+    ("posthog-js", "1.449.2"),
+    ("@sentry/browser", "11.12.0"),
+    ("@hotjar/browser", "1.0.9"),
+    ("esbuild", "0.28.2"),
+];
+
+/// What a page using Sentry's user feedback runs: the SDK and the feedback
+/// integration (its form included), bundled and minified as an app would.
+const SENTRY_ENTRY: &str = "\
+import { init, feedbackIntegration } from \"@sentry/browser\";
+init({ dsn: \"https://public@example.invalid/1\", integrations: [feedbackIntegration()] });
+";
+
+/// One row of the table: a set of files a page downloads, with their sizes.
+struct Row {
+    name: String,
+    files: String,
+    raw: usize,
+    gzip: usize,
+    brotli: usize,
+    /// The figure leaves out code the peer fetches from elsewhere at run time.
+    partial: bool,
+}
+
+/// The "beside peers" part of the "Bytes on the page" section, as Markdown
+/// (starting with blank lines, ending without a newline). Never fails.
+pub fn section(dist: &Dist) -> String {
+    let mut md = String::from("\n\n### Beside peers\n\n");
+    let peers = match install() {
+        Ok(modules) => measure(&modules),
+        Err(err) => {
+            eprintln!("peers: {err:#}");
+            let _ = write!(
+                md,
+                "Peers could not be fetched, so they are not measured in this run: {err:#}."
+            );
+            return md;
+        }
+    };
+    let ours = |roles: &[&str]| -> Row {
+        let files: Vec<&Asset> = dist
+            .files
+            .iter()
+            .filter(|a| roles.contains(&a.role))
+            .collect();
+        Row {
+            name: String::new(),
+            files: files
+                .iter()
+                .map(|a| format!("`{}`", a.path.file_name().unwrap().to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            raw: files.iter().map(|a| a.raw).sum(),
+            gzip: files.iter().map(|a| a.gzip).sum(),
+            brotli: files.iter().map(|a| a.brotli).sum(),
+            partial: false,
+        }
+    };
+    let loader = Row {
+        name: "Touchpoint: loader alone (a page with no eligible touchpoint)".into(),
+        ..ours(&["loader"])
+    };
+    let widget = Row {
+        name: "Touchpoint: loader + widget wasm + glue (a page with a prompt)".into(),
+        ..ours(&["loader", "wasm", "glue"])
+    };
+    let base = widget.brotli as f64;
+
+    md.push_str("Other tools' survey or feedback UI, from their published npm packages (exact versions in each row), measured in this run with the same compression as ours. The last column is their brotli size divided by ours with a prompt (loader + widget wasm + glue): above 1 they are heavier, below 1 lighter.\n\n");
+    md.push_str("| asset / peer | files | raw (B) | gzip (B) | brotli (B) | brotli ratio, theirs ÷ ours with a prompt |\n|---|---|---:|---:|---:|---:|\n");
+    for r in [&loader, &widget] {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {:.2} |",
+            r.name,
+            r.files,
+            r.raw,
+            r.gzip,
+            r.brotli,
+            r.brotli as f64 / base
+        );
+    }
+    for (name, row) in &peers {
+        match row {
+            Ok(r) => {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | {:.2} |",
+                    r.name,
+                    r.files,
+                    r.raw,
+                    r.gzip,
+                    r.brotli,
+                    r.brotli as f64 / base
+                );
+            }
+            Err(err) => {
+                eprintln!("peers: {name}: {err:#}");
+                let _ = writeln!(md, "| {name} | not measured: {err:#} | | | | |");
+            }
+        }
+    }
+    md.push_str(&meaning(&loader, &widget, &peers));
+    md
+}
+
+/// The "What it means" line under the table.
+fn meaning(loader: &Row, widget: &Row, peers: &[(&str, anyhow::Result<Row>)]) -> String {
+    let kb = |b: usize| format!("{:.1} KB", b as f64 / 1024.0);
+    let measured: Vec<&Row> = peers.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
+    let (heavier, lighter): (Vec<&Row>, Vec<&Row>) = measured
+        .iter()
+        .filter(|r| !r.partial)
+        .partition(|r| r.brotli > widget.brotli);
+    let list = |rows: &[&Row]| {
+        let mut names: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{} ({})", short(&r.name), kb(r.brotli)))
+            .collect();
+        let last = names.pop().unwrap_or_default();
+        if names.is_empty() {
+            last
+        } else {
+            format!("{} and {last}", names.join(", "))
+        }
+    };
+    let mut s = format!(
+        "\nWhat it means: a page with no eligible touchpoint downloads {} (brotli) from us, a page with a prompt {}",
+        kb(loader.brotli),
+        kb(widget.brotli)
+    );
+    match (heavier.is_empty(), lighter.is_empty()) {
+        (false, false) => {
+            let _ = write!(
+                s,
+                "; that is less than {} and more than {}.",
+                list(&heavier),
+                list(&lighter)
+            );
+        }
+        (false, true) => {
+            let _ = write!(s, "; that is less than {}.", list(&heavier));
+        }
+        (true, false) => {
+            let _ = write!(s, "; that is more than {}.", list(&lighter));
+        }
+        (true, true) => s.push('.'),
+    }
+    let partial: Vec<&Row> = measured.iter().copied().filter(|r| r.partial).collect();
+    if !partial.is_empty() {
+        let _ = write!(
+            s,
+            " {} counts only what is on npm: the script it loads at run time is not in the figure, so it is not compared.",
+            list(&partial)
+        );
+    }
+    if measured.iter().any(|r| short(&r.name) == "Formbricks") {
+        s.push_str(" Formbricks' figure leaves out the SDK its loader fetches from the Formbricks server (not on npm), so its real cost is higher.");
+    }
+    s
+}
+
+/// The tool's name: a row's name up to the first space.
+fn short(name: &str) -> &str {
+    name.split(' ').next().unwrap_or(name)
+}
+
+/// `cargo xtask bench --only peers`: the peers table for the assets already
+/// in the dist directory, printed to stdout (nothing is built or written).
+pub fn only() -> anyhow::Result<()> {
+    let dist = existing_dist()?;
+    println!("{}", section(&dist).trim());
+    Ok(())
+}
+
+/// The assets a previous `cargo xtask dist` left in the dist directory.
+fn existing_dist() -> anyhow::Result<Dist> {
+    let dir = std::env::var_os("TOUCHPOINT_DIST")
+        .map_or_else(|| target_dir().join("dist"), PathBuf::from);
+    let manifest: serde_json::Value = std::fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|m| serde_json::from_slice(&m).ok())
+        .with_context(|| {
+            format!(
+                "no built assets in {}: run `cargo xtask dist --assets-only` first",
+                dir.display()
+            )
+        })?;
+    let loader = manifest["loader"]
+        .as_str()
+        .context("manifest.json: loader")?;
+    let mut files = vec![("loader", dir.join(loader))];
+    for w in manifest["widget"]
+        .as_array()
+        .context("manifest.json: widget")?
+    {
+        let name = w.as_str().context("manifest.json: widget")?;
+        let role = if name.ends_with(".wasm") {
+            "wasm"
+        } else {
+            "glue"
+        };
+        files.push((role, dir.join("widget").join(name)));
+    }
+    let files = files
+        .into_iter()
+        .map(|(role, path)| {
+            let (raw, gzip, brotli) = sizes(&[&path])?;
+            Ok(Asset {
+                role,
+                path,
+                raw,
+                gzip,
+                brotli,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Dist { dir, files })
+}
+
+/// Raw, gzip -9 and brotli q11 sizes of files, each compressed on its own
+/// (as a browser fetches them) and summed.
+fn sizes(paths: &[&Path]) -> anyhow::Result<(usize, usize, usize)> {
+    let mut total = (0, 0, 0);
+    for path in paths {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        total.0 += bytes.len();
+        total.1 += gzip(&bytes).len();
+        total.2 += brotli(&bytes).len();
+    }
+    Ok(total)
+}
+
+fn version(package: &str) -> &'static str {
+    PACKAGES
+        .iter()
+        .find(|(n, _)| *n == package)
+        .map_or("?", |(_, v)| v)
+}
+
+/// Measures each peer; a peer that cannot be measured gets its reason.
+fn measure(modules: &Path) -> Vec<(&'static str, anyhow::Result<Row>)> {
+    let files = |peer: &str, files: &[&str], note: &str, partial: bool| -> anyhow::Result<Row> {
+        let paths: Vec<PathBuf> = files.iter().map(|f| modules.join(f)).collect();
+        let (raw, gzip, brotli) = sizes(&paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+        Ok(Row {
+            name: peer.into(),
+            files: files
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+                + note,
+            raw,
+            gzip,
+            brotli,
+            partial,
+        })
+    };
+    vec![
+        (
+            "Formbricks",
+            files(
+                &format!(
+                    "Formbricks (`@formbricks/js` {}, `@formbricks/surveys` {})",
+                    version("@formbricks/js"),
+                    version("@formbricks/surveys")
+                ),
+                &[
+                    "@formbricks/js/dist/index.js",
+                    "@formbricks/surveys/dist/index.umd.js",
+                ],
+                " (the loader and the survey UI; not the SDK the loader fetches from the Formbricks server, which is not on npm)",
+                false,
+            ),
+        ),
+        (
+            "PostHog",
+            files(
+                &format!("PostHog (`posthog-js` {})", version("posthog-js")),
+                &["posthog-js/dist/array.js", "posthog-js/dist/surveys.js"],
+                " (the core and the surveys it loads)",
+                false,
+            ),
+        ),
+        ("Sentry", sentry(modules)),
+        (
+            "Hotjar",
+            files(
+                &format!("Hotjar (`@hotjar/browser` {})", version("@hotjar/browser")),
+                &["@hotjar/browser/dist/index.esm.js"],
+                " (only the npm part: it loads Hotjar's remote script at run time, which is not on npm and not counted)",
+                true,
+            ),
+        ),
+    ]
+}
+
+/// Sentry with its feedback integration, bundled from [`SENTRY_ENTRY`] by
+/// esbuild into a minified browser script.
+fn sentry(modules: &Path) -> anyhow::Result<Row> {
+    let dir = modules.parent().unwrap();
+    let entry = dir.join("sentry-feedback.js");
+    let out = dir.join("sentry-feedback.min.js");
+    std::fs::write(&entry, SENTRY_ENTRY)?;
+    let esbuild = modules.join(".bin/esbuild");
+    let result = Command::new(&esbuild)
+        .arg(&entry)
+        .args([
+            "--bundle",
+            "--minify",
+            "--format=iife",
+            "--platform=browser",
+            "--log-level=warning",
+        ])
+        .arg(format!("--outfile={}", out.display()))
+        .output()
+        .with_context(|| format!("starting {}", esbuild.display()))?;
+    if !result.status.success() {
+        bail!(
+            "esbuild failed ({}): {}",
+            result.status,
+            String::from_utf8_lossy(&result.stderr).trim()
+        );
+    }
+    let (raw, gzip, brotli) = sizes(&[&out])?;
+    Ok(Row {
+        name: format!(
+            "Sentry feedback (`@sentry/browser` {}, esbuild {})",
+            version("@sentry/browser"),
+            version("esbuild")
+        ),
+        files: "`init` + `feedbackIntegration` from `@sentry/browser`, bundled and minified by esbuild (browser, iife)".into(),
+        raw,
+        gzip,
+        brotli,
+        partial: false,
+    })
+}
+
+/// Where the peers' packages are installed: `$TOUCHPOINT_PEERS`, else
+/// `$HOME/.cache/touchpoint/peers`; never inside the repository.
+fn peers_dir() -> anyhow::Result<PathBuf> {
+    let dir = match std::env::var_os("TOUCHPOINT_PEERS") {
+        Some(d) => std::env::current_dir()?.join(d),
+        None => PathBuf::from(
+            std::env::var_os("HOME").context("neither TOUCHPOINT_PEERS nor HOME is set")?,
+        )
+        .join(".cache/touchpoint/peers"),
+    };
+    if dir.starts_with(root()) {
+        bail!(
+            "{} is inside the repository; point TOUCHPOINT_PEERS elsewhere",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// Installs [`PACKAGES`] into the peers dir once; returns its `node_modules`.
+fn install() -> anyhow::Result<PathBuf> {
+    let dir = peers_dir()?;
+    let modules = dir.join("node_modules");
+    let installed = |name: &str, version: &str| {
+        std::fs::read_to_string(modules.join(name).join("package.json"))
+            .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")))
+    };
+    if PACKAGES.iter().all(|(n, v)| installed(n, v)) {
+        return Ok(modules);
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let deps: Vec<String> = PACKAGES
+        .iter()
+        .map(|(n, v)| format!("\"{n}\": \"{v}\""))
+        .collect();
+    std::fs::write(
+        dir.join("package.json"),
+        format!(
+            "{{\"private\": true, \"dependencies\": {{{}}}}}\n",
+            deps.join(", ")
+        ),
+    )?;
+    // Only files are measured: no install scripts run. esbuild finds its
+    // platform binary (an optional dependency) without its own.
+    let args = [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+        "--prefix",
+        dir.to_str().context("the peers dir is not UTF-8")?,
+    ];
+    eprintln!("$ npm {}", args.join(" "));
+    let out = Command::new("npm")
+        .args(args)
+        .output()
+        .map_err(|err| anyhow::anyhow!("npm could not be started ({err})"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        eprint!("{stderr}");
+        // Only npm's error code: its other lines name hosts and local paths.
+        let code = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("npm error code "))
+            .map_or_else(String::new, |c| format!(", {}", c.trim()));
+        bail!("npm install failed ({}{code})", out.status);
+    }
+    if let Some((n, v)) = PACKAGES.iter().find(|(n, v)| !installed(n, v)) {
+        bail!("npm install did not install {n} {v}");
+    }
+    Ok(modules)
+}

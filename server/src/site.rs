@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use touchpoint_wire::{
-    ChoiceOption, Metric, Stage, Theme, Touchpoint, Trigger, TriggerOn, page::UNASSIGNED,
+    ChoiceOption, Look, Metric, Stage, Theme, Touchpoint, Trigger, TriggerOn, page::UNASSIGNED,
 };
 
 /// A whole site file: `[site]`, `[[stage]]`s in journey order, `[[touchpoint]]`s.
@@ -167,6 +167,12 @@ impl SiteFile {
                 Options::Forbidden
             };
             check_options(&tp.options, tp.multiple, &at, rule)?;
+            if tp.scale != Look::Numbers && tp.metric != Metric::Csat {
+                return Err(bad(format!(
+                    "{at}.scale: only csat is drawn as stars or faces, not {}",
+                    tp.metric.as_str()
+                )));
+            }
             if let Some(follow) = &tp.follow_up {
                 let fat = format!("{at}.follow_up");
                 check_questions(&follow.question, &format!("{fat}.question"))?;
@@ -544,6 +550,25 @@ mod tests {
             &format!("{choice}metric = \"csat\"\nmultiple = true"),
             "touchpoint[0].multiple",
         );
+        check_err(
+            &format!("{choice}metric = \"nps\"\nscale = \"stars\""),
+            "touchpoint[0].scale: only csat is drawn as stars or faces, not nps",
+        );
+        check_err(
+            &format!("{choice}metric = \"csat\"\nscale = \"hearts\""),
+            "unknown variant `hearts`",
+        );
+        check_err(
+            &format!("{choice}metric = \"csat\"\nposition = \"top\""),
+            "unknown variant `top`",
+        );
+        let fine = SiteFile::parse(&format!(
+            "{choice}metric = \"csat\"\nscale = \"stars\"\nposition = \"center\""
+        ))
+        .unwrap();
+        let config = serde_json::to_value(fine.config()).unwrap();
+        assert_eq!(config["touchpoints"][0]["scale"], "stars");
+        assert_eq!(config["touchpoints"][0]["position"], "center");
         check_err(
             &format!("{choice}metric = \"text\"\nfollow_up = {{ question = {{en=\"More?\"}} }}"),
             "touchpoint[0].follow_up: a text question cannot have a follow-up",

@@ -607,6 +607,21 @@ options = [
 ]
 
 [[touchpoint]]
+id = "k-stars"
+metric = "csat"
+scale = "stars"
+pages = ["/product/2"]
+question = { en = "How would you rate your delivery?" }
+
+[[touchpoint]]
+id = "k-faces"
+metric = "csat"
+scale = "faces"
+position = "center"
+pages = ["/product/3"]
+question = { en = "How satisfied are you with your order?" }
+
+[[touchpoint]]
 id = "k-multi"
 metric = "choice"
 multiple = true
@@ -628,6 +643,8 @@ fn every_prompt_kind_is_answered_stored_and_accessible() {
     let shots = screenshot_dir();
     for (path, name) in [
         ("/product/1", "csat"),
+        ("/product/2", "stars"),
+        ("/product/3", "faces"),
         ("/product/42", "ces"),
         ("/product/7", "thumbs"),
         ("/pricing", "emoji"),
@@ -665,6 +682,44 @@ fn every_prompt_kind_is_answered_stored_and_accessible() {
         };
         match name {
             "csat" => click("[aria-label='4 out of 5']"),
+            "stars" => {
+                // Pointing at the fourth star fills the first four.
+                browser
+                    .eval(
+                        "const b = document.querySelector('touchpoint-prompt').shadowRoot.querySelectorAll('.stars .opt'); \
+                         b[3].dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));",
+                        vec![],
+                    )
+                    .unwrap();
+                click("[aria-label='5 out of 5, Very satisfied']");
+                let colours = browser
+                    .eval(
+                        "return [...document.querySelector('touchpoint-prompt').shadowRoot.querySelectorAll('.stars .opt')].map(b => b.textContent + getComputedStyle(b).color);",
+                        vec![],
+                    )
+                    .unwrap();
+                let colours: Vec<String> = serde_json::from_value(colours).unwrap();
+                assert!(colours.iter().all(|c| c.starts_with('★')), "{colours:?}");
+                assert!(
+                    colours.windows(2).all(|p| p[0] == p[1]),
+                    "five picked stars are all filled: {colours:?}"
+                );
+            }
+            "faces" => {
+                let modal = browser
+                    .eval(
+                        "const h = document.querySelector('touchpoint-prompt'); const c = h.shadowRoot.querySelector('.card').getBoundingClientRect(); \
+                         return [h.hasAttribute('modal'), h.shadowRoot.querySelector('.card').getAttribute('aria-modal'), Math.abs(c.left + c.width / 2 - innerWidth / 2) < 2, Math.abs(c.top + c.height / 2 - innerHeight / 2) < 2];",
+                        vec![],
+                    )
+                    .unwrap();
+                assert_eq!(
+                    modal,
+                    json!([true, "true", true, true]),
+                    "a modal in the centre"
+                );
+                click("[aria-label='2 out of 5']");
+            }
             "ces" => click("[aria-label='6 out of 7']"),
             "thumbs" => click("[aria-label='Yes']"),
             "emoji" => click("[aria-label='5 out of 5, Very satisfied']"),
@@ -707,7 +762,7 @@ fn every_prompt_kind_is_answered_stored_and_accessible() {
                 w.key
             )))?;
             let rows = agg["rows"].as_array().cloned().unwrap_or_default();
-            Ok((rows.iter().filter(|r| r["responses"] == 1).count() == 7).then_some(rows))
+            Ok((rows.iter().filter(|r| r["responses"] == 1).count() == 9).then_some(rows))
         },
     )
     .unwrap();
@@ -718,6 +773,14 @@ fn every_prompt_kind_is_answered_stored_and_accessible() {
             row("k-csat")["distribution"].clone()
         ),
         (json!(100.0), json!({"4": 1}))
+    );
+    assert_eq!(row("k-stars")["distribution"], json!({"5": 1}));
+    assert_eq!(
+        (
+            row("k-faces")["metric"].clone(),
+            row("k-faces")["distribution"].clone()
+        ),
+        (json!("csat"), json!({"2": 1}))
     );
     assert_eq!(row("k-ces")["ces_easy"], json!(100.0));
     assert_eq!(row("k-thumbs")["thumbs_up"], json!(100.0));
@@ -1174,6 +1237,177 @@ fn the_contact_budget_and_one_prompt_at_a_time_hold_the_rest_back() {
     assert_eq!(prompt_question(&browser), Value::Null);
 }
 
+/// Without a contact budget, a prompt whose trigger fired while another was
+/// open waits its turn and appears once that one has closed.
+#[test]
+fn a_prompt_held_back_by_an_open_one_appears_after_it_closes() {
+    let w = world(|t| {
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"first\"\nmetric = \"thumbs\"\npages = [\"/pricing\"]\nquestion = { en = \"First?\" }\n\n\
+             [[touchpoint]]\nid = \"second\"\nmetric = \"thumbs\"\npages = [\"/pricing\"]\ntrigger = { on = \"load\", delay_ms = 300 }\nquestion = { en = \"Second?\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    assert_eq!(wait_for_prompt(&browser, "the first prompt"), "First?");
+    poll(Duration::from_secs(10), "the second to be held", || {
+        let v = browser.eval("return window.touchpoint.held;", vec![])?;
+        Ok((v == json!(["second"])).then_some(()))
+    })
+    .unwrap();
+    browser
+        .click(&in_prompt(&browser, "[aria-label='Yes']").unwrap().unwrap())
+        .unwrap();
+    assert_eq!(thanks(&browser), "Thank you for your feedback!");
+    // The thank-you fades, then the second takes its turn.
+    poll(Duration::from_secs(10), "the second prompt", || {
+        Ok((prompt_question(&browser) == json!("Second?")).then_some(()))
+    })
+    .unwrap();
+    let (count, held) = (
+        browser
+            .eval(
+                "return document.querySelectorAll('touchpoint-prompt').length;",
+                vec![],
+            )
+            .unwrap(),
+        browser
+            .eval("return window.touchpoint.held;", vec![])
+            .unwrap(),
+    );
+    assert_eq!((count, held), (json!(1), json!([])));
+}
+
+/// A modal in the centre takes the focus, keeps Tab within itself, and
+/// gives the focus back to where it was when it closes.
+#[test]
+fn a_centre_modal_holds_the_focus_and_gives_it_back() {
+    let w = world(|t| {
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"modal\"\nmetric = \"csat\"\nscale = \"stars\"\nposition = \"center\"\npages = [\"/pricing\"]\n\
+             trigger = { on = \"manual\" }\nquestion = { en = \"How was your visit?\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    armed(&browser);
+    browser
+        .eval(
+            "const a = document.querySelector('a'); a.id = 'before'; a.focus(); touchpoint('show', 'modal');",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the modal"),
+        "How was your visit?"
+    );
+    let focused = || {
+        browser
+            .eval(
+                "const h = document.querySelector('touchpoint-prompt'); const a = h && h.shadowRoot.activeElement; \
+                 return document.activeElement === h && a ? (a.getAttribute('aria-label') || a.className) : (document.activeElement.id || document.activeElement.tagName);",
+                vec![],
+            )
+            .unwrap()
+    };
+    poll(Duration::from_secs(5), "focus in the modal", || {
+        Ok((focused() == json!("1 out of 5, Very dissatisfied")).then_some(()))
+    })
+    .unwrap();
+    settle(&browser);
+    browser
+        .screenshot(&screenshot_dir().join("prompt-modal-stars.png"))
+        .unwrap();
+    assert_eq!(
+        browser.axe_violations("touchpoint-prompt").unwrap(),
+        Vec::<String>::new()
+    );
+    let active = || {
+        browser
+            .element_by_script(
+                "return document.querySelector('touchpoint-prompt').shadowRoot.activeElement;",
+                vec![],
+            )
+            .unwrap()
+            .unwrap()
+    };
+    // Tab from the last control wraps to the first (the close button), and
+    // Shift+Tab from the first back to the last: never out to the page.
+    browser.send_keys(&active(), "\u{E004}").unwrap();
+    assert_eq!(focused(), json!("Close"));
+    browser
+        .send_keys(&active(), "\u{E008}\u{E004}\u{E000}")
+        .unwrap();
+    assert_eq!(focused(), json!("1 out of 5, Very dissatisfied"));
+    browser.send_keys(&active(), "\u{E00C}").unwrap();
+    poll(Duration::from_secs(5), "the modal to close", || {
+        Ok(prompt_question(&browser).is_null().then_some(()))
+    })
+    .unwrap();
+    assert_eq!(focused(), json!("before"), "focus goes back where it was");
+}
+
+/// A click on a button that does nothing (no DOM change, no scroll, no
+/// route within a second) is a dead click: sent once as a signal, and a
+/// touchpoint can ask after it. A button that answers is no dead click.
+#[test]
+fn a_dead_click_is_a_signal_and_can_ask() {
+    let w = world(|t| {
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"stuck\"\nmetric = \"text\"\npages = [\"/pricing\"]\n\
+             trigger = { on = \"signal\", signal = \"dead_click\" }\nquestion = { en = \"Did something not work?\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    armed(&browser);
+    browser
+        .eval(
+            "document.body.insertAdjacentHTML('afterbegin', '<button id=live>Show more</button> <button id=dead>Apply coupon</button> <a id=away href=\"/cart\" onclick=\"event.preventDefault()\">Cart</a>'); \
+             document.getElementById('live').addEventListener('click', e => { e.target.textContent = 'Shown'; });",
+            vec![],
+        )
+        .unwrap();
+    let button = |id: &str| {
+        browser
+            .element_by_script(&format!("return document.getElementById('{id}');"), vec![])
+            .unwrap()
+            .unwrap()
+    };
+    browser.click(&button("live")).unwrap();
+    // A link to another page is no candidate, even when the page stops it.
+    browser.click(&button("away")).unwrap();
+    browser
+        .eval_async(
+            "const done = arguments[arguments.length - 1]; setTimeout(done, 1600);",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(prompt_question(&browser), Value::Null, "an answered click");
+    browser.click(&button("dead")).unwrap();
+    assert_eq!(
+        wait_for_prompt(&browser, "the dead click's prompt"),
+        "Did something not work?"
+    );
+    let signals = poll(Duration::from_secs(10), "the signal stored", || {
+        let events = w.events_of(&visitor(&browser));
+        let signals: Vec<Value> = events
+            .into_iter()
+            .filter(|e| e["kind"] == "signal")
+            .collect();
+        Ok((!signals.is_empty()).then_some(signals))
+    })
+    .unwrap();
+    assert_eq!(signals.len(), 1, "{signals:?}");
+    assert_eq!(
+        (&signals[0]["signal"], &signals[0]["page"]),
+        (&json!("dead_click"), &json!("/pricing"))
+    );
+}
+
 /// A browser that sends Global Privacy Control (or Do-Not-Track) gets no
 /// widget and sends nothing, unless the page gave consent or the site
 /// chose not to respect the signal; the signal is recorded either way.
@@ -1209,7 +1443,7 @@ fn global_privacy_control_keeps_the_widget_away_unless_consented() {
         .eval("touchpoint('consent', true);", vec![])
         .unwrap();
     browser.goto(&format!("{}/pricing", w.shop)).unwrap();
-    assert_eq!(decided(&browser), "site-nps");
+    assert_eq!(decided(&browser), "site-nps stuck");
     drop(browser);
 
     // A site that chooses not to respect the signal still records it.
@@ -1227,7 +1461,7 @@ fn global_privacy_control_keeps_the_widget_away_unless_consented() {
         )
         .unwrap();
     browser.goto(&format!("{}/pricing", w.shop)).unwrap();
-    assert_eq!(decided(&browser), "site-nps");
+    assert_eq!(decided(&browser), "site-nps stuck");
     let nine = poll(Duration::from_secs(20), "the NPS prompt", || {
         browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
     })

@@ -50,6 +50,10 @@ pub struct Ask {
     pub question: String,
     pub options: Vec<Choice>,
     pub multiple: bool,
+    /// A 1–5 scale drawn as `stars` or `faces` (else numbers).
+    pub look: Option<String>,
+    /// A modal dialog in the centre rather than a card in the corner.
+    pub modal: bool,
     pub follow_up: Option<FollowUp>,
     /// Language of the question, and so of the prompt's own words.
     pub lang: String,
@@ -132,6 +136,8 @@ impl Ask {
             metric: Metric::parse(&string(tp, "metric")?)?,
             options: choices(tp, std::slice::from_ref(&lang)),
             multiple: get(tp, "multiple").is_truthy(),
+            look: string(tp, "scale"),
+            modal: string(tp, "position").as_deref() == Some("center"),
             follow_up,
             question,
             lang,

@@ -49,12 +49,22 @@ pub fn mount(
         }
     }
     let inline = inline.is_some();
+    // A modal takes the focus (and gives it back to where it was after).
+    let modal = !inline && ask.modal;
+    let opener = opener.or_else(|| {
+        if modal {
+            host.set_attribute("modal", "").ok()?;
+            document.active_element()?.dyn_into().ok()
+        } else {
+            None
+        }
+    });
     apply_theme(&host, &ask.theme);
     ask.send(Kind::Impression, &ask.new_id(), &Answer::default());
     let closed: Rc<dyn Fn()> = closed.into();
     leptos::mount::mount_to(
         container,
-        move || view! { <Prompt ask=ask host=host inline opener closed /> },
+        move || view! { <Prompt ask=ask host=host inline modal opener closed /> },
     )
     .forget();
     Ok(())
@@ -124,6 +134,8 @@ fn Prompt(
     host: web_sys::HtmlElement,
     /// In the page's flow: no close button, the thank-you stays.
     inline: bool,
+    /// A modal dialog: Tab cycles within it until it closes.
+    modal: bool,
     /// What the visitor opened it with: focus moves in, and back after.
     opener: Option<web_sys::HtmlElement>,
     /// Called once the prompt has closed.
@@ -213,16 +225,20 @@ fn Prompt(
         }
     };
     let on_key = {
-        let dismiss = dismiss.clone();
+        let (dismiss, host) = (dismiss.clone(), host.clone());
         move |ev: web_sys::KeyboardEvent| {
-            if ev.key() == "Escape" {
+            let key = ev.key();
+            if key == "Escape" {
                 dismiss();
+            } else if modal && key == "Tab" && trap_focus(&host, ev.shift_key()) {
+                ev.prevent_default();
             }
         }
     };
 
     let body = question_body(
         ask.metric,
+        ask.look.as_deref(),
         &ask.question,
         &ask.options,
         ask.multiple,
@@ -235,7 +251,15 @@ fn Prompt(
         } else {
             Metric::Choice
         };
-        let body = question_body(metric, &f.question, &f.options, f.multiple, text, answer);
+        let body = question_body(
+            metric,
+            None,
+            &f.question,
+            &f.options,
+            f.multiple,
+            text,
+            answer,
+        );
         view! {
             <div class="step" hidden=move || step.get() != Step::FollowUp node_ref=follow_box>
                 <p class="question">{f.question}</p>
@@ -243,10 +267,16 @@ fn Prompt(
             </div>
         }
     });
+    let backdrop = modal.then(|| {
+        let dismiss = dismiss.clone();
+        view! { <div class="backdrop" on:click=move |_| dismiss()></div> }
+    });
     view! {
+        {backdrop}
         <section
             class="card"
             role=if inline { "region" } else { "dialog" }
+            aria-modal=modal.then_some("true")
             aria-label=ask.question.clone()
             dir=if text.rtl { "rtl" } else { "ltr" }
             on:keydown=on_key
@@ -276,6 +306,28 @@ fn Prompt(
     }
 }
 
+/// Keeps Tab within a modal prompt: from its last control to its first
+/// (Shift+Tab: from the first to the last). Returns whether it moved focus.
+fn trap_focus(host: &web_sys::HtmlElement, back: bool) -> bool {
+    let Some(root) = host.shadow_root() else {
+        return false;
+    };
+    let Ok(all) = root.query_selector_all(
+        ".close, .step:not([hidden]) textarea, .step:not([hidden]) button:not([disabled]):not([tabindex='-1'])",
+    ) else {
+        return false;
+    };
+    let (first, last) = (all.item(0), all.item(all.length().saturating_sub(1)));
+    let (from, to) = if back { (first, last) } else { (last, first) };
+    let at_edge = root
+        .active_element()
+        .is_some_and(|a| from.is_some_and(|f| f.is_same_node(Some(&a))));
+    match to {
+        Some(to) if at_edge => to.unchecked_into::<web_sys::HtmlElement>().focus().is_ok(),
+        _ => false,
+    }
+}
+
 /// Focuses what `find` returns once the DOM has caught up with a change.
 fn focus_later(find: impl FnOnce() -> Option<web_sys::Element> + 'static) {
     set_timeout(
@@ -291,6 +343,7 @@ fn focus_later(find: impl FnOnce() -> Option<web_sys::Element> + 'static) {
 /// The answering part of a question of `metric`.
 fn question_body(
     metric: Metric,
+    look: Option<&str>,
     question: &str,
     options: &[Choice],
     multiple: bool,
@@ -311,14 +364,20 @@ fn question_body(
                     name.push_str(if n == lo { low } else { high });
                 }
                 // Thumbs say their word too: the emoji alone can be unclear.
-                let face = match metric {
-                    Metric::Thumbs => [face(metric, n).as_str(), " ", name.as_str()].concat(),
+                let face = match (metric, look) {
+                    (Metric::Thumbs, _) => [face(metric, n).as_str(), " ", name.as_str()].concat(),
+                    (_, Some("stars")) => "★".into(),
+                    (_, Some("faces")) => face(Metric::Emoji, n),
                     _ => face(metric, n),
                 };
                 (face, name)
             })
             .collect();
-        let class = if hi - lo >= 7 { "scale wide" } else { "scale" };
+        let class = match look {
+            Some("stars") => "scale stars",
+            _ if hi - lo >= 7 => "scale wide",
+            _ => "scale",
+        };
         let pick = Rc::new(move |i: Vec<usize>| {
             let n = lo + i64::try_from(i[0]).unwrap_or(0);
             answer(Answer {

@@ -25,6 +25,9 @@ struct Armed {
     fired: RefCell<Vec<bool>>,
     /// A prompt is on screen: one at a time.
     open: Cell<bool>,
+    /// Touchpoints whose trigger fired while another prompt was open: they
+    /// are tried again when it closes.
+    waiting: RefCell<Vec<usize>>,
     /// The journey stage, as the page last set it.
     stage: RefCell<Option<String>>,
     /// Which start this is: a single-page app starts again on every new
@@ -37,6 +40,11 @@ struct Armed {
 thread_local! {
     /// Recent clicks `(ms, x, y)`, to tell a rage click.
     static CLICKS: RefCell<Vec<(f64, i32, i32)>> = const { RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// When the page last changed (DOM, scroll, route), to tell a dead click.
+    static CHANGED: Cell<f64> = const { Cell::new(0.0) };
 }
 
 thread_local! {
@@ -99,6 +107,7 @@ pub fn start(ctx: JsValue) {
         fired: RefCell::new(vec![false; touchpoints.len()]),
         // A prompt of the old path may still be open: one at a time still.
         open: Cell::new(before.is_some_and(|b| b.open.get())),
+        waiting: RefCell::new(Vec::new()),
         touchpoints,
         ctx,
     });
@@ -267,7 +276,20 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
         if let Some(held) = debug_list("held").filter(|h| !h.includes(&id, 0)) {
             held.push(&id);
         }
+        // Its turn comes when the open one closes (a spent budget stays spent).
+        if !spent && opener.is_none() && !armed.waiting.borrow().contains(&i) {
+            armed.waiting.borrow_mut().push(i);
+        }
         return;
+    }
+    // No longer held.
+    if let Some(held) = debug_list("held") {
+        let at = held.index_of(&get(tp, "id"), 0);
+        if let Ok(splice) = get(&held, "splice").dyn_into::<js_sys::Function>() {
+            if at >= 0 {
+                let _ = splice.call2(&held, &at.into(), &1.into());
+            }
+        }
     }
     let Some(ask) = Ask::new(&armed.ctx, tp, armed.stage.borrow().clone()) else {
         return;
@@ -293,6 +315,10 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
                 // The tab can open it again.
                 if asked && now.generation == generation {
                     now.fired.borrow_mut()[i] = false;
+                }
+                // What waited for this one: a breath later, in turn.
+                for j in now.waiting.take() {
+                    fire_later(j, Duration::from_secs(1), now.generation);
                 }
             }
         }),
@@ -390,9 +416,72 @@ fn watch_signals(window: &web_sys::Window) {
             if rage {
                 signal("rage_click");
             }
+            dead_click(ev, now);
         });
+        // Anything the page does in answer to a click: its DOM changes, it
+        // scrolls, it routes.
+        let changed = Closure::<dyn FnMut()>::new(|| CHANGED.set(js_sys::Date::now()));
+        if let (Ok(observer), Some(root)) = (
+            web_sys::MutationObserver::new(changed.as_ref().unchecked_ref()),
+            document.document_element(),
+        ) {
+            let init = web_sys::MutationObserverInit::new();
+            init.set_subtree(true);
+            init.set_child_list(true);
+            init.set_attributes(true);
+            init.set_character_data(true);
+            let _ = observer.observe_with_options(&root, &init);
+        }
+        for event in ["scroll", "hashchange", "popstate"] {
+            let _ = window.add_event_listener_with_callback_and_bool(
+                event,
+                changed.as_ref().unchecked_ref(),
+                true,
+            );
+        }
+        changed.forget();
     }
     listen(window, "error", |_| signal("error"));
+}
+
+/// A click on something that looks clickable (a button, a same-page link)
+/// after which nothing happens for a second: the page's DOM does not
+/// change, it does not scroll or route. Links to another page, form fields
+/// and the widget's own controls are not candidates.
+fn dead_click(ev: &web_sys::MouseEvent, at: f64) {
+    let candidate = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| {
+            el.closest("button,[role=button],[role=link],summary,input[type=submit],input[type=button],a,touchpoint-prompt,touchpoint-tab")
+                .ok()
+                .flatten()
+        })
+        .filter(|el| {
+            let tag = el.tag_name();
+            if tag.starts_with("TOUCHPOINT") {
+                return false;
+            }
+            // A link is a candidate only when it stays on this page.
+            tag != "A" || {
+                let href = string(el, "href").unwrap_or_default();
+                let here = web_sys::window()
+                    .and_then(|w| w.location().href().ok())
+                    .unwrap_or_default();
+                let base = |u: &str| u.split('#').next().unwrap_or_default().to_owned();
+                href.is_empty() || href.starts_with("javascript:") || base(&href) == base(&here)
+            }
+        });
+    if candidate.is_some() {
+        set_timeout(
+            move || {
+                if CHANGED.get() < at {
+                    signal("dead_click");
+                }
+            },
+            Duration::from_secs(1),
+        );
+    }
 }
 
 /// Sends signal `name` once per path, and fires the touchpoints that ask

@@ -52,16 +52,21 @@ pub fn assets() -> anyhow::Result<Dist> {
             "wasm32-unknown-unknown",
             "--profile",
             "wasm-release",
+            // The standard library rebuilt for the widget, so that a panic
+            // aborts on the spot: no panic messages, locations or
+            // formatting machinery in the wasm.
+            "-Zbuild-std=std,panic_abort",
         ],
-        // Panic locations (source paths) and `Debug` formatting are dead
-        // weight in the widget: nothing in a visitor's browser prints them.
-        // These two flags are unstable; `RUSTC_BOOTSTRAP` lets the stable
-        // compiler accept them for this build only, as for the fuzz build.
+        // Panic messages and locations (source paths) and `Debug`
+        // formatting are dead weight in the widget: nothing in a visitor's
+        // browser prints them. These flags are unstable; `RUSTC_BOOTSTRAP`
+        // lets the stable compiler accept them for this build only, as for
+        // the fuzz build. Rebuilding the standard library needs `rust-src`.
         &[
             ("RUSTC_BOOTSTRAP", "1"),
             (
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-                "-Zlocation-detail=none -Zfmt-debug=none",
+                "-Zlocation-detail=none -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort",
             ),
         ],
     )?;
@@ -344,6 +349,10 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
         .any(|l| l.trim() == "wasm32-unknown-unknown")
     {
         util::run("rustup", &["target", "add", "wasm32-unknown-unknown"], &[])?;
+    }
+    let components = output("rustup", &["component", "list", "--installed"]).unwrap_or_default();
+    if !components.lines().any(|l| l.trim() == "rust-src") {
+        util::run("rustup", &["component", "add", "rust-src"], &[])?;
     }
     Ok(())
 }

@@ -29,7 +29,7 @@ pub enum Kind {
 
 /// The behavioural signals the widget detects: three or more clicks in
 /// under a second on one spot, and an uncaught JavaScript error.
-pub const SIGNALS: [&str; 2] = ["rage_click", "error"];
+pub const SIGNALS: [&str; 3] = ["rage_click", "dead_click", "error"];
 
 impl Kind {
     pub const fn as_str(self) -> &'static str {
@@ -312,6 +312,47 @@ pub struct Touchpoint {
     /// For `choice`: the visitor may pick several options.
     #[serde(default, skip_serializing_if = "is_false")]
     pub multiple: bool,
+    /// For `csat`: the 1–5 scale as numbers (the default), stars or faces.
+    #[serde(default, skip_serializing_if = "Look::is_numbers")]
+    pub scale: Look,
+    /// Where the prompt appears: a card in the corner (the default), or a
+    /// modal dialog in the centre that holds the focus until it closes.
+    /// (`[data-touchpoint="id"]` in the page places it inline instead.)
+    #[serde(default, skip_serializing_if = "Position::is_corner")]
+    pub position: Position,
+}
+
+/// How a 1–5 scale is drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Look {
+    #[default]
+    Numbers,
+    Stars,
+    Faces,
+}
+
+impl Look {
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    fn is_numbers(&self) -> bool {
+        *self == Look::Numbers
+    }
+}
+
+/// Where an overlay prompt appears.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Position {
+    #[default]
+    Corner,
+    Center,
+}
+
+impl Position {
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    fn is_corner(&self) -> bool {
+        *self == Position::Corner
+    }
 }
 
 fn one() -> f64 {

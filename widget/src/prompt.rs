@@ -67,6 +67,12 @@ pub fn mount(
         move || view! { <Prompt ask=ask host=host inline modal opener closed /> },
     )
     .forget();
+    // For page-impact measurements: when the prompt became visible.
+    let performance =
+        web_sys::window().map_or(JsValue::UNDEFINED, |w| crate::get(&w, "performance"));
+    if let Ok(mark) = crate::get(&performance, "mark").dyn_into::<js_sys::Function>() {
+        let _ = mark.call1(&performance, &"touchpoint:prompt".into());
+    }
     Ok(())
 }
 

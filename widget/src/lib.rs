@@ -11,6 +11,8 @@
 
 mod i18n;
 mod prompt;
+#[cfg(all(test, target_family = "wasm"))]
+mod tests;
 mod triggers;
 
 use js_sys::{Array, Function, Object, Reflect};

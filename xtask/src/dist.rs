@@ -358,7 +358,7 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
 }
 
 /// wasm-bindgen-cli at exactly the version in Cargo.lock, in the tools dir.
-fn ensure_wasm_bindgen() -> anyhow::Result<PathBuf> {
+pub fn ensure_wasm_bindgen() -> anyhow::Result<PathBuf> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
     let version = lock
         .split("[[package]]")

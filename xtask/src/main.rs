@@ -86,6 +86,28 @@ fn test() -> anyhow::Result<()> {
             ("TOUCHPOINT_REQUIRE_PG", "1"),
         ],
     )?;
+    // The widget's components in headless Chromium (wasm-bindgen-test; the
+    // browser's flags are in widget/webdriver.json).
+    let runner = dist::ensure_wasm_bindgen()?.with_file_name("wasm-bindgen-test-runner");
+    let chromedriver = std::env::var("TOUCHPOINT_CHROMEDRIVER")
+        .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    util::cargo(
+        &[
+            "test",
+            "--package",
+            "touchpoint-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--lib",
+        ],
+        &[
+            (
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                runner.to_str().unwrap(),
+            ),
+            ("CHROMEDRIVER", &chromedriver),
+        ],
+    )?;
     // A short, bounded fuzzing run of the ingest decoder.
     fuzz(20)
 }

@@ -920,7 +920,9 @@ fn an_arabic_prompt_is_right_to_left() {
     let w = world(|t| {
         with_touchpoints(
             &t,
-            "[[touchpoint]]\nid = \"ar-nps\"\nmetric = \"nps\"\nquestion = { ar = \"ما مدى احتمال أن توصي بنا لصديق؟\" }\n",
+            &format!(
+                "[[touchpoint]]\nid = \"ar-nps\"\nmetric = \"nps\"\npages = [\"/\"]\nquestion = {{ ar = \"ما مدى احتمال أن توصي بنا لصديق؟\" }}\n{AR_KINDS}"
+            ),
         )
     });
     let browser = Browser::start(1024, 700).unwrap();
@@ -946,7 +948,113 @@ fn an_arabic_prompt_is_right_to_left() {
     browser
         .screenshot(&screenshot_dir().join("prompt-nps-rtl.png"))
         .unwrap();
+
+    // Every other kind, right to left too.
+    for (path, name) in [
+        ("/product/1", "csat"),
+        ("/product/2", "stars"),
+        ("/product/3", "faces"),
+        ("/product/42", "ces"),
+        ("/product/7", "thumbs"),
+        ("/pricing", "emoji"),
+        ("/cart", "text"),
+        ("/checkout", "choice"),
+        ("/product/99", "multi"),
+    ] {
+        browser.goto(&format!("{}{path}", w.shop)).unwrap();
+        poll(Duration::from_secs(20), name, || {
+            in_prompt(&browser, ".card")
+        })
+        .unwrap();
+        settle(&browser);
+        let dir = browser
+            .eval(
+                "const c = document.querySelector('touchpoint-prompt').shadowRoot.querySelector('.card'); return [c.dir, getComputedStyle(c).direction];",
+                vec![],
+            )
+            .unwrap();
+        assert_eq!(dir, json!(["rtl", "rtl"]), "{name}");
+        assert_eq!(
+            browser.axe_violations("touchpoint-prompt").unwrap(),
+            Vec::<String>::new(),
+            "{name} in RTL"
+        );
+        browser
+            .screenshot(&screenshot_dir().join(format!("prompt-{name}-rtl.png")))
+            .unwrap();
+    }
 }
+
+/// Every kind with its question in Arabic, for the right-to-left layout.
+const AR_KINDS: &str = r#"
+[[touchpoint]]
+id = "ar-csat"
+metric = "csat"
+pages = ["/product/1"]
+question = { ar = "ما مدى رضاك عن هذه الصفحة؟" }
+
+[[touchpoint]]
+id = "ar-stars"
+metric = "csat"
+scale = "stars"
+pages = ["/product/2"]
+question = { ar = "كيف تقيّم التوصيل؟" }
+
+[[touchpoint]]
+id = "ar-faces"
+metric = "csat"
+scale = "faces"
+position = "center"
+pages = ["/product/3"]
+question = { ar = "ما مدى رضاك عن طلبك؟" }
+
+[[touchpoint]]
+id = "ar-ces"
+metric = "ces"
+pages = ["/product/42"]
+question = { ar = "ما مدى سهولة العثور على ما تحتاجه؟" }
+
+[[touchpoint]]
+id = "ar-thumbs"
+metric = "thumbs"
+pages = ["/product/7"]
+question = { ar = "هل كانت هذه الصفحة مفيدة؟" }
+
+[[touchpoint]]
+id = "ar-emoji"
+metric = "emoji"
+pages = ["/pricing"]
+question = { ar = "ما شعورك تجاه أسعارنا؟" }
+
+[[touchpoint]]
+id = "ar-text"
+metric = "text"
+pages = ["/cart"]
+question = { ar = "ما الذي كاد يمنعك من الشراء اليوم؟" }
+
+[[touchpoint]]
+id = "ar-choice"
+metric = "choice"
+pages = ["/checkout"]
+question = { ar = "كيف تفضّل الدفع؟" }
+options = [
+  { id = "card", label = { ar = "بطاقة" } },
+  { id = "paypal", label = { ar = "باي بال" } },
+  { id = "invoice", label = { ar = "فاتورة" } },
+]
+
+[[touchpoint]]
+id = "ar-multi"
+metric = "choice"
+multiple = true
+pages = ["/product/99"]
+question = { ar = "ما الأهم بالنسبة لك؟ اختر كل ما ينطبق." }
+options = [
+  { id = "price", label = { ar = "السعر" } },
+  { id = "speed", label = { ar = "سرعة التوصيل" } },
+  { id = "returns", label = { ar = "إرجاع مجاني" } },
+]
+"#;
 
 const TRIGGERS: &str = r#"
 [[touchpoint]]

@@ -474,6 +474,102 @@ fn an_answer_given_while_the_server_is_down_arrives_exactly_once() {
     assert_eq!(raw.lines().count(), 2, "{raw}");
 }
 
+/// `touchpoint('consent', false)` empties the queue and stops all sending:
+/// an answer waiting for the server never arrives, and later pages do not
+/// even fetch the config, until the page gives consent again.
+#[test]
+fn withdrawn_consent_empties_the_queue_and_stops_sending() {
+    let mut w = world(|t| t);
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/product/42", w.shop)).unwrap();
+    let nine = poll(Duration::from_secs(20), "the NPS prompt", || {
+        browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
+    })
+    .unwrap();
+    w.stop_api();
+    browser.click(&nine).unwrap();
+    let queue_script = format!(
+        "return JSON.parse(localStorage.getItem('touchpoint:queue:{}') || '[]').map(e => e.kind);",
+        w.key
+    );
+    poll(Duration::from_secs(10), "the answer to wait", || {
+        let kinds = browser.eval(&queue_script, vec![])?;
+        Ok((kinds == json!(["response"])).then_some(()))
+    })
+    .unwrap();
+    browser
+        .eval("touchpoint('consent', false);", vec![])
+        .unwrap();
+    assert_eq!(browser.eval(&queue_script, vec![]).unwrap(), json!([]));
+    w.start_api();
+    let fetched = |what: &str| {
+        browser
+            .eval(
+                "return performance.getEntriesByType('resource').filter(e => e.name.includes(arguments[0])).length;",
+                vec![json!(what)],
+            )
+            .unwrap()
+    };
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    browser
+        .eval_async(
+            "const done = arguments[arguments.length - 1]; setTimeout(done, 2000);",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        (fetched("/config"), fetched("/v1/events")),
+        (json!(0), json!(0)),
+        "nothing fetched, nothing sent"
+    );
+    let raw = w.get(&format!("/v1/sites/{}/responses.csv", w.key));
+    assert_eq!(
+        raw.lines().count(),
+        1,
+        "the withdrawn answer never arrived: {raw}"
+    );
+
+    // Consent given again: the loader works as before.
+    browser
+        .eval("touchpoint('consent', true);", vec![])
+        .unwrap();
+    browser.goto(&format!("{}/cart", w.shop)).unwrap();
+    poll(Duration::from_secs(20), "the loader's decision", || {
+        let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
+        Ok(v.is_string().then_some(()))
+    })
+    .unwrap();
+    assert_eq!(fetched("/config"), json!(1));
+}
+
+/// A visitor who asks for reduced motion gets the prompt without its
+/// entrance animation; others get it.
+#[test]
+fn reduced_motion_drops_the_entrance_animation() {
+    let w = world(|t| t);
+    for (motion, expect) in [("reduce", "none"), ("no-preference", "rise")] {
+        let browser = Browser::start(1024, 700).unwrap();
+        browser
+            .cdp(
+                "Emulation.setEmulatedMedia",
+                json!({"features": [{"name": "prefers-reduced-motion", "value": motion}]}),
+            )
+            .unwrap();
+        browser.goto(&format!("{}/product/42", w.shop)).unwrap();
+        poll(Duration::from_secs(20), "the prompt", || {
+            in_prompt(&browser, ".card")
+        })
+        .unwrap();
+        let name = browser
+            .eval(
+                "return getComputedStyle(document.querySelector('touchpoint-prompt').shadowRoot.querySelector('.card')).animationName;",
+                vec![],
+            )
+            .unwrap();
+        assert_eq!(name, json!(expect), "{motion}");
+    }
+}
+
 /// The score scale is a radio group: arrows, Home and End move, Enter
 /// answers; a corner prompt never takes the page's focus.
 #[test]

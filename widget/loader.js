@@ -144,8 +144,8 @@
           ts = eligible(p);
           ready?.then(mod => {
             mod.start({
-              site: key, tps: ts, budget: c.contact_days, theme: c.theme,
-              stage, visitor, session, path, id: uuid,
+              site: key, tps: ts, budget: c.contact_days, theme: c.theme, stages: c.stages,
+              stage, visitor, session, path, glob, id: uuid,
               ok: () => consent,
               send: e => {
                 if (!consent) return;

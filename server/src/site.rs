@@ -154,6 +154,13 @@ impl SiteFile {
             }
             check_questions(&tp.question, &format!("{at}.question"))?;
             check_globs(&tp.pages, &format!("{at}.pages"))?;
+            for (j, stage) in tp.stages.iter().enumerate() {
+                if !self.stage.iter().any(|s| &s.id == stage) {
+                    return Err(bad(format!(
+                        "{at}.stages[{j}]: {stage:?} is not a declared [[stage]] id"
+                    )));
+                }
+            }
             if !(0.0..=1.0).contains(&tp.sample) {
                 return Err(bad(format!(
                     "{at}.sample: {} must be between 0 and 1",
@@ -549,6 +556,10 @@ mod tests {
         check_err(
             &format!("{choice}metric = \"csat\"\nmultiple = true"),
             "touchpoint[0].multiple",
+        );
+        check_err(
+            &format!("{choice}metric = \"nps\"\nstages = [\"checkout\"]"),
+            "touchpoint[0].stages[0]: \"checkout\" is not a declared [[stage]] id",
         );
         check_err(
             &format!("{choice}metric = \"nps\"\nscale = \"stars\""),

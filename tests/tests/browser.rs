@@ -474,6 +474,50 @@ fn an_answer_given_while_the_server_is_down_arrives_exactly_once() {
     assert_eq!(raw.lines().count(), 2, "{raw}");
 }
 
+/// A touchpoint for some journey stages appears only there: on a page of
+/// that stage by its globs, or once the page says it is on it.
+#[test]
+fn a_touchpoint_for_a_stage_appears_only_on_that_stage() {
+    let w = world(|t| {
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"buying\"\nmetric = \"thumbs\"\nstages = [\"purchase\"]\ntrigger = { on = \"manual\" }\nquestion = { en = \"Buying going well?\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    let show = || {
+        browser
+            .eval("touchpoint('show', 'buying');", vec![])
+            .unwrap();
+        browser
+            .eval_async(
+                "const done = arguments[arguments.length - 1]; setTimeout(done, 500);",
+                vec![],
+            )
+            .unwrap();
+    };
+    // /pricing is in "evaluate" by the site's globs.
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    armed(&browser);
+    show();
+    assert_eq!(prompt_question(&browser), Value::Null, "not on evaluate");
+    // The page says where the visitor is.
+    browser
+        .eval("touchpoint('stage', 'purchase');", vec![])
+        .unwrap();
+    show();
+    assert_eq!(
+        wait_for_prompt(&browser, "on purchase"),
+        "Buying going well?"
+    );
+    // /cart is in "purchase" by the globs (a new session: shown again).
+    browser.eval("sessionStorage.clear();", vec![]).unwrap();
+    browser.goto(&format!("{}/cart", w.shop)).unwrap();
+    armed(&browser);
+    show();
+    assert_eq!(wait_for_prompt(&browser, "on /cart"), "Buying going well?");
+}
+
 /// `touchpoint('consent', false)` empties the queue and stops all sending:
 /// an answer waiting for the server never arrives, and later pages do not
 /// even fetch the config, until the page gives consent again.

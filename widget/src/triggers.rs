@@ -261,10 +261,10 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
         .ok()
         .and_then(|f| f.call0(&JsValue::NULL).ok())
         .is_some_and(|v| v.is_truthy());
-    if armed.fired.borrow()[i] || !consent {
+    let tp = &armed.touchpoints[i];
+    if armed.fired.borrow()[i] || !consent || !on_stage(&armed, tp) {
         return;
     }
-    let tp = &armed.touchpoints[i];
     // One prompt at a time, and the contact budget: one prompt per visitor
     // per `budget` days. What is held back is listed for the curious.
     let budget = int(&armed.ctx, "budget").unwrap_or(0);
@@ -323,6 +323,31 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
             }
         }),
     );
+}
+
+/// Whether touchpoint `tp` may appear on the journey stage the visitor is
+/// on: the page's stage, else the first of the site's stages whose page
+/// globs match the path (the loader's `glob`, the one rule).
+fn on_stage(armed: &Armed, tp: &JsValue) -> bool {
+    let wanted = list(tp, "stages");
+    if wanted.is_empty() {
+        return true;
+    }
+    let call = |k: &str, args: &[JsValue]| {
+        let f = get(&armed.ctx, k).dyn_into::<js_sys::Function>().ok()?;
+        f.apply(&JsValue::NULL, &args.iter().collect()).ok()
+    };
+    let stage = armed.stage.borrow().clone().or_else(|| {
+        let path = call("path", &[])?;
+        list(&armed.ctx, "stages").iter().find_map(|s| {
+            list(s, "pages")
+                .into_iter()
+                .any(|p| call("glob", &[p, path.clone()]).is_some_and(|m| m.is_truthy()))
+                .then(|| string(s, "id"))
+                .flatten()
+        })
+    });
+    stage.is_some_and(|s| wanted.iter().any(|w| w.as_string().as_deref() == Some(&s)))
 }
 
 /// A feedback tab on the window's edge that opens touchpoint `i`.

@@ -298,6 +298,12 @@ pub struct Touchpoint {
     /// Page globs where it may appear; empty means every page.
     #[serde(default)]
     pub pages: Vec<String>,
+    /// Journey stages (ids of the site's `[[stage]]`s) where it may
+    /// appear; empty means every stage. The stage is the page's (set by
+    /// `data-stage` or `touchpoint('stage', id)`), else the first stage
+    /// whose globs match the path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<String>,
     /// Share of visitors asked, 0–1.
     #[serde(default = "one")]
     pub sample: f64,

@@ -151,7 +151,8 @@ fn hostile_host(api: &str, key: &str) -> axum::Router {
 }
 
 /// `/spa/…`: every path serves the same page, as a single-page app's
-/// server does; the page changes its path with `history.pushState`.
+/// server does; the page changes its path with `history.pushState`. And
+/// `/staged`, whose script tag names its journey stage.
 fn single_page_app(api: &str, key: &str) -> axum::Router {
     use axum::routing::get;
     let html = format!(
@@ -163,9 +164,21 @@ fn single_page_app(api: &str, key: &str) -> axum::Router {
         let html = html.clone();
         async move { axum::response::Html(html) }
     };
+    // A page that names its journey stage on the script tag.
+    let staged = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Help</title>
+<script async src="{api}/t.js" data-site="{key}" data-stage="support"></script></head><body><h1>Help</h1></body></html>"#
+    );
     axum::Router::new()
         .route("/spa", get(page.clone()))
         .route("/spa/{*rest}", get(page))
+        .route(
+            "/staged",
+            get(move || {
+                let html = staged.clone();
+                async move { axum::response::Html(html) }
+            }),
+        )
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
@@ -516,6 +529,58 @@ fn a_touchpoint_for_a_stage_appears_only_on_that_stage() {
     armed(&browser);
     show();
     assert_eq!(wait_for_prompt(&browser, "on /cart"), "Buying going well?");
+}
+
+/// `data-stage` on the script tag names the page's journey stage: answers
+/// carry it, whatever the site's globs say about the path.
+#[test]
+fn data_stage_on_the_script_tag_sets_the_stage() {
+    let w = world(|t| {
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"helpful\"\nmetric = \"thumbs\"\npages = [\"/staged\"]\nquestion = { en = \"Helpful?\" }\n",
+        )
+    });
+    let browser = Browser::start(1024, 700).unwrap();
+    browser.goto(&format!("{}/staged", w.shop)).unwrap();
+    assert_eq!(wait_for_prompt(&browser, "the prompt"), "Helpful?");
+    browser
+        .click(&in_prompt(&browser, "[aria-label='Yes']").unwrap().unwrap())
+        .unwrap();
+    let raw = poll(Duration::from_secs(10), "the answer", || {
+        let raw = w.get(&format!("/v1/sites/{}/responses.csv", w.key));
+        Ok((raw.lines().count() == 2).then_some(raw))
+    })
+    .unwrap();
+    assert!(raw.contains(",/staged,support,helpful,thumbs,1,"), "{raw}");
+}
+
+/// `sample` is the share of visitors asked: a visitor's draw below it is
+/// asked, one above it is not.
+#[test]
+fn sampling_asks_only_the_drawn_share() {
+    let w = world(|t| {
+        with_touchpoints(
+            &t,
+            "[[touchpoint]]\nid = \"half\"\nmetric = \"thumbs\"\npages = [\"/pricing\"]\nsample = 0.5\nquestion = { en = \"Half?\" }\n\n\
+             [[touchpoint]]\nid = \"none\"\nmetric = \"thumbs\"\npages = [\"/pricing\"]\nsample = 0.0\nquestion = { en = \"None?\" }\n",
+        )
+    });
+    for (draw, expect) in [("0.3", "half"), ("0.7", "")] {
+        let browser = Browser::start(1024, 700).unwrap();
+        browser
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({ "source": format!("Math.random = () => {draw};") }),
+            )
+            .unwrap();
+        browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+        poll(Duration::from_secs(20), "the loader's decision", || {
+            let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
+            Ok((v == json!(expect)).then_some(()))
+        })
+        .unwrap_or_else(|e| panic!("draw {draw}: {e:#}"));
+    }
 }
 
 /// `touchpoint('consent', false)` empties the queue and stops all sending:

@@ -129,7 +129,11 @@
           if (ts.length && !ready) {
             set(L, 'visitor', visitor);
             set(S, 'session', session);
-            ready = import(api + c.widget.js).then(mod => mod.default({ module_or_path: api + c.widget.wasm }).then(() => mod));
+            // Fetched and compiled when the page is idle (within 2 s), not
+            // in the middle of the page's own start-up.
+            ready = new Promise(r => (w.requestIdleCallback || setTimeout)(r, { timeout: 2e3 }))
+              .then(() => import(api + c.widget.js))
+              .then(mod => mod.default({ module_or_path: api + c.widget.wasm }).then(() => mod));
           }
           return ts;
         },

@@ -86,8 +86,9 @@ fn recalled(key: &str) -> f64 {
 
 /// Starts the widget on this page: `ctx` holds the site key, the eligible
 /// `tps`, the `stage`, `visitor`, `session`, the site's `budget` (contact
-/// days) and `theme`, and the loader's `path()` (the current route),
-/// `ok()` (consent), `id()` (a UUID) and `send(event)`.
+/// days), `theme` and `stages`, and the loader's `path()` (the current
+/// route), `glob(pattern, path)`, `ok()` (consent), `id()` (a UUID) and
+/// `send(event)`.
 #[wasm_bindgen]
 pub fn start(ctx: JsValue) {
     let touchpoints = list(&ctx, "tps");
@@ -282,13 +283,12 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
         }
         return;
     }
-    // No longer held.
+    // No longer held (`splice(at, 1)`: js_sys's `splice` always inserts).
     if let Some(held) = debug_list("held") {
         let at = held.index_of(&get(tp, "id"), 0);
-        if let Ok(splice) = get(&held, "splice").dyn_into::<js_sys::Function>() {
-            if at >= 0 {
-                let _ = splice.call2(&held, &at.into(), &1.into());
-            }
+        let splice = get(&held, "splice").dyn_into::<js_sys::Function>();
+        if let (true, Ok(splice)) = (at >= 0, splice) {
+            let _ = splice.call2(&held, &at.into(), &1.into());
         }
     }
     let Some(ask) = Ask::new(&armed.ctx, tp, armed.stage.borrow().clone()) else {

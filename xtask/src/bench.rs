@@ -80,7 +80,8 @@ pub fn run() -> anyhow::Result<()> {
         writeln!(md, "| {db} | {acked} | {stored} |")?;
     }
     md.push_str("\nWhat it means: the ratio is the headline (the goal is at least 0.5 of the bare endpoint); group commit folds concurrent requests into one transaction, so one durable commit serves many requests; site configurations come from a 2-second cache.\n");
-    md.push_str("\n\nPage-impact timings, aggregate latency at scale and export throughput are not measured by this version of the command yet.\n");
+    md.push_str(&crate::impact_bench::section());
+    md.push_str("\n\nAggregate latency at scale and export throughput are not measured by this version of the command yet.\n");
     std::fs::write(root().join("docs/BENCHMARKS.md"), md)?;
     println!("wrote docs/BENCHMARKS.md");
     Ok(())

@@ -69,9 +69,11 @@ pub struct Report {
     pub command: String,
 }
 
-struct Server {
-    child: Child,
-    addr: String,
+/// A server process, killed when dropped.
+pub(crate) struct Server {
+    pub child: Child,
+    /// `host:port` it printed on its first line.
+    pub addr: String,
 }
 
 impl Drop for Server {
@@ -81,7 +83,8 @@ impl Drop for Server {
     }
 }
 
-fn spawn(cmd: &mut Command) -> anyhow::Result<Server> {
+/// Starts a server that prints its address (`--json serve` does) on its first line.
+pub(crate) fn spawn(cmd: &mut Command) -> anyhow::Result<Server> {
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
     let mut line = String::new();
     BufReader::new(child.stdout.take().context("no stdout")?).read_line(&mut line)?;
@@ -98,7 +101,8 @@ fn spawn(cmd: &mut Command) -> anyhow::Result<Server> {
     Ok(Server { child, addr })
 }
 
-fn rss_kb(pid: u32, field: &str) -> u64 {
+/// A `kB` field of `/proc/PID/status` (`VmRSS:`, `VmHWM:`), 0 if unreadable.
+pub(crate) fn rss_kb(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {

@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod dist;
+mod impact_bench;
 mod ingest_bench;
 mod peers;
 mod util;
@@ -20,6 +21,8 @@ cargo xtask <command>
   test                  build the widget, then run every test (browser included)
   bench [--only peers]  measure and write docs/BENCHMARKS.md; with `--only peers`,
                         only print the peers table for the assets already built
+  bench --only impact   only measure the page impact of the script tag in headless
+                        Chromium (Lighthouse), print the section
   fuzz [SECONDS]        fuzz the ingest decoder (default 60 s)
 ";
 
@@ -51,8 +54,9 @@ fn run() -> anyhow::Result<()> {
             None => bench::run(),
             Some(i) => match args.get(i + 1).map(String::as_str) {
                 Some("peers") => peers::only(),
+                Some("impact") => impact_bench::only(),
                 other => bail!(
-                    "bench --only: unknown part {:?} (known: peers)",
+                    "bench --only: unknown part {:?} (known: peers, impact)",
                     other.unwrap_or("")
                 ),
             },
@@ -89,8 +93,8 @@ fn test() -> anyhow::Result<()> {
     // The widget's components in headless Chromium (wasm-bindgen-test; the
     // browser's flags are in widget/webdriver.json).
     let runner = dist::ensure_wasm_bindgen()?.with_file_name("wasm-bindgen-test-runner");
-    let chromedriver = std::env::var("TOUCHPOINT_CHROMEDRIVER")
-        .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let chromedriver =
+        std::env::var("TOUCHPOINT_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     util::cargo(
         &[
             "test",

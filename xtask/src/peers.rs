@@ -362,16 +362,23 @@ fn sentry(modules: &Path) -> anyhow::Result<Row> {
 /// Where the peers' packages are installed: `$TOUCHPOINT_PEERS`, else
 /// `$HOME/.cache/touchpoint/peers`; never inside the repository.
 fn peers_dir() -> anyhow::Result<PathBuf> {
-    let dir = match std::env::var_os("TOUCHPOINT_PEERS") {
+    cache_dir("TOUCHPOINT_PEERS", "peers")
+}
+
+/// A cache directory for benchmark tools: `$ENV`, else
+/// `$HOME/.cache/touchpoint/NAME`; never inside the repository.
+pub(crate) fn cache_dir(env: &str, name: &str) -> anyhow::Result<PathBuf> {
+    let dir = match std::env::var_os(env) {
         Some(d) => std::env::current_dir()?.join(d),
         None => PathBuf::from(
-            std::env::var_os("HOME").context("neither TOUCHPOINT_PEERS nor HOME is set")?,
+            std::env::var_os("HOME").with_context(|| format!("neither {env} nor HOME is set"))?,
         )
-        .join(".cache/touchpoint/peers"),
+        .join(".cache/touchpoint")
+        .join(name),
     };
     if dir.starts_with(root()) {
         bail!(
-            "{} is inside the repository; point TOUCHPOINT_PEERS elsewhere",
+            "{} is inside the repository; point {env} elsewhere",
             dir.display()
         );
     }
@@ -380,17 +387,22 @@ fn peers_dir() -> anyhow::Result<PathBuf> {
 
 /// Installs [`PACKAGES`] into the peers dir once; returns its `node_modules`.
 fn install() -> anyhow::Result<PathBuf> {
-    let dir = peers_dir()?;
+    npm_install(&peers_dir()?, &PACKAGES)
+}
+
+/// Installs pinned npm `packages` into `dir` once (again only when one is
+/// missing or at another version); returns its `node_modules`.
+pub(crate) fn npm_install(dir: &Path, packages: &[(&str, &str)]) -> anyhow::Result<PathBuf> {
     let modules = dir.join("node_modules");
     let installed = |name: &str, version: &str| {
         std::fs::read_to_string(modules.join(name).join("package.json"))
             .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")))
     };
-    if PACKAGES.iter().all(|(n, v)| installed(n, v)) {
+    if packages.iter().all(|(n, v)| installed(n, v)) {
         return Ok(modules);
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let deps: Vec<String> = PACKAGES
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let deps: Vec<String> = packages
         .iter()
         .map(|(n, v)| format!("\"{n}\": \"{v}\""))
         .collect();
@@ -401,15 +413,16 @@ fn install() -> anyhow::Result<PathBuf> {
             deps.join(", ")
         ),
     )?;
-    // Only files are measured: no install scripts run. esbuild finds its
-    // platform binary (an optional dependency) without its own.
+    // Only files are used as published: no install scripts run. esbuild
+    // finds its platform binary (an optional dependency) without its own.
     let args = [
         "install",
         "--no-audit",
         "--no-fund",
         "--ignore-scripts",
         "--prefix",
-        dir.to_str().context("the peers dir is not UTF-8")?,
+        dir.to_str()
+            .with_context(|| format!("{} is not UTF-8", dir.display()))?,
     ];
     eprintln!("$ npm {}", args.join(" "));
     let out = Command::new("npm")
@@ -426,7 +439,7 @@ fn install() -> anyhow::Result<PathBuf> {
             .map_or_else(String::new, |c| format!(", {}", c.trim()));
         bail!("npm install failed ({}{code})", out.status);
     }
-    if let Some((n, v)) = PACKAGES.iter().find(|(n, v)| !installed(n, v)) {
+    if let Some((n, v)) = packages.iter().find(|(n, v)| !installed(n, v)) {
         bail!("npm install did not install {n} {v}");
     }
     Ok(modules)

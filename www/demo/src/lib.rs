@@ -14,7 +14,9 @@ use std::sync::Arc;
 pub struct Shop {
     /// API origin, e.g. `http://127.0.0.1:8080`.
     pub api: String,
-    /// The site key from `touchpoint apply`.
+    /// The site key from `touchpoint apply`. Empty: the pages come without
+    /// the script tag (a baseline for page-impact measurements); the command
+    /// queue stub stays, so the pages' own `touchpoint(…)` calls still work.
     pub site: String,
 }
 
@@ -162,16 +164,21 @@ fn page(shop: &Shop, title: &str, body: &str) -> Html<String> {
 <title>{title}</title>
 <style>{CSS}</style>
 <script>window.touchpoint=window.touchpoint||function(){{(touchpoint.q=touchpoint.q||[]).push(arguments)}};</script>
-<script async src="{api}/t.js" data-site="{site}"></script>
-</head>
+{tag}</head>
 <body>
 <header><a class="logo" href="/">Demo Shop</a><nav><a href="/">Shop</a><a href="/pricing">Membership</a><a href="/product/42">Packs</a><a href="/cart">Cart (1)</a></nav></header>
 <main>{body}</main>
 <footer>Demo Shop is a demonstration of Touchpoint. Nothing here is for sale.</footer>
 </body>
 </html>"#,
-        api = shop.api,
-        site = shop.site,
+        tag = if shop.site.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<script async src=\"{}/t.js\" data-site=\"{}\"></script>\n",
+                shop.api, shop.site
+            )
+        },
     ))
 }
 

@@ -130,10 +130,13 @@
             set(L, 'visitor', visitor);
             set(S, 'session', session);
             // Fetched and compiled when the page is idle (within 2 s), not
-            // in the middle of the page's own start-up.
+            // in the middle of the page's own start-up; the wasm and its
+            // glue download side by side.
             ready = new Promise(r => (w.requestIdleCallback || setTimeout)(r, { timeout: 2e3 }))
-              .then(() => import(api + c.widget.js))
-              .then(mod => mod.default({ module_or_path: api + c.widget.wasm }).then(() => mod));
+              .then(() => {
+                let wasm = fetch(api + c.widget.wasm);
+                return import(api + c.widget.js).then(mod => mod.default({ module_or_path: wasm }).then(() => mod));
+              });
           }
           return ts;
         },

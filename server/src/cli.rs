@@ -3,8 +3,9 @@
 
 use crate::auth::{hash_token, new_site_key, new_token};
 use crate::export::{self, Format, ResponsePages, TableWriter};
+use crate::import;
 use crate::site::SiteFile;
-use crate::storage::{Role, Store};
+use crate::storage::{Role, Store, Tuning};
 use crate::{AppState, aggregate};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -70,6 +71,29 @@ pub enum Command {
     Visitor {
         #[command(subcommand)]
         command: VisitorCommand,
+    },
+    /// Import NDJSON events (one event object per line, as `POST /v1/events` takes
+    /// them); invalid lines are skipped and reported, the rest stored.
+    ///
+    /// Every line is checked by the ingest's own rules and stored in large
+    /// transactions. Idempotent by event id: an id already stored (or repeated in
+    /// the input) counts as a duplicate and is not stored twice. An invalid line is
+    /// reported with its number and what is wrong (on stderr, and in `--json` under
+    /// `errors`, the first 100); the valid lines are stored and the command exits
+    /// with status 1. Fix those lines and import the same input again: what is
+    /// stored already counts as duplicates. For all or nothing, run with
+    /// `--dry-run` first. `--json` prints
+    /// `{"accepted":…,"duplicates":…,"rejected":…,"valid":…,"errors":[{"line":…,"message":…}]}`.
+    Import {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        /// The NDJSON file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+        /// Check every line and store nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Export aggregates (or, with --raw, responses) to stdout or a file.
     Export {
@@ -187,7 +211,11 @@ pub enum ExportFormat {
 
 /// Runs one command, writing its output to `out`.
 pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
-    let store = Store::open(&cli.database)
+    let tuning = match cli.command {
+        Command::Import { .. } => Tuning::BULK,
+        _ => Tuning::default(),
+    };
+    let store = Store::open_tuned(&cli.database, tuning)
         .await
         .with_context(|| format!("opening {}", cli.database))?;
     match cli.command {
@@ -375,6 +403,61 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
             } else {
                 writeln!(out, "deleted {deleted} events of visitor {visitor}")?;
             }
+        }
+        Command::Import {
+            site,
+            file,
+            dry_run,
+        } => {
+            let record = site_record(&store, &site).await?;
+            let stdin = file.as_os_str() == "-";
+            let input: Box<dyn std::io::BufRead + Send> = if stdin {
+                Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin()))
+            } else {
+                Box::new(std::io::BufReader::with_capacity(
+                    1 << 16,
+                    std::fs::File::open(&file)
+                        .with_context(|| format!("opening {}", file.display()))?,
+                ))
+            };
+            let report = import::import(&store, &record, input, dry_run, |r| {
+                eprintln!("line {}: {}", r.line, r.message);
+            })
+            .await?;
+            if cli.json {
+                let mut json = serde_json::to_value(&report)?;
+                if dry_run {
+                    json["dry_run"] = true.into();
+                }
+                writeln!(out, "{json}")?;
+            } else if dry_run {
+                writeln!(
+                    out,
+                    "checked: {} valid, {} rejected (nothing stored)",
+                    report.valid, report.rejected
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "imported: {} accepted, {} duplicates, {} rejected",
+                    report.accepted, report.duplicates, report.rejected
+                )?;
+            }
+            out.flush()?;
+            store.close().await;
+            if report.rejected > 0 {
+                let stored = if dry_run {
+                    "nothing was stored"
+                } else {
+                    "the valid lines were stored; import the corrected input again \
+                     (stored events count as duplicates)"
+                };
+                bail!(
+                    "{} invalid line(s) rejected, each reported with its line number; {stored}",
+                    report.rejected
+                );
+            }
+            return Ok(());
         }
         Command::Export {
             site,

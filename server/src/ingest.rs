@@ -161,16 +161,30 @@ fn check_content_type(headers: &HeaderMap) -> Result<()> {
 
 /// Decodes a batch; the error names the path of the faulty field.
 pub fn decode(bytes: &[u8]) -> Result<EventBatch> {
+    decode_json(bytes, "the body is not a valid event batch")
+        .map_err(|message| Error::bad_request("invalid_json", message))
+}
+
+/// Decodes one event (a line of `touchpoint import`); the error is
+/// `"field: what is wrong"`, as for an event of a batch. The event is one
+/// line, so a position in it is given as its column alone.
+pub fn decode_event(bytes: &[u8]) -> Result<Event, String> {
+    decode_json(bytes, "not a valid event")
+        .map_err(|m| m.replace(" at line 1 column ", " at column "))
+}
+
+/// JSON into `T`; the error names the path of the faulty field, or says
+/// `what` when the text as a whole is not the expected object.
+fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let message = if path == "." || path.is_empty() {
-            format!("the body is not a valid event batch: {inner}")
+        if path == "." || path.is_empty() {
+            format!("{what}: {inner}")
         } else {
             format!("{path}: {inner}")
-        };
-        Error::bad_request("invalid_json", message)
+        }
     })
 }
 

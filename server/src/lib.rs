@@ -4,7 +4,7 @@
 //! tested without one through [`app`].
 //!
 //! Reading order: [`storage`] (schema in `migrations/`), [`site`],
-//! [`ingest`], [`aggregate`], [`sites`], [`export`], [`auth`], [`cli`].
+//! [`ingest`], [`aggregate`], [`sites`], [`export`], [`import`], [`auth`], [`cli`].
 
 pub mod aggregate;
 pub mod assets;
@@ -14,6 +14,7 @@ pub mod cli;
 pub mod commit;
 pub mod error;
 pub mod export;
+pub mod import;
 pub mod ingest;
 pub mod limits;
 pub mod metrics;

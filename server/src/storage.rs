@@ -4,8 +4,9 @@
 //! Two databases, one set of queries: SQLite (the embedded default) and
 //! PostgreSQL (several stateless servers sharing one database) are both
 //! reached through sqlx's `Any` driver with `$n` placeholders, which both
-//! accept. Only the migrations (`migrations/sqlite`, `migrations/postgres`)
-//! and the connection set-up differ.
+//! accept. Only the migrations (`migrations/sqlite`, `migrations/postgres`),
+//! the connection set-up and the placeholders of the multi-row event insert
+//! (anonymous `?` on SQLite, see [`Store::insert_batches`]) differ.
 //!
 //! SQLite runs in WAL mode with `synchronous = FULL`, so a committed
 //! transaction survives a crash or power loss: the ingest answers 202 only
@@ -16,6 +17,7 @@ use crate::site::{SiteConfig, SiteFile};
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Executor, Row};
+use std::collections::HashSet;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -26,6 +28,25 @@ const EVENT_COLUMNS: usize = 20;
 /// Rows per multi-row INSERT: 50 × 20 parameters stays far below both
 /// databases' limits.
 pub const ROWS_PER_INSERT: usize = 50;
+
+/// How a [`Store`] uses memory; the default suits the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tuning {
+    /// SQLite's page cache per connection, in KiB (`PRAGMA cache_size`);
+    /// SQLite's own 2 MiB when `None`.
+    pub sqlite_cache_kib: Option<u32>,
+}
+
+impl Tuning {
+    /// For bulk loads ([`crate::import`]): events arrive in random id and
+    /// visitor order, so every one dirties a page of two indexes. A cache
+    /// that holds a whole batch's dirty pages writes each of them to the
+    /// WAL once per commit instead of spilling and rewriting them, and keeps
+    /// the indexes' inner pages in memory. Bounded, whatever the input's size.
+    pub const BULK: Tuning = Tuning {
+        sqlite_cache_kib: Some(128 * 1024),
+    };
+}
 
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,6 +269,11 @@ impl Store {
     /// `postgresql://…` is PostgreSQL; `sqlite://path`, `sqlite:path` or a
     /// plain file path is SQLite, created if missing.
     pub async fn open(url: &str) -> Result<Store> {
+        Store::open_tuned(url, Tuning::default()).await
+    }
+
+    /// [`Store::open`] with settings for a particular workload.
+    pub async fn open_tuned(url: &str, tuning: Tuning) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Backend::Postgres, url.to_owned())
@@ -269,8 +295,12 @@ impl Store {
             Backend::Sqlite => {
                 options
                     .max_connections(8)
-                    .after_connect(|conn, _| {
+                    .after_connect(move |conn, _| {
                         Box::pin(async move {
+                            if let Some(kib) = tuning.sqlite_cache_kib {
+                                let pragma = format!("PRAGMA cache_size = -{kib}");
+                                conn.execute(pragma.as_str()).await?;
+                            }
                             for pragma in [
                                 "PRAGMA journal_mode = WAL",
                                 "PRAGMA synchronous = FULL",
@@ -444,11 +474,20 @@ impl Store {
                         if col > 0 {
                             sql.push_str(", ");
                         }
-                        sql.push_str(&format!("${}", row * EVENT_COLUMNS + col + 1));
+                        // sqlx looks up each numbered SQLite parameter by
+                        // name, a linear search per parameter: with a
+                        // thousand of them that costs more than the insert.
+                        // Anonymous `?` are bound in order at no cost.
+                        match self.backend {
+                            Backend::Sqlite => sql.push('?'),
+                            Backend::Postgres => {
+                                sql.push_str(&format!("${}", row * EVENT_COLUMNS + col + 1));
+                            }
+                        }
                     }
                     sql.push(')');
                 }
-                sql.push_str(" ON CONFLICT (site_id, id) DO NOTHING");
+                sql.push_str(" ON CONFLICT (site_id, id) DO NOTHING RETURNING id");
                 let mut query = sqlx::query(&sql);
                 for e in chunk {
                     query = query
@@ -473,13 +512,31 @@ impl Store {
                         .bind(e.gpc)
                         .bind(e.consent);
                 }
-                accepted += query.execute(&mut *tx).await?.rows_affected();
+                let inserted: HashSet<String> = query
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                accepted += inserted.len() as u64;
                 // A follow-up's answer arrives as the same response resent
                 // with its comment or choices: fill in what the stored one
-                // lacks. First answer wins; no second score.
-                for e in chunk.iter().filter(|e| {
-                    e.kind == "response" && (e.comment.is_some() || e.choices.is_some())
-                }) {
+                // lacks. First answer wins; no second score. Only a row
+                // that was not inserted just now can need it: its id was
+                // stored before, or came earlier in this statement (whose
+                // first row of an id is the one inserted). Updating every
+                // response with a comment instead costs a statement each,
+                // and on a PostgreSQL table not yet analysed the planner
+                // may answer each by scanning the (site, kind, ts) index.
+                let mut seen = HashSet::new();
+                for e in chunk {
+                    let first = seen.insert(e.id.as_str());
+                    if e.kind != "response"
+                        || (e.comment.is_none() && e.choices.is_none())
+                        || (first && inserted.contains(&e.id))
+                    {
+                        continue;
+                    }
                     sqlx::query(
                         "UPDATE events SET comment = COALESCE(comment, $1), choices = COALESCE(choices, $2) \
                          WHERE site_id = $3 AND id = $4 AND kind = 'response' AND touchpoint = $5 \
@@ -847,8 +904,12 @@ impl Store {
         sql.push_str(&conditions);
         let next = 2 + binds.len();
         if after.is_some() {
+            // After (ts, id). `ts >= …` on its own lets both databases start
+            // the (site, kind, ts) index range where the last page ended;
+            // behind an OR alone they scan from the first response on every
+            // page, which makes an export quadratic in its length.
             sql.push_str(&format!(
-                " AND (ts > ${next} OR (ts = ${} AND id > ${}))",
+                " AND ts >= ${next} AND (ts > ${} OR id > ${})",
                 next + 1,
                 next + 2
             ));

@@ -2,6 +2,7 @@
 //!
 //! - `api`: the HTTP API through `app()`: ingest, config, aggregates, exports, auth
 //! - `cli`: the `touchpoint` command line through `cli::run`
+//! - `import`: `touchpoint import` (NDJSON events) against the same events ingested over HTTP
 //! - `shutdown`: `touchpoint serve` as a process, stopped mid-ingest
 //!
 //! Every test runs on SQLite and on PostgreSQL: `both!` makes a
@@ -11,5 +12,6 @@
 
 mod api;
 mod cli;
+mod import;
 mod shutdown;
 mod support;

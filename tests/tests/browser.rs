@@ -436,26 +436,7 @@ fn a_page_with_no_eligible_touchpoint_loads_only_the_loader_and_config() {
 fn an_answer_given_while_the_server_is_down_arrives_exactly_once() {
     let mut w = world(|t| t);
     let browser = Browser::start(1024, 700).unwrap();
-    browser.goto(&format!("{}/product/42", w.shop)).unwrap();
-    let nine = poll(Duration::from_secs(20), "the NPS prompt", || {
-        browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
-    })
-    .unwrap();
-    w.stop_api();
-    browser.click(&nine).unwrap();
-    let queue_script = format!(
-        "return JSON.parse(localStorage.getItem('touchpoint:queue:{}') || '[]').map(e => e.kind);",
-        w.key
-    );
-    poll(
-        Duration::from_secs(10),
-        "the answer to wait in the queue",
-        || {
-            let kinds = browser.eval(&queue_script, vec![])?;
-            Ok((kinds == json!(["response"])).then_some(()))
-        },
-    )
-    .unwrap();
+    let queue_script = answer_while_offline(&mut w, &browser);
 
     // Another page while the server is still down: the loader comes from the cache.
     browser.goto(&format!("{}/pricing", w.shop)).unwrap();
@@ -502,12 +483,7 @@ fn a_touchpoint_for_a_stage_appears_only_on_that_stage() {
         browser
             .eval("touchpoint('show', 'buying');", vec![])
             .unwrap();
-        browser
-            .eval_async(
-                "const done = arguments[arguments.length - 1]; setTimeout(done, 500);",
-                vec![],
-            )
-            .unwrap();
+        pause(&browser, 500);
     };
     // /pricing is in "evaluate" by the site's globs.
     browser.goto(&format!("{}/pricing", w.shop)).unwrap();
@@ -575,11 +551,7 @@ fn sampling_asks_only_the_drawn_share() {
             )
             .unwrap();
         browser.goto(&format!("{}/pricing", w.shop)).unwrap();
-        poll(Duration::from_secs(20), "the loader's decision", || {
-            let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
-            Ok((v == json!(expect)).then_some(()))
-        })
-        .unwrap_or_else(|e| panic!("draw {draw}: {e:#}"));
+        decided(&browser, expect);
     }
 }
 
@@ -590,22 +562,7 @@ fn sampling_asks_only_the_drawn_share() {
 fn withdrawn_consent_empties_the_queue_and_stops_sending() {
     let mut w = world(|t| t);
     let browser = Browser::start(1024, 700).unwrap();
-    browser.goto(&format!("{}/product/42", w.shop)).unwrap();
-    let nine = poll(Duration::from_secs(20), "the NPS prompt", || {
-        browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
-    })
-    .unwrap();
-    w.stop_api();
-    browser.click(&nine).unwrap();
-    let queue_script = format!(
-        "return JSON.parse(localStorage.getItem('touchpoint:queue:{}') || '[]').map(e => e.kind);",
-        w.key
-    );
-    poll(Duration::from_secs(10), "the answer to wait", || {
-        let kinds = browser.eval(&queue_script, vec![])?;
-        Ok((kinds == json!(["response"])).then_some(()))
-    })
-    .unwrap();
+    let queue_script = answer_while_offline(&mut w, &browser);
     browser
         .eval("touchpoint('consent', false);", vec![])
         .unwrap();
@@ -620,12 +577,7 @@ fn withdrawn_consent_empties_the_queue_and_stops_sending() {
             .unwrap()
     };
     browser.goto(&format!("{}/pricing", w.shop)).unwrap();
-    browser
-        .eval_async(
-            "const done = arguments[arguments.length - 1]; setTimeout(done, 2000);",
-            vec![],
-        )
-        .unwrap();
+    pause(&browser, 2000);
     assert_eq!(
         (fetched("/config"), fetched("/v1/events")),
         (json!(0), json!(0)),
@@ -1328,6 +1280,53 @@ fn armed(browser: &Browser) {
     .unwrap();
 }
 
+/// Waits until the loader has decided which touchpoints are eligible here
+/// (`window.touchpoint.t`, their ids) and it is `expect`.
+fn decided(browser: &Browser, expect: &str) {
+    poll(Duration::from_secs(20), expect, || {
+        let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
+        Ok((v == json!(expect)).then_some(()))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}"));
+}
+
+/// Lets `ms` pass in the page.
+fn pause(browser: &Browser, ms: u32) {
+    browser
+        .eval_async(
+            "const done = arguments[arguments.length - 1]; setTimeout(done, arguments[0]);",
+            vec![json!(ms)],
+        )
+        .unwrap();
+}
+
+/// Answers 9 on /product/42's NPS prompt while the API is down, and waits
+/// until the answer sits in the delivery queue. Returns the script that
+/// reads the queued events' kinds.
+fn answer_while_offline(w: &mut World, browser: &Browser) -> String {
+    browser.goto(&format!("{}/product/42", w.shop)).unwrap();
+    let nine = poll(Duration::from_secs(20), "the NPS prompt", || {
+        browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
+    })
+    .unwrap();
+    w.stop_api();
+    browser.click(&nine).unwrap();
+    let queue_script = format!(
+        "return JSON.parse(localStorage.getItem('touchpoint:queue:{}') || '[]').map(e => e.kind);",
+        w.key
+    );
+    poll(
+        Duration::from_secs(10),
+        "the answer to wait in the queue",
+        || {
+            let kinds = browser.eval(&queue_script, vec![])?;
+            Ok((kinds == json!(["response"])).then_some(()))
+        },
+    )
+    .unwrap();
+    queue_script
+}
+
 fn wait_for_prompt(browser: &Browser, what: &str) -> String {
     poll(Duration::from_secs(10), what, || {
         Ok(prompt_question(browser).as_str().map(str::to_owned))
@@ -1693,12 +1692,7 @@ fn a_dead_click_is_a_signal_and_can_ask() {
     browser.click(&button("live")).unwrap();
     // A link to another page is no candidate, even when the page stops it.
     browser.click(&button("away")).unwrap();
-    browser
-        .eval_async(
-            "const done = arguments[arguments.length - 1]; setTimeout(done, 1600);",
-            vec![],
-        )
-        .unwrap();
+    pause(&browser, 1600);
     assert_eq!(prompt_question(&browser), Value::Null, "an answered click");
     browser.click(&button("dead")).unwrap();
     assert_eq!(
@@ -1728,13 +1722,6 @@ fn a_dead_click_is_a_signal_and_can_ask() {
 fn global_privacy_control_keeps_the_widget_away_unless_consented() {
     let gpc =
         "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });";
-    let decided = |browser: &Browser| {
-        poll(Duration::from_secs(20), "the loader's decision", || {
-            let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
-            Ok(v.as_str().map(str::to_owned))
-        })
-        .unwrap()
-    };
 
     let w = world(|t| t);
     let browser = Browser::start(1024, 700).unwrap();
@@ -1745,7 +1732,8 @@ fn global_privacy_control_keeps_the_widget_away_unless_consented() {
         )
         .unwrap();
     browser.goto(&format!("{}/pricing", w.shop)).unwrap();
-    assert_eq!(decided(&browser), "", "GPC: no touchpoint is eligible");
+    // GPC: no touchpoint is eligible.
+    decided(&browser, "");
     let loaded = browser
         .eval("return performance.getEntriesByType('resource').filter(e => e.name.includes('/widget/')).length;", vec![])
         .unwrap();
@@ -1756,7 +1744,7 @@ fn global_privacy_control_keeps_the_widget_away_unless_consented() {
         .eval("touchpoint('consent', true);", vec![])
         .unwrap();
     browser.goto(&format!("{}/pricing", w.shop)).unwrap();
-    assert_eq!(decided(&browser), "site-nps stuck");
+    decided(&browser, "site-nps stuck");
     drop(browser);
 
     // A site that chooses not to respect the signal still records it.
@@ -1774,7 +1762,7 @@ fn global_privacy_control_keeps_the_widget_away_unless_consented() {
         )
         .unwrap();
     browser.goto(&format!("{}/pricing", w.shop)).unwrap();
-    assert_eq!(decided(&browser), "site-nps stuck");
+    decided(&browser, "site-nps stuck");
     let nine = poll(Duration::from_secs(20), "the NPS prompt", || {
         browser.element_by_script(PROMPT_BUTTON, vec![json!("9 out of 10")])
     })
@@ -2146,15 +2134,8 @@ fn single_page_app_routes_arm_their_own_touchpoints() {
         )
     });
     let browser = Browser::start(1024, 700).unwrap();
-    let decided = |expect: &str| {
-        poll(Duration::from_secs(20), expect, || {
-            let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
-            Ok((v == json!(expect)).then_some(()))
-        })
-        .unwrap();
-    };
     browser.goto(&format!("{}/spa/none", w.shop)).unwrap();
-    decided("");
+    decided(&browser, "");
     let widget_loads = || {
         browser
             .eval("return performance.getEntriesByType('resource').filter(e => e.name.includes('/widget/')).length;", vec![])
@@ -2166,7 +2147,7 @@ fn single_page_app_routes_arm_their_own_touchpoints() {
     browser
         .eval("history.pushState({}, '', '/spa');", vec![])
         .unwrap();
-    decided("spa-a");
+    decided(&browser, "spa-a");
     armed(&browser);
     // Leaving before spa-a's second is up cancels it.
     browser
@@ -2175,7 +2156,7 @@ fn single_page_app_routes_arm_their_own_touchpoints() {
             vec![],
         )
         .unwrap();
-    decided("spa-b");
+    decided(&browser, "spa-b");
     poll(Duration::from_secs(10), "spa-a's second to pass", || {
         let v = browser.eval("return performance.now() - window.left > 1500;", vec![])?;
         Ok((v == json!(true)).then_some(()))
@@ -2214,7 +2195,7 @@ fn single_page_app_routes_arm_their_own_touchpoints() {
     })
     .unwrap();
     browser.eval("history.back();", vec![]).unwrap();
-    decided("spa-a");
+    decided(&browser, "spa-a");
     assert_eq!(wait_for_prompt(&browser, "spa-a on the way back"), "A?");
     assert_eq!(
         widget_loads(),
@@ -2235,17 +2216,10 @@ fn hash_routes_count_as_paths() {
         )
     });
     let browser = Browser::start(1024, 700).unwrap();
-    let decided = |expect: &str| {
-        poll(Duration::from_secs(20), expect, || {
-            let v = browser.eval("return window.touchpoint && window.touchpoint.t;", vec![])?;
-            Ok((v == json!(expect)).then_some(()))
-        })
-        .unwrap();
-    };
     browser.goto(&format!("{}/spa#top", w.shop)).unwrap();
-    decided("");
+    decided(&browser, "");
     browser.eval("location.hash = '#/cart/';", vec![]).unwrap();
-    decided("hash-cart");
+    decided(&browser, "hash-cart");
     assert_eq!(wait_for_prompt(&browser, "hash-cart"), "Cart?");
     browser
         .click(&in_prompt(&browser, "[aria-label='Yes']").unwrap().unwrap())
@@ -2257,7 +2231,7 @@ fn hash_routes_count_as_paths() {
     .unwrap();
     assert!(raw.contains(",/spa/cart,"), "{raw}");
     browser.eval("location.hash = '#top';", vec![]).unwrap();
-    decided("");
+    decided(&browser, "");
 }
 
 /// Rage clicks and JavaScript errors are sent as signals, once per page and

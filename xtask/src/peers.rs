@@ -89,7 +89,7 @@ pub fn section(dist: &Dist) -> String {
 
     md.push_str("Other tools' survey or feedback UI, from their published npm packages (exact versions in each row), measured in this run with the same compression as ours. The last column is their brotli size divided by ours with a prompt (loader + widget wasm + glue): above 1 they are heavier, below 1 lighter.\n\n");
     md.push_str("| asset / peer | files | raw (B) | gzip (B) | brotli (B) | brotli ratio, theirs ÷ ours with a prompt |\n|---|---|---:|---:|---:|---:|\n");
-    for r in [&loader, &widget] {
+    let line = |md: &mut String, r: &Row| {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {:.2} |",
@@ -100,21 +100,13 @@ pub fn section(dist: &Dist) -> String {
             r.brotli,
             r.brotli as f64 / base
         );
+    };
+    for r in [&loader, &widget] {
+        line(&mut md, r);
     }
     for (name, row) in &peers {
         match row {
-            Ok(r) => {
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {} | {} | {:.2} |",
-                    r.name,
-                    r.files,
-                    r.raw,
-                    r.gzip,
-                    r.brotli,
-                    r.brotli as f64 / base
-                );
-            }
+            Ok(r) => line(&mut md, r),
             Err(err) => {
                 eprintln!("peers: {name}: {err:#}");
                 let _ = writeln!(md, "| {name} | not measured: {err:#} | | | | |");

@@ -44,6 +44,23 @@ async fn apply_demo(db: &str) -> String {
         .to_owned()
 }
 
+/// Every stored response of site `key`, as `touchpoint export --raw` NDJSON.
+async fn raw_responses(url: &str, key: &str) -> String {
+    let (raw, result) = touchpoint(&[
+        "--database",
+        url,
+        "export",
+        "--site",
+        key,
+        "--raw",
+        "--format",
+        "ndjson",
+    ])
+    .await;
+    result.unwrap();
+    raw
+}
+
 fn uuid(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
@@ -266,18 +283,7 @@ async fn duplicates_are_counted_and_stored_once(db: Db) {
         (&second["accepted"], &second["duplicates"]),
         (&json!(0), &json!(3))
     );
-    let (raw, result) = touchpoint(&[
-        "--database",
-        &url,
-        "export",
-        "--site",
-        &key,
-        "--raw",
-        "--format",
-        "ndjson",
-    ])
-    .await;
-    result.unwrap();
+    let raw = raw_responses(&url, &key).await;
     let scores: Vec<i64> = raw
         .lines()
         .map(|l| {
@@ -373,18 +379,7 @@ async fn an_invalid_line_is_reported_by_number_and_the_rest_stored(db: Db) {
     let err = format!("{:#}", result.unwrap_err());
     assert!(err.contains("2 invalid line(s) rejected"), "{err}");
 
-    let (raw, result) = touchpoint(&[
-        "--database",
-        &url,
-        "export",
-        "--site",
-        &key,
-        "--raw",
-        "--format",
-        "ndjson",
-    ])
-    .await;
-    result.unwrap();
+    let raw = raw_responses(&url, &key).await;
     assert_eq!(raw.lines().count(), 3, "{raw}");
 }
 

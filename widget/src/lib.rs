@@ -320,6 +320,44 @@ fn mask_pii(text: &str) -> js_sys::JsString {
     })
 }
 
+/// Calls `f` once after `ms` milliseconds.
+pub(crate) fn later(ms: i32, f: impl FnOnce() + 'static) {
+    let f: Box<dyn FnOnce()> = Box::new(f);
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+            Closure::once_into_js(f).unchecked_ref(),
+            ms,
+        );
+    }
+}
+
+/// Calls `f` every `ms` milliseconds for the life of the page.
+pub(crate) fn every(ms: i32, f: impl FnMut() + 'static) {
+    let f = Closure::<dyn FnMut()>::new(f);
+    if let Some(w) = web_sys::window() {
+        let _ = w
+            .set_interval_with_callback_and_timeout_and_arguments_0(f.as_ref().unchecked_ref(), ms);
+    }
+    f.forget();
+}
+
+/// Listens to `event` on `target` (in the capture phase with `capture`)
+/// for the life of the page.
+pub(crate) fn listen(
+    target: &web_sys::EventTarget,
+    event: &str,
+    capture: bool,
+    f: impl FnMut(web_sys::Event) + 'static,
+) {
+    let f = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+    let _ = target.add_event_listener_with_callback_and_bool(
+        event,
+        f.as_ref().unchecked_ref(),
+        capture,
+    );
+    f.forget();
+}
+
 /// What a response carries besides its kind.
 #[derive(Clone, Default)]
 pub struct Answer {

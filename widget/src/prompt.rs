@@ -2,16 +2,19 @@
 //! 0–10, CSAT 1–5, CES 1–7, thumbs, emoji), an open text, or a single or
 //! multiple choice; then, when the touchpoint has one and the score calls
 //! for it, a follow-up question; then a thank-you that fades.
+//!
+//! Built with plain DOM calls rather than a UI framework: the prompt is a
+//! dozen elements whose few states (the step shown, what is picked, which
+//! option holds the tab stop) live in cells that the event handlers update.
+//! A framework's runtime would be most of the widget's bytes.
 
 use crate::i18n::{Strings, strings};
 use crate::{Answer, Ask, Choice};
-use leptos::either::EitherOf3;
-use leptos::prelude::*;
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Duration;
 use touchpoint_wire::{Kind, Metric};
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::HtmlElement;
 
 const CSS: &str = include_str!("prompt.css");
 
@@ -62,11 +65,7 @@ pub fn mount(
     apply_theme(&host, &ask.theme);
     ask.send(Kind::Impression, &ask.new_id(), &Answer::default());
     let closed: Rc<dyn Fn()> = closed.into();
-    leptos::mount::mount_to(
-        container,
-        move || view! { <Prompt ask=ask host=host inline modal opener closed /> },
-    )
-    .forget();
+    build(ask, &container, host, inline, modal, opener, closed);
     // For page-impact measurements: when the prompt became visible.
     let performance =
         web_sys::window().map_or(JsValue::UNDEFINED, |w| crate::get(&w, "performance"));
@@ -131,32 +130,62 @@ enum Step {
     Thanks,
 }
 
-/// The question, its follow-up and the thank-you, one visible at a time.
-#[component]
-fn Prompt(
-    /// The touchpoint being asked, and where to report.
+/// Creates `<tag>` with `attrs` at the end of `parent`.
+fn el(parent: &web_sys::Node, tag: &str, attrs: &[(&str, &str)]) -> HtmlElement {
+    let e: HtmlElement = parent
+        .owner_document()
+        .and_then(|d| d.create_element(tag).ok())
+        .expect("a document")
+        .unchecked_into();
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
+    }
+    let _ = parent.append_child(&e);
+    e
+}
+
+/// `el` with `text` in it.
+fn el_text(parent: &web_sys::Node, tag: &str, attrs: &[(&str, &str)], text: &str) -> HtmlElement {
+    let e = el(parent, tag, attrs);
+    e.set_text_content(Some(text));
+    e
+}
+
+/// Sets or removes the boolean attribute `name` (`hidden`, `disabled`).
+fn flag(e: &web_sys::Element, name: &str, on: bool) {
+    let _ = e.toggle_attribute_with_force(name, on);
+}
+
+/// Listens to `event` on `e` (bubbling) for as long as the page lives.
+fn on(e: &web_sys::EventTarget, event: &str, f: impl FnMut(web_sys::Event) + 'static) {
+    crate::listen(e, event, false, f);
+}
+
+/// Builds the question, its follow-up and the thank-you in `container`,
+/// one visible at a time.
+///
+/// `host` is removed when the prompt closes; `inline` (in the page's flow)
+/// has no close button and a thank-you that stays; `modal` keeps Tab within
+/// it until it closes; `opener` is what the visitor opened it with (focus
+/// moves in, and back after); `closed` is called once it has closed.
+fn build(
     ask: Ask,
-    /// The element hosting the shadow root, removed when the prompt closes.
-    host: web_sys::HtmlElement,
-    /// In the page's flow: no close button, the thank-you stays.
+    container: &web_sys::Node,
+    host: HtmlElement,
     inline: bool,
-    /// A modal dialog: Tab cycles within it until it closes.
     modal: bool,
-    /// What the visitor opened it with: focus moves in, and back after.
-    opener: Option<web_sys::HtmlElement>,
-    /// Called once the prompt has closed.
+    opener: Option<HtmlElement>,
     closed: Rc<dyn Fn()>,
-) -> impl IntoView {
+) {
     let text = strings(&ask.lang);
-    let step = RwSignal::new(Step::Ask);
     let ask = Rc::new(ask);
     // The response's id: a follow-up's answer is sent again under it.
     let id: Rc<str> = ask.new_id().into();
     let score = Rc::new(Cell::new(None::<i64>));
-    let follow_box = NodeRef::<leptos::html::Div>::new();
-    let close = {
+    let step = Rc::new(Cell::new(Step::Ask));
+    let close: Rc<dyn Fn()> = {
         let (host, opener) = (host.clone(), opener.clone());
-        move || {
+        Rc::new(move || {
             if host.is_connected() {
                 host.remove();
                 closed();
@@ -164,32 +193,95 @@ fn Prompt(
                     let _ = el.focus();
                 }
             }
-        }
+        })
     };
-    if opener.is_some() {
-        // Once mounted: the first control of the question.
-        let host = host.clone();
-        focus_later(move || {
-            host.shadow_root()?
-                .query_selector(".step:not([hidden]) button, .step:not([hidden]) textarea")
-                .ok()?
+    let dismiss: Rc<dyn Fn()> = {
+        let (ask, step, close) = (ask.clone(), step.clone(), close.clone());
+        Rc::new(move || {
+            if step.get() == Step::Ask {
+                ask.send(Kind::Dismiss, &ask.new_id(), &Answer::default());
+                ask.done();
+            }
+            close();
+        })
+    };
+
+    if modal {
+        let dismiss = dismiss.clone();
+        on(
+            &el(container, "div", &[("class", "backdrop")]),
+            "click",
+            move |_| dismiss(),
+        );
+    }
+    let card = el(
+        container,
+        "section",
+        &[
+            ("class", "card"),
+            ("role", if inline { "region" } else { "dialog" }),
+            ("aria-label", &ask.question),
+            ("dir", if text.rtl { "rtl" } else { "ltr" }),
+        ],
+    );
+    if modal {
+        let _ = card.set_attribute("aria-modal", "true");
+    }
+    {
+        let (dismiss, host) = (dismiss.clone(), host.clone());
+        on(&card, "keydown", move |ev| {
+            let ev: &web_sys::KeyboardEvent = ev.unchecked_ref();
+            let key = ev.key();
+            if key == "Escape" {
+                dismiss();
+            } else if modal && key == "Tab" && trap_focus(&host, ev.shift_key()) {
+                ev.prevent_default();
+            }
         });
     }
-    // Whether the visitor is in the prompt: focus moves within it (to a
-    // follow-up) only then; a corner prompt never takes the page's focus.
-    let inside = {
-        let host = host.clone();
-        move || {
-            web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.active_element())
-                .is_some_and(|a| a.is_same_node(Some(&host)))
+    if !inline {
+        let dismiss = dismiss.clone();
+        let button = el_text(
+            &card,
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "close"),
+                ("aria-label", text.close),
+            ],
+            "×",
+        );
+        on(&button, "click", move |_| dismiss());
+    }
+    let step_box = |question: &str| {
+        let b = el(&card, "div", &[("class", "step")]);
+        el_text(&b, "p", &[("class", "question")], question);
+        b
+    };
+    let first = step_box(&ask.question);
+    let follow = ask.follow_up.as_ref().map(|f| {
+        let b = step_box(&f.question);
+        flag(&b, "hidden", true);
+        b
+    });
+    let thanks = el(&card, "p", &[("class", "thanks"), ("role", "status")]);
+    let show = {
+        let (first, follow, step) = (first.clone(), follow.clone(), step.clone());
+        move |s: Step| {
+            step.set(s);
+            flag(&first, "hidden", s != Step::Ask);
+            if let Some(f) = &follow {
+                flag(f, "hidden", s != Step::FollowUp);
+            }
+            if s == Step::Thanks {
+                thanks.set_text_content(Some(text.thanks));
+            }
         }
     };
     let answer: Rc<dyn Fn(Answer)> = Rc::new({
-        let (ask, id, score, close) = (ask.clone(), id.clone(), score.clone(), close.clone());
+        let (ask, follow) = (ask.clone(), follow.clone());
         move |mut a: Answer| {
-            let first = step.get_untracked() == Step::Ask;
+            let first = step.get() == Step::Ask;
             if !first {
                 a.score = score.get();
             }
@@ -198,51 +290,32 @@ fn Prompt(
                 ask.done();
                 score.set(a.score);
             }
-            let follow = ask.follow_up.as_ref();
-            if first && follow.is_some_and(|f| a.score.is_some_and(|s| f.applies_to(s))) {
-                // Read before the step changes: hiding the scale drops focus.
-                let was_inside = inside();
-                step.set(Step::FollowUp);
-                if was_inside {
-                    // Once the follow-up is shown.
-                    focus_later(move || {
-                        follow_box
-                            .get_untracked()?
-                            .query_selector("textarea, button")
-                            .ok()?
-                    });
+            let applies = ask
+                .follow_up
+                .as_ref()
+                .is_some_and(|f| a.score.is_some_and(|s| f.applies_to(s)));
+            match &follow {
+                Some(follow) if first && applies => {
+                    // Read before the step changes: hiding the scale drops
+                    // focus. A corner prompt never takes the page's focus.
+                    let was_inside = inside(&host);
+                    show(Step::FollowUp);
+                    if was_inside {
+                        focus(follow.query_selector("textarea, button").ok().flatten());
+                    }
                 }
-            } else {
-                step.set(Step::Thanks);
-                if !inline {
-                    set_timeout(close.clone(), Duration::from_millis(2500));
+                _ => {
+                    show(Step::Thanks);
+                    if !inline {
+                        let close = close.clone();
+                        crate::later(2500, move || close());
+                    }
                 }
             }
         }
     });
-    let dismiss = {
-        let ask = ask.clone();
-        move || {
-            if step.get_untracked() == Step::Ask {
-                ask.send(Kind::Dismiss, &ask.new_id(), &Answer::default());
-                ask.done();
-            }
-            close();
-        }
-    };
-    let on_key = {
-        let (dismiss, host) = (dismiss.clone(), host.clone());
-        move |ev: web_sys::KeyboardEvent| {
-            let key = ev.key();
-            if key == "Escape" {
-                dismiss();
-            } else if modal && key == "Tab" && trap_focus(&host, ev.shift_key()) {
-                ev.prevent_default();
-            }
-        }
-    };
-
-    let body = question_body(
+    question_body(
+        &first,
         ask.metric,
         ask.look.as_deref(),
         &ask.question,
@@ -251,13 +324,14 @@ fn Prompt(
         text,
         answer.clone(),
     );
-    let follow_up = ask.follow_up.clone().map(|f| {
+    if let (Some(f), Some(b)) = (&ask.follow_up, &follow) {
         let metric = if f.options.is_empty() {
             Metric::Text
         } else {
             Metric::Choice
         };
-        let body = question_body(
+        question_body(
+            b,
             metric,
             None,
             &f.question,
@@ -266,55 +340,32 @@ fn Prompt(
             text,
             answer,
         );
-        view! {
-            <div class="step" hidden=move || step.get() != Step::FollowUp node_ref=follow_box>
-                <p class="question">{f.question}</p>
-                {body}
-            </div>
-        }
-    });
-    let backdrop = modal.then(|| {
-        let dismiss = dismiss.clone();
-        view! { <div class="backdrop" on:click=move |_| dismiss()></div> }
-    });
-    view! {
-        {backdrop}
-        <section
-            class="card"
-            role=if inline { "region" } else { "dialog" }
-            aria-modal=modal.then_some("true")
-            aria-label=ask.question.clone()
-            dir=if text.rtl { "rtl" } else { "ltr" }
-            on:keydown=on_key
-        >
-            {(!inline)
-                .then(|| {
-                    view! {
-                        <button
-                            type="button"
-                            class="close"
-                            aria-label=text.close
-                            on:click=move |_| dismiss()
-                        >
-                            "×"
-                        </button>
-                    }
-                })}
-            <div class="step" hidden=move || step.get() != Step::Ask>
-                <p class="question">{ask.question.clone()}</p>
-                {body}
-            </div>
-            {follow_up}
-            <p class="thanks" role="status">
-                {move || if step.get() == Step::Thanks { text.thanks } else { "" }}
-            </p>
-        </section>
+    }
+    if opener.is_some() {
+        // The first control of the question, once the prompt is laid out.
+        crate::later(0, move || {
+            focus(first.query_selector("button, textarea").ok().flatten());
+        });
+    }
+}
+
+/// Whether the visitor is in the prompt (the page's focus is on its host).
+fn inside(host: &HtmlElement) -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .is_some_and(|a| a.is_same_node(Some(host)))
+}
+
+fn focus(e: Option<web_sys::Element>) {
+    if let Some(e) = e {
+        let _ = e.unchecked_into::<HtmlElement>().focus();
     }
 }
 
 /// Keeps Tab within a modal prompt: from its last control to its first
 /// (Shift+Tab: from the first to the last). Returns whether it moved focus.
-fn trap_focus(host: &web_sys::HtmlElement, back: bool) -> bool {
+fn trap_focus(host: &HtmlElement, back: bool) -> bool {
     let Some(root) = host.shadow_root() else {
         return false;
     };
@@ -329,25 +380,15 @@ fn trap_focus(host: &web_sys::HtmlElement, back: bool) -> bool {
         .active_element()
         .is_some_and(|a| from.is_some_and(|f| f.is_same_node(Some(&a))));
     match to {
-        Some(to) if at_edge => to.unchecked_into::<web_sys::HtmlElement>().focus().is_ok(),
+        Some(to) if at_edge => to.unchecked_into::<HtmlElement>().focus().is_ok(),
         _ => false,
     }
 }
 
-/// Focuses what `find` returns once the DOM has caught up with a change.
-fn focus_later(find: impl FnOnce() -> Option<web_sys::Element> + 'static) {
-    set_timeout(
-        move || {
-            if let Some(el) = find() {
-                let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
-            }
-        },
-        Duration::ZERO,
-    );
-}
-
-/// The answering part of a question of `metric`.
+/// The answering part of a question of `metric`, at the end of `parent`.
+#[allow(clippy::too_many_arguments)]
 fn question_body(
+    parent: &web_sys::Node,
     metric: Metric,
     look: Option<&str>,
     question: &str,
@@ -355,8 +396,7 @@ fn question_body(
     multiple: bool,
     text: &'static Strings,
     answer: Rc<dyn Fn(Answer)>,
-) -> impl IntoView + use<> {
-    let label = question.to_owned();
+) {
     if let Some((lo, hi)) = metric.scale() {
         let (low, high) = text.ends(metric);
         let items = (lo..=hi)
@@ -384,182 +424,220 @@ fn question_body(
             _ if hi - lo >= 7 => "scale wide",
             _ => "scale",
         };
-        let pick = Rc::new(move |i: Vec<usize>| {
-            let n = lo + i64::try_from(i[0]).unwrap_or(0);
-            answer(Answer {
-                score: Some(n),
-                ..Answer::default()
-            });
-        });
-        let ends = (metric != Metric::Thumbs).then(|| {
-            view! {
-                <div class="ends" aria-hidden="true">
-                    <span>{low}</span>
-                    <span>{high}</span>
-                </div>
-            }
-        });
-        EitherOf3::A(view! {
-            <Picker items label multiple=false class send=text.send pick />
-            {ends}
-        })
+        picker(
+            parent,
+            items,
+            question,
+            false,
+            class,
+            text.send,
+            Box::new(move |i: Vec<usize>| {
+                answer(Answer {
+                    score: Some(lo + i64::try_from(i[0]).unwrap_or(0)),
+                    ..Answer::default()
+                });
+            }),
+        );
+        if metric != Metric::Thumbs {
+            let ends = el(parent, "div", &[("class", "ends"), ("aria-hidden", "true")]);
+            el_text(&ends, "span", &[], low);
+            el_text(&ends, "span", &[], high);
+        }
     } else if metric == Metric::Text {
-        let send = Rc::new(move |comment: String| {
-            answer(Answer {
-                comment: Some(comment),
-                ..Answer::default()
-            });
-        });
-        EitherOf3::B(view! { <TextBox label text send /> })
+        text_box(
+            parent,
+            question,
+            text,
+            Box::new(move |comment: String| {
+                answer(Answer {
+                    comment: Some(comment),
+                    ..Answer::default()
+                });
+            }),
+        );
     } else {
         let ids: Vec<String> = options.iter().map(|o| o.id.clone()).collect();
         let items = options
             .iter()
             .map(|o| (o.label.clone(), o.label.clone()))
             .collect();
-        let pick = Rc::new(move |picked: Vec<usize>| {
-            answer(Answer {
-                choices: Some(picked.iter().map(|i| ids[*i].clone()).collect()),
-                ..Answer::default()
-            });
-        });
-        EitherOf3::C(view! { <Picker items label multiple class="list" send=text.send pick /> })
+        picker(
+            parent,
+            items,
+            question,
+            multiple,
+            "list",
+            text.send,
+            Box::new(move |picked: Vec<usize>| {
+                answer(Answer {
+                    choices: Some(picked.iter().map(|i| ids[*i].clone()).collect()),
+                    ..Answer::default()
+                });
+            }),
+        );
     }
 }
 
-/// A group of options: radio buttons answered with one tap (arrow keys,
-/// Home and End move between them), or checkboxes and a Send button.
-#[component]
-fn Picker(
-    /// Visible content and accessible name of each option.
+/// A group of options (`items`: what each shows and its accessible name,
+/// `label`: the group's name, `class`: `scale …` in a row or `list` one per
+/// line): radio buttons answered with one tap (arrow keys, Home and End move
+/// between them, one tab stop), or with `multiple` checkboxes and a Send
+/// button. `pick` is called with the indices picked.
+fn picker(
+    parent: &web_sys::Node,
     items: Vec<(String, String)>,
-    /// The group's accessible name (the question).
-    label: String,
-    /// Several may be picked.
+    label: &str,
     multiple: bool,
-    /// `scale …` (in a row) or `list` (one per line).
-    class: &'static str,
-    /// The Send button's text.
-    send: &'static str,
-    /// Called with the indices picked.
-    pick: Rc<dyn Fn(Vec<usize>)>,
-) -> impl IntoView {
+    class: &str,
+    send: &str,
+    pick: Box<dyn Fn(Vec<usize>)>,
+) {
+    let group = el(
+        parent,
+        "div",
+        &[
+            ("class", class),
+            ("role", if multiple { "group" } else { "radiogroup" }),
+            ("aria-label", label),
+        ],
+    );
     let count = items.len();
-    let focused = RwSignal::new(0usize);
-    let picked = RwSignal::new(0u32);
-    let group = NodeRef::<leptos::html::Div>::new();
-    let on_arrows = move |ev: web_sys::KeyboardEvent| {
-        let now = focused.get_untracked();
-        let next = match ev.key().as_str() {
-            "ArrowRight" | "ArrowDown" => (now + 1) % count,
-            "ArrowLeft" | "ArrowUp" => (now + count - 1) % count,
-            "Home" => 0,
-            "End" => count - 1,
-            _ => return,
-        };
-        ev.prevent_default();
-        focused.set(next);
-        let target = group
-            .get_untracked()
-            .and_then(|g| g.children().item(u32::try_from(next).unwrap_or(0)));
-        if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-            let _ = el.focus();
-        }
-    };
-    let buttons = items
-        .into_iter()
+    let buttons: Rc<[HtmlElement]> = items
+        .iter()
         .enumerate()
         .map(|(i, (face, name))| {
-            let pick = pick.clone();
-            let bit = 1u32 << i;
-            view! {
-                <button
-                    type="button"
-                    class="opt"
-                    role=if multiple { "checkbox" } else { "radio" }
-                    aria-checked=move || if picked.get() & bit == 0 { "false" } else { "true" }
-                    tabindex=move || if multiple || focused.get() == i { "0" } else { "-1" }
-                    aria-label=name
-                    on:focus=move |_| focused.set(i)
-                    on:click=move |_| {
-                        if multiple {
-                            picked.update(|p| *p ^= bit);
-                        } else if picked.get_untracked() == 0 {
-                            picked.set(bit);
-                            pick(vec![i]);
-                        }
-                    }
-                >
-                    {face}
-                </button>
-            }
+            el_text(
+                &group,
+                "button",
+                &[
+                    ("type", "button"),
+                    ("class", "opt"),
+                    ("role", if multiple { "checkbox" } else { "radio" }),
+                    ("aria-checked", "false"),
+                    ("tabindex", if multiple || i == 0 { "0" } else { "-1" }),
+                    ("aria-label", name),
+                ],
+                face,
+            )
         })
-        .collect_view();
+        .collect();
     let submit = multiple.then(|| {
-        view! {
-            <button
-                type="button"
-                class="send"
-                disabled=move || picked.get() == 0
-                on:click=move |_| {
-                    let p = picked.get_untracked();
-                    pick((0..count).filter(|i| p & (1 << i) != 0).collect());
-                }
-            >
-                {send}
-            </button>
-        }
+        let b = el_text(
+            parent,
+            "button",
+            &[("type", "button"), ("class", "send")],
+            send,
+        );
+        flag(&b, "disabled", true);
+        b
     });
-    view! {
-        <div
-            class=class
-            role=if multiple { "group" } else { "radiogroup" }
-            aria-label=label
-            node_ref=group
-            on:keydown=move |ev| if !multiple { on_arrows(ev) }
-        >
-            {buttons}
-        </div>
-        {submit}
+    let picked = Rc::new(Cell::new(0u32));
+    let pick: Rc<dyn Fn(Vec<usize>)> = pick.into();
+    // The one tab stop of a radio group follows the focus.
+    let focused = Rc::new(Cell::new(0usize));
+    let rove = {
+        let (buttons, focused) = (buttons.clone(), focused.clone());
+        move |i: usize| {
+            focused.set(i);
+            for (j, b) in buttons.iter().enumerate() {
+                let _ = b.set_attribute("tabindex", if i == j { "0" } else { "-1" });
+            }
+        }
+    };
+    for (i, b) in buttons.iter().enumerate() {
+        let bit = 1u32 << i;
+        if !multiple {
+            let rove = rove.clone();
+            on(b, "focus", move |_| rove(i));
+        }
+        let (me, picked, pick, submit) = (b.clone(), picked.clone(), pick.clone(), submit.clone());
+        on(b, "click", move |_| {
+            let was = picked.get();
+            if multiple {
+                picked.set(was ^ bit);
+            } else if was != 0 {
+                return;
+            } else {
+                picked.set(bit);
+            }
+            let _ = me.set_attribute(
+                "aria-checked",
+                if picked.get() & bit == 0 {
+                    "false"
+                } else {
+                    "true"
+                },
+            );
+            match &submit {
+                Some(s) => flag(s, "disabled", picked.get() == 0),
+                None => pick(vec![i]),
+            }
+        });
+    }
+    if let Some(s) = &submit {
+        let picked = picked.clone();
+        on(s, "click", move |_| {
+            let p = picked.get();
+            if p != 0 {
+                pick((0..count).filter(|i| p & (1 << i) != 0).collect());
+            }
+        });
+    } else {
+        on(&group, "keydown", move |ev| {
+            let ev: &web_sys::KeyboardEvent = ev.unchecked_ref();
+            let now = focused.get();
+            let next = match ev.key().as_str() {
+                "ArrowRight" | "ArrowDown" => (now + 1) % count,
+                "ArrowLeft" | "ArrowUp" => (now + count - 1) % count,
+                "Home" => 0,
+                "End" => count - 1,
+                _ => return,
+            };
+            ev.prevent_default();
+            rove(next);
+            let _ = buttons[next].focus();
+        });
     }
 }
 
-/// An open answer and its Send button (enabled once something is typed).
-#[component]
-fn TextBox(
-    /// The field's accessible name (the question).
-    label: String,
-    /// The prompt's words.
+/// An open answer (`label`: its accessible name) and its Send button,
+/// enabled once something is typed; `send` is called with what was typed.
+fn text_box(
+    parent: &web_sys::Node,
+    label: &str,
     text: &'static Strings,
-    /// Called with what was typed.
-    send: Rc<dyn Fn(String)>,
-) -> impl IntoView {
-    let area = NodeRef::<leptos::html::Textarea>::new();
-    let empty = RwSignal::new(true);
-    let typed = move || area.get_untracked().map(|a| a.value()).unwrap_or_default();
-    view! {
-        <textarea
-            node_ref=area
-            rows="3"
-            maxlength="2000"
-            aria-label=label
-            placeholder=text.placeholder
-            on:input=move |_| empty.set(typed().trim().is_empty())
-        ></textarea>
-        <button
-            type="button"
-            class="send"
-            disabled=move || empty.get()
-            on:click=move |_| {
-                let v = typed();
-                if !v.trim().is_empty() {
-                    send(v);
-                }
-            }
-        >
-            {text.send}
-        </button>
+    send: Box<dyn Fn(String)>,
+) {
+    let area: web_sys::HtmlTextAreaElement = el(
+        parent,
+        "textarea",
+        &[
+            ("rows", "3"),
+            ("maxlength", "2000"),
+            ("aria-label", label),
+            ("placeholder", text.placeholder),
+        ],
+    )
+    .unchecked_into();
+    let button = el_text(
+        parent,
+        "button",
+        &[("type", "button"), ("class", "send")],
+        text.send,
+    );
+    flag(&button, "disabled", true);
+    {
+        let (typed, button) = (area.clone(), button.clone());
+        on(&area, "input", move |_| {
+            flag(&button, "disabled", typed.value().trim().is_empty());
+        });
     }
+    on(&button, "click", move |_| {
+        let v = area.value();
+        if !v.trim().is_empty() {
+            send(v);
+        }
+    });
 }
 
 /// A small non-negative number as text, without the formatting machinery.

@@ -7,10 +7,8 @@
 //! there at once instead, in the page's flow: no overlay, no budget.
 
 use crate::{Ask, get, int, list, string};
-use leptos::prelude::{set_interval, set_timeout};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::Duration;
 use touchpoint_wire::{Kind, TriggerOn};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -146,25 +144,22 @@ pub fn start(ctx: JsValue) {
             Some(TriggerOn::Load) | None => after_delay(),
             Some(TriggerOn::Time) => {
                 // Time on the page counts only while it is visible.
-                let seen = Rc::new(Cell::new(0u64));
-                set_interval(
-                    move || {
-                        let visible = web_sys::window()
-                            .and_then(|w| w.document())
-                            .is_some_and(|d| !d.hidden());
-                        // Counts up to the delay, fires once, then idles.
-                        if visible && seen.get() != u64::MAX {
-                            let now = seen.get() + 250;
-                            if u128::from(now) >= delay.as_millis() {
-                                seen.set(u64::MAX);
-                                fire(i, None, generation);
-                            } else {
-                                seen.set(now);
-                            }
+                let seen = Rc::new(Cell::new(0i32));
+                crate::every(250, move || {
+                    let visible = web_sys::window()
+                        .and_then(|w| w.document())
+                        .is_some_and(|d| !d.hidden());
+                    // Counts up to the delay, fires once, then idles.
+                    if visible && seen.get() != i32::MAX {
+                        let now = seen.get().saturating_add(250);
+                        if now >= delay {
+                            seen.set(i32::MAX);
+                            fire(i, None, generation);
+                        } else {
+                            seen.set(now);
                         }
-                    },
-                    Duration::from_millis(250),
-                );
+                    }
+                });
             }
             Some(TriggerOn::Scroll) => {
                 let percent = int(&trigger, "percent").unwrap_or(50);
@@ -318,7 +313,7 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
                 }
                 // What waited for this one: a breath later, in turn.
                 for j in now.waiting.take() {
-                    fire_later(j, Duration::from_secs(1), now.generation);
+                    fire_later(j, 1000, now.generation);
                 }
             }
         }),
@@ -498,14 +493,11 @@ fn dead_click(ev: &web_sys::MouseEvent, at: f64) {
             }
         });
     if candidate.is_some() {
-        set_timeout(
-            move || {
-                if CHANGED.get() < at {
-                    signal("dead_click");
-                }
-            },
-            Duration::from_secs(1),
-        );
+        crate::later(1000, move || {
+            if CHANGED.get() < at {
+                signal("dead_click");
+            }
+        });
     }
 }
 
@@ -538,14 +530,14 @@ fn signal(name: &'static str) {
     }
 }
 
-/// A trigger's `delay_ms`.
-fn delay_of(trigger: &JsValue) -> Duration {
-    Duration::from_millis(u64::try_from(int(trigger, "delay_ms").unwrap_or(0)).unwrap_or(0))
+/// A trigger's `delay_ms`, in milliseconds.
+fn delay_of(trigger: &JsValue) -> i32 {
+    i32::try_from(int(trigger, "delay_ms").unwrap_or(0).max(0)).unwrap_or(i32::MAX)
 }
 
-/// Fires touchpoint `i` of start `generation` after `delay`.
-fn fire_later(i: usize, delay: Duration, generation: u32) {
-    set_timeout(move || fire(i, None, generation), delay);
+/// Fires touchpoint `i` of start `generation` after `delay` milliseconds.
+fn fire_later(i: usize, delay: i32, generation: u32) {
+    crate::later(delay, move || fire(i, None, generation));
 }
 
 /// How far down the page the bottom of the window is, in percent.
@@ -571,10 +563,7 @@ fn scrolled_percent() -> i64 {
     percent
 }
 
-/// Listens to `event` on `target` for the life of the page.
+/// Listens to `event` on `target`, in the capture phase, for the life of the page.
 fn listen(target: &web_sys::EventTarget, event: &str, f: impl FnMut(web_sys::Event) + 'static) {
-    let f = Closure::<dyn FnMut(web_sys::Event)>::new(f);
-    let _ =
-        target.add_event_listener_with_callback_and_bool(event, f.as_ref().unchecked_ref(), true);
-    f.forget();
+    crate::listen(target, event, true, f);
 }

@@ -93,12 +93,8 @@ pub fn assets() -> anyhow::Result<Dist> {
         ],
         &[],
     )?;
-    let mut bg = tmp.join("touchpoint_widget_bg.wasm");
+    let bg = tmp.join("touchpoint_widget_bg.wasm");
     let glue_js = tmp.join("touchpoint_widget.js");
-    if let Some(glue) = strip_streams(&std::fs::read_to_string(&glue_js)?) {
-        bg = strip_stream_exports(&wasm_opt, &bg)?;
-        std::fs::write(&glue_js, glue)?;
-    }
     let opt = tmp.join("opt.wasm");
     util::run(
         &wasm_opt,
@@ -214,106 +210,6 @@ pub fn release_server() -> anyhow::Result<()> {
         target_dir().join("release/touchpoint").display()
     );
     Ok(())
-}
-
-/// Minifies the loader with terser (compress and mangle; property names,
-/// which the page and the tests use, are kept).
-/// leptos depends on `server_fn`, which brings `wasm-streams`, whose
-/// `#[wasm_bindgen]` classes (`IntoUnderlyingSource`, `…Sink`,
-/// `…ByteSource`) are exported whether used or not. The widget never uses
-/// them: this drops their classes from the glue, or returns `None` when the
-/// glue does not have the expected shape (then nothing is stripped).
-fn strip_streams(glue: &str) -> Option<String> {
-    if !glue.contains("export class IntoUnderlying") {
-        return None;
-    }
-    let mut out = String::with_capacity(glue.len());
-    let mut skipping = None::<&str>;
-    for line in glue.lines() {
-        if let Some(end) = skipping {
-            if line == end || (end == ";" && line.trim_end().ends_with(';')) {
-                skipping = None;
-            }
-            continue;
-        }
-        if line.starts_with("export class IntoUnderlying") {
-            skipping = Some("}");
-        } else if line.starts_with("const IntoUnderlying") && line.contains("Finalization") {
-            skipping = (!line.trim_end().ends_with(';')).then_some(";");
-        } else if !line.starts_with("if (Symbol.dispose) IntoUnderlying") {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    (!out.contains("IntoUnderlying")).then_some(out)
-}
-
-/// Removes the wasm exports behind the classes [`strip_streams`] dropped,
-/// and what only they reach, with binaryen's `wasm-metadce`.
-fn strip_stream_exports(wasm_opt: &Path, wasm: &Path) -> anyhow::Result<PathBuf> {
-    let bytes = std::fs::read(wasm)?;
-    let graph: Vec<serde_json::Value> = wasm_exports(&bytes)
-        .context("reading the wasm's exports")?
-        .into_iter()
-        .filter(|e| !e.contains("intounderlying"))
-        .map(|e| serde_json::json!({ "name": e, "export": e, "root": true }))
-        .collect();
-    let graph_file = wasm.with_file_name("exports.json");
-    std::fs::write(&graph_file, serde_json::to_vec(&graph)?)?;
-    let out = wasm.with_file_name("dce.wasm");
-    let metadce = wasm_opt.with_file_name("wasm-metadce");
-    let unused = output(
-        metadce.to_str().unwrap(),
-        &[
-            "--graph-file",
-            graph_file.to_str().unwrap(),
-            wasm.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
-    anyhow::ensure!(
-        unused.is_some() && out.exists(),
-        "{} failed",
-        metadce.display()
-    );
-    Ok(out)
-}
-
-/// The names in a wasm module's export section.
-fn wasm_exports(wasm: &[u8]) -> Option<Vec<String>> {
-    fn leb(b: &[u8], i: &mut usize) -> Option<usize> {
-        let (mut n, mut shift) = (0usize, 0);
-        loop {
-            let byte = *b.get(*i)?;
-            *i += 1;
-            n |= usize::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return Some(n);
-            }
-            shift += 7;
-        }
-    }
-    let mut i = 8;
-    while i < wasm.len() {
-        let id = wasm[i];
-        i += 1;
-        let size = leb(wasm, &mut i)?;
-        if id == 7 {
-            let mut j = i;
-            let count = leb(wasm, &mut j)?;
-            let mut names = Vec::with_capacity(count);
-            for _ in 0..count {
-                let len = leb(wasm, &mut j)?;
-                names.push(String::from_utf8(wasm.get(j..j + len)?.to_vec()).ok()?);
-                j += len + 1;
-                leb(wasm, &mut j)?;
-            }
-            return Some(names);
-        }
-        i += size;
-    }
-    None
 }
 
 /// Minifies a script (or, with `module`, an ES module) with terser. The

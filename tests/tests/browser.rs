@@ -1747,6 +1747,18 @@ fn global_privacy_control_keeps_the_widget_away_unless_consented() {
     decided(&browser, "site-nps stuck");
     drop(browser);
 
+    // Do Not Track counts as the same wish.
+    let browser = Browser::start(1024, 700).unwrap();
+    browser
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": "Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' });" }),
+        )
+        .unwrap();
+    browser.goto(&format!("{}/pricing", w.shop)).unwrap();
+    decided(&browser, "");
+    drop(browser);
+
     // A site that chooses not to respect the signal still records it.
     let w = world(|t| {
         t.replace(

@@ -8,10 +8,13 @@ use anyhow::{Context, bail};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Seconds of measurement per run (after a 2-second warm-up).
 const SECONDS: u32 = 10;
 const CONNECTIONS: u32 = 16;
+/// wrk runs so far in this process.
+static RUNS: AtomicU32 = AtomicU32::new(0);
 
 const SITE: &str = r#"
 [site]
@@ -29,9 +32,12 @@ metric = "nps"
 question = { en = "How likely?" }
 "#;
 
-/// Each request carries `EVENTS` responses with ids unique per thread and request.
+/// Each request carries `EVENTS` responses with ids unique per wrk run
+/// (`RUN`), thread and event: a repeated id would be stored once and make
+/// the durability check count a loss.
 const SCRIPT: &str = r#"
 local n = tonumber(os.getenv("EVENTS") or "1")
+local run = tonumber(os.getenv("RUN") or "0")
 local site = os.getenv("SITE")
 local threads = 0
 function setup(thread)
@@ -43,7 +49,7 @@ request = function()
   local events = {}
   for i = 1, n do
     counter = counter + 1
-    local id = string.format("%08x-%04x-4000-8000-%012x", os.time() % 4294967296, tid, counter)
+    local id = string.format("%08x-%04x-4000-8000-%012x", run, tid, counter)
     events[i] = '{"id":"' .. id .. '","kind":"response","touchpoint":"site-nps","page":"https://shop.example/pricing","score":9,"ts":"2026-11-20T10:00:00Z"}'
   end
   local body = '{"site":"' .. site .. '","events":[' .. table.concat(events, ",") .. ']}'
@@ -132,6 +138,7 @@ fn ensure_wrk() -> anyhow::Result<()> {
     bail!("wrk is missing: apt-get install wrk")
 }
 
+/// One wrk run; every run numbered apart, so that its event ids are new.
 fn wrk(
     addr: &str,
     events: u32,
@@ -150,6 +157,7 @@ fn wrk(
         .arg(format!("http://{addr}/v1/events"))
         .env("EVENTS", events.to_string())
         .env("SITE", "bench")
+        .env("RUN", RUNS.fetch_add(1, Ordering::Relaxed).to_string())
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let rps = text

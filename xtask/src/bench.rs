@@ -4,8 +4,8 @@
 //! `cargo xtask bench --smoke` runs every part the same way at tiny sizes and
 //! durations and writes the same document to
 //! `$CARGO_TARGET_DIR/bench-smoke/BENCHMARKS.md`: its figures mean nothing,
-//! but it fails when a part breaks or measures nothing. It never judges a
-//! figure.
+//! but it fails when a part breaks or measures nothing, so `cargo xtask test`
+//! keeps the benchmark working. It never judges a figure.
 
 use crate::dist::{self, LOADER_GOAL, LOADER_LIMIT, WIDGET_GOAL, WIDGET_LIMIT};
 use crate::util::{output, root, target_dir};
@@ -16,7 +16,7 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
     with_assets(&dist::assets()?, smoke)
 }
 
-/// The run for assets already built.
+/// The run for assets already built (`cargo xtask test` has them).
 pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
     dist::release_server()?;
     let (ingest, scale, impact) = if smoke {

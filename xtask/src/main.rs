@@ -19,7 +19,8 @@ cargo xtask <command>
                         assets embedded; print sizes; fail above the hard budgets
   demo                  build, apply www/demo/site.toml, serve the API on :8080
                         and the demo shop on :8081
-  test                  build the widget, then run every test (browser included)
+  test                  build the widget, then run every test (browser included),
+                        a short fuzzing run and `bench --smoke`
   bench                 measure everything and write docs/BENCHMARKS.md (~25 min)
   bench --smoke         run every part at tiny sizes (a few minutes), write the
                         same document to target/bench-smoke/BENCHMARKS.md (in
@@ -95,7 +96,8 @@ fn run() -> anyhow::Result<()> {
 }
 
 /// Every test: unit, server on SQLite and PostgreSQL, CLI, the real browser,
-/// and a short bounded fuzzing run.
+/// a short bounded fuzzing run, and the benchmark at tiny sizes (it checks
+/// that every part still runs, never a figure).
 fn test() -> anyhow::Result<()> {
     let dist = dist::assets()?;
     dist::check_budgets(&dist)?;
@@ -133,7 +135,9 @@ fn test() -> anyhow::Result<()> {
         ],
     )?;
     // A short, bounded fuzzing run of the ingest decoder.
-    fuzz(20)
+    fuzz(20)?;
+    // The benchmark at tiny sizes: it fails only when a part breaks.
+    bench::with_assets(&dist, true)
 }
 
 /// Fuzzes the ingest decoder with cargo-fuzz (libFuzzer) for `seconds`.

@@ -1,28 +1,64 @@
 //! `cargo xtask bench`: measures and writes `docs/BENCHMARKS.md`. Every
 //! figure comes from this run on this machine.
+//!
+//! `cargo xtask bench --smoke` runs every part the same way at tiny sizes and
+//! durations and writes the same document to
+//! `$CARGO_TARGET_DIR/bench-smoke/BENCHMARKS.md`: its figures mean nothing,
+//! but it fails when a part breaks or measures nothing, so `cargo xtask test`
+//! keeps the benchmark working. It never judges a figure.
 
 use crate::dist::{self, LOADER_GOAL, LOADER_LIMIT, WIDGET_GOAL, WIDGET_LIMIT};
-use crate::util::{output, root};
+use crate::util::{output, root, target_dir};
+use crate::{impact_bench, ingest_bench, scale_bench};
 use std::fmt::Write as _;
 
-pub fn run() -> anyhow::Result<()> {
-    let dist = dist::assets()?;
+pub fn run(smoke: bool) -> anyhow::Result<()> {
+    with_assets(&dist::assets()?, smoke)
+}
+
+/// The run for assets already built (`cargo xtask test` has them).
+pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
     dist::release_server()?;
-    let ingest = crate::ingest_bench::run()?;
-    let scale = crate::scale_bench::run(crate::scale_bench::Options::full())?;
+    let (ingest, scale, impact) = if smoke {
+        (
+            ingest_bench::Options::smoke(),
+            scale_bench::Options::smoke(),
+            impact_bench::Options::smoke(),
+        )
+    } else {
+        (
+            ingest_bench::Options::full(),
+            scale_bench::Options::full(),
+            impact_bench::Options::full(),
+        )
+    };
+    let command = if smoke {
+        "cargo xtask bench --smoke"
+    } else {
+        "cargo xtask bench"
+    };
+    let ingest = ingest_bench::run(ingest)?;
+    let mut scale = scale_bench::run(scale)?;
+    scale.command = command.into();
+    let mut problems = ingest.problems();
+    problems.extend(scale.problems());
     let mut md = String::from("# Benchmarks\n\n");
-    md.push_str("Written by `cargo xtask bench`; every figure below was measured in the run described here. Rerun it to refresh.\n\n");
+    if smoke {
+        md.push_str("Smoke run: tiny sizes, figures are not measurements. Written by `cargo xtask bench --smoke`, which runs every part of `cargo xtask bench` at tiny sizes and durations to check that each still works; `cargo xtask bench` measures and writes `docs/BENCHMARKS.md`.\n\n");
+    } else {
+        md.push_str("Written by `cargo xtask bench`; every figure below was measured in the run described here. Rerun it to refresh.\n\n");
+    }
     writeln!(md, "- Machine: {}", machine())?;
     writeln!(
         md,
         "- Toolchain: {}",
         output("rustc", &["--version"]).unwrap_or_default().trim()
     )?;
-    writeln!(md, "- Command: `cargo xtask bench`\n")?;
+    writeln!(md, "- Command: `{command}`\n")?;
     md.push_str("## Bytes on the page\n\n");
     md.push_str("What a host page downloads from us. The loader is all a page with no eligible touchpoint pays (plus the config JSON); the widget is fetched only when a touchpoint can fire. Brotli at quality 11, gzip at level 9.\n\n");
     md.push_str("| asset | raw (B) | gzip (B) | brotli (B) |\n|---|---:|---:|---:|\n");
-    for a in &dist.files {
+    for a in &assets.files {
         let name = match a.role {
             "loader" => "loader `t.js`",
             "wasm" => "widget wasm",
@@ -30,8 +66,8 @@ pub fn run() -> anyhow::Result<()> {
         };
         writeln!(md, "| {name} | {} | {} | {} |", a.raw, a.gzip, a.brotli)?;
     }
-    let loader = dist.brotli(&["loader"]);
-    let widget = dist.brotli(&["wasm", "glue"]);
+    let loader = assets.brotli(&["loader"]);
+    let widget = assets.brotli(&["wasm", "glue"]);
     md.push_str("\n| budget | measured (brotli) | goal | hard limit |\n|---|---:|---:|---:|\n");
     writeln!(
         md,
@@ -47,45 +83,74 @@ pub fn run() -> anyhow::Result<()> {
     } else {
         md.push_str("The widget is within its 40 KB goal.");
     }
-    md.push_str(&crate::peers::section(&dist));
-    md.push_str("\n\n## Ingest\n\n");
-    writeln!(
-        md,
-        "`POST /v1/events` from a second process on loopback: `{}`. Each request carries 1 or 20 NPS responses with fresh ids, so every one is a real insert. The baseline is a bare axum endpoint (`tests/src/bin/bare-202.rs`) that reads the body and answers 202 without storing anything, measured in the same run. Durability on: SQLite in WAL mode with `synchronous = FULL`, PostgreSQL with `fsync = on`; rate limits off; release build. wrk shares the 2 cores with the server.\n",
-        ingest.command
-    )?;
-    md.push_str("| target | events / request | requests/s | events/s | p50 (ms) | p99 (ms) | non-2xx | ratio to baseline | server RSS idle → peak (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for r in &ingest.runs {
-        let base = ingest
-            .runs
-            .iter()
-            .find(|b| b.target.starts_with("bare") && b.events == r.events)
-            .map_or(f64::NAN, |b| b.requests_per_s);
-        writeln!(
-            md,
-            "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.1} → {:.1} |",
-            r.target,
-            r.events,
-            r.requests_per_s,
-            r.requests_per_s * f64::from(r.events),
-            r.p50_ms,
-            r.p99_ms,
-            r.errors,
-            r.requests_per_s / base,
-            r.rss_idle_kb as f64 / 1024.0,
-            r.rss_peak_kb as f64 / 1024.0,
-        )?;
+    md.push_str(&crate::peers::section(assets, &mut problems));
+    md.push_str(&ingest_bench::section(&ingest));
+    md.push_str(&impact_bench::section(&impact, &mut problems));
+    md.push_str(&scale_bench::section(&scale));
+    let path = if smoke {
+        target_dir().join("bench-smoke/BENCHMARKS.md")
+    } else {
+        root().join("docs/BENCHMARKS.md")
+    };
+    std::fs::create_dir_all(path.parent().unwrap())?;
+    std::fs::write(&path, &md)?;
+    println!("wrote {}", path.display());
+    verdict(smoke, &md, problems)
+}
+
+/// A smoke run fails on what shows a part no longer works: the `problems`
+/// its parts found, and in the Markdown they wrote a table without rows or
+/// a figure that is not a number. A full run reports and never fails on
+/// them: it only prints them.
+pub fn verdict(smoke: bool, md: &str, mut problems: Vec<String>) -> anyhow::Result<()> {
+    problems.extend(document_problems(md));
+    if problems.is_empty() {
+        return Ok(());
     }
-    md.push_str("\nDurability check after the runs: every event wrk saw acknowledged with 202 must be in the database (a few more are stored than counted: requests still in flight when wrk stopped):\n\n| database | acknowledged | stored |\n|---|---:|---:|\n");
-    for (db, acked, stored) in &ingest.durability {
-        writeln!(md, "| {db} | {acked} | {stored} |")?;
+    if smoke {
+        anyhow::bail!("the benchmark is broken:\n  - {}", problems.join("\n  - "));
     }
-    md.push_str("\nWhat it means: the ratio is the headline (the goal is at least 0.5 of the bare endpoint); group commit folds concurrent requests into one transaction, so one durable commit serves many requests; site configurations come from a 2-second cache.\n");
-    md.push_str(&crate::impact_bench::section());
-    md.push_str(&crate::scale_bench::section(&scale));
-    std::fs::write(root().join("docs/BENCHMARKS.md"), md)?;
-    println!("wrote docs/BENCHMARKS.md");
+    for p in &problems {
+        eprintln!("bench: {p}");
+    }
     Ok(())
+}
+
+/// Tables with a header and no row, and `NaN` or `inf` anywhere, by section.
+fn document_problems(md: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut heading = "(top)";
+    let mut table: Vec<&str> = Vec::new();
+    let mut end_table = |table: &mut Vec<&str>, heading: &str| {
+        // A header line and its rule, then the rows.
+        if !table.is_empty() && table.len() < 3 {
+            problems.push(format!(
+                "{heading}: a table has no rows ({})",
+                table[0].trim()
+            ));
+        }
+        table.clear();
+    };
+    let mut numbers = Vec::new();
+    for line in md.lines() {
+        if line.starts_with('|') {
+            table.push(line);
+        } else {
+            end_table(&mut table, heading);
+        }
+        if let Some(h) = line.strip_prefix('#') {
+            heading = h.trim_start_matches('#').trim();
+        }
+        if line
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w == "NaN" || w == "inf")
+        {
+            numbers.push(format!("{heading}: not a number in `{}`", line.trim()));
+        }
+    }
+    end_table(&mut table, heading);
+    problems.extend(numbers);
+    problems
 }
 
 fn machine() -> String {
@@ -118,4 +183,29 @@ fn machine() -> String {
         })
         .unwrap_or_default();
     format!("{cpu}, {cores} cores{mem}, {os}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::document_problems;
+
+    #[test]
+    fn empty_tables_and_non_numbers_are_problems() {
+        let good = "# B\n\n## Ingest\n\n| a | b |\n|---|---:|\n| x | 1.00 |\n\nWhat it means: information.\n";
+        assert_eq!(document_problems(good), Vec::<String>::new());
+        let empty = "## Ingest\n\n| a | b |\n|---|---:|\n\n## Scale\n\n| a |\n|---|\n| 1 |\n";
+        assert_eq!(
+            document_problems(empty),
+            ["Ingest: a table has no rows (| a | b |)"]
+        );
+        let nan = "## Scale\n\n| a | b |\n|---|---:|\n| x | NaN |\n| y | inf → 2 |\n";
+        assert_eq!(
+            document_problems(nan).len(),
+            2,
+            "{:?}",
+            document_problems(nan)
+        );
+        let last = "## Memory\n\n| a |\n|---|";
+        assert_eq!(document_problems(last).len(), 1);
+    }
 }

@@ -10,7 +10,9 @@
 //! is installed with npm into a cache outside the repository
 //! (`$TOUCHPOINT_BENCH_TOOLS`, else `$HOME/.cache/touchpoint/bench-tools`).
 //! A benchmark reports and never fails: when something is missing, the
-//! section says so and why.
+//! section says so and why (and a smoke run fails).
+//!
+//! `cargo xtask bench --only impact [--smoke]` runs this part alone.
 
 use crate::ingest_bench::{Server, spawn};
 use crate::peers::{cache_dir, npm_install};
@@ -24,9 +26,31 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const LIGHTHOUSE: &str = "12.8.2";
-/// Runs per page, CPU rate and variant; the tables show the median.
-const RUNS: usize = 3;
-const CPU: [u32; 2] = [1, 4];
+/// How many Lighthouse runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Runs per page, CPU rate and variant; the tables show the median.
+    pub runs: usize,
+    /// CPU slowdowns `/pricing` is measured at; the first is 1×.
+    pub cpu: Vec<u32>,
+}
+
+impl Options {
+    pub fn full() -> Options {
+        Options {
+            runs: 3,
+            cpu: vec![1, 4],
+        }
+    }
+
+    /// One run per cell at 1×: every page, variant and table still comes out.
+    pub fn smoke() -> Options {
+        Options {
+            runs: 1,
+            cpu: vec![1],
+        }
+    }
+}
 const CHROME_FLAGS: &str = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync";
 /// Lighthouse options besides the URL, the CPU rate and where things go.
 const LIGHTHOUSE_FLAGS: [&str; 8] = [
@@ -255,6 +279,10 @@ struct Measured {
     widget: String,
     pricing: Vec<(u32, Vec<Sample>, Vec<Sample>)>,
     cart: (Sample, Sample),
+    /// Runs per cell.
+    runs: usize,
+    /// The wasm the page fetched was the one in the dist directory.
+    widget_is_dist: bool,
     failures: Vec<String>,
     chromium: String,
     node: String,
@@ -262,22 +290,34 @@ struct Measured {
     seconds: f64,
 }
 
-/// `cargo xtask bench --only impact`: builds the release server and demo
-/// shop (with the widget already in the dist directory) and prints the
-/// section.
-pub fn only() -> anyhow::Result<()> {
-    println!("{}", section().trim());
-    Ok(())
+/// `cargo xtask bench --only impact [--smoke]`: builds the release server
+/// and demo shop (with the widget already in the dist directory) and prints
+/// the section.
+pub fn only(smoke: bool) -> anyhow::Result<()> {
+    let options = if smoke {
+        Options::smoke()
+    } else {
+        Options::full()
+    };
+    let mut problems = Vec::new();
+    let md = section(&options, &mut problems);
+    println!("{}", md.trim());
+    crate::bench::verdict(smoke, &md, problems)
 }
 
 /// The "Page impact" section of `docs/BENCHMARKS.md`, as Markdown (starting
-/// with blank lines, ending with a newline). Never fails.
-pub fn section() -> String {
+/// with blank lines, ending with a newline). Never fails; what shows the
+/// part no longer works is added to `problems`.
+pub fn section(options: &Options, problems: &mut Vec<String>) -> String {
     let mut md = String::from("\n\n## Page impact\n\n");
-    match measure() {
-        Ok(m) => write_tables(&mut md, &m),
+    match measure(options) {
+        Ok(m) => {
+            problems.extend(measured_problems(&m));
+            write_tables(&mut md, &m);
+        }
         Err(err) => {
             eprintln!("impact: {err:#}");
+            problems.push(format!("page impact: {err:#}"));
             let _ = writeln!(
                 md,
                 "Not measured in this run: {err:#}. The section needs Chromium, Node.js and npm (for Lighthouse {LIGHTHOUSE}) and the widget built by `cargo xtask dist --assets-only`."
@@ -337,7 +377,42 @@ fn path_of(url: &str) -> &str {
         .unwrap_or(url)
 }
 
-fn measure() -> anyhow::Result<Measured> {
+/// What shows this part no longer works, whatever the figures: a run that
+/// failed, a cell without a run, a prompt never shown, a widget not fetched
+/// or not the one built.
+fn measured_problems(m: &Measured) -> Vec<String> {
+    let mut problems: Vec<String> = m
+        .failures
+        .iter()
+        .map(|f| format!("page impact: {f}"))
+        .collect();
+    for (cpu, without, with) in &m.pricing {
+        if without.is_empty() || with.is_empty() {
+            problems.push(format!(
+                "page impact: `/pricing` at {cpu}× CPU has a cell without a run"
+            ));
+        }
+        if with
+            .iter()
+            .any(|s| s.end_of(&format!("{}/t.js", m.api)).is_none())
+        {
+            problems.push(format!(
+                "page impact: `/pricing` at {cpu}× CPU: `t.js` was not fetched"
+            ));
+        }
+        if with.iter().any(|s| s.mark_ms.is_none()) {
+            problems.push(format!(
+                "page impact: `/pricing` at {cpu}× CPU: the prompt was never shown (no `{MARK}` mark)"
+            ));
+        }
+    }
+    if !m.widget_is_dist {
+        problems.push(format!("page impact: widget served: {}", m.widget));
+    }
+    problems
+}
+
+fn measure(options: &Options) -> anyhow::Result<Measured> {
     let chromium =
         std::env::var("TOUCHPOINT_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if !Path::new(&chromium).exists() {
@@ -457,10 +532,10 @@ fn measure() -> anyhow::Result<Measured> {
         &mut failures,
     );
     let mut pricing = Vec::new();
-    for cpu in CPU {
+    for &cpu in &options.cpu {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         // Interleaved, so that whatever else the machine does falls on both.
-        for _ in 0..RUNS {
+        for _ in 0..options.runs {
             a.extend(once(
                 &mut bench,
                 format!("http://{}/pricing", without.addr),
@@ -489,6 +564,7 @@ fn measure() -> anyhow::Result<Measured> {
         .flat_map(|s| &s.requests)
         .find(|(u, ..)| u.starts_with(&api_origin) && u.ends_with(".wasm"))
         .map(|(u, ..)| path_of(u).trim_start_matches("/widget/").to_owned());
+    let widget_is_dist = served.as_ref() == Some(&wasm);
     let widget = match served {
         Some(name) if name == wasm => format!("`{name}`, the build in the dist directory"),
         Some(name) => format!(
@@ -502,6 +578,8 @@ fn measure() -> anyhow::Result<Measured> {
         widget,
         pricing,
         cart: (cart_without, cart_with),
+        runs: options.runs,
+        widget_is_dist,
         failures,
         chromium: chromium_version,
         node,
@@ -570,6 +648,15 @@ fn diff(with: Stat, without: Stat, digits: usize) -> String {
     s.replace('-', "−")
 }
 
+/// `1 run`, `3 runs`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 fn write_tables(md: &mut String, m: &Measured) {
     let ours = |u: &str| u.starts_with(&m.api);
     let prompt = |s: &Sample| {
@@ -588,12 +675,24 @@ fn write_tables(md: &mut String, m: &Measured) {
                 .sum(),
         )
     };
-    let runs = |v: &[Sample]| v.len();
+    let runs = |v: &[Sample]| plural(v.len(), "run");
+    let cpus: Vec<String> = m.pricing.iter().map(|(cpu, ..)| cpu.to_string()).collect();
+    let slowed = match cpus.as_slice() {
+        [one] => format!("the CPU slowed {one}×"),
+        [rest @ .., last] => format!("the CPU slowed {}× and {last}×", rest.join("×, ")),
+        [] => "no CPU rate".to_owned(),
+    };
 
     let _ = writeln!(
         md,
-        "What the script tag costs the page it is pasted in. The demo shop's `/pricing` page, with a bench site whose one NPS touchpoint there is shown on load (no delay), is loaded with the tag and without it (the baseline: the same page from `touchpoint-demo --no-script`, which drops the tag and keeps the one-line command queue stub). Lighthouse {LIGHTHOUSE} drives headless {} (Node.js {}) with devtools throttling: the CPU slowed 1× and 4×, no network throttling, desktop screen; every run in a fresh profile; {RUNS} runs per cell, with and without the tag interleaved; the median, with min–max in brackets. The release server (SQLite, a throw-away file) and the shops are on two loopback origins, as on a real site. The 2 cores are shared by the browser, Lighthouse and both servers (load average {} at the start, {} at the end). Widget served: {}. The measurements took {:.0} s (building excluded).\n",
-        m.chromium, m.node, m.load.0, m.load.1, m.widget, m.seconds
+        "What the script tag costs the page it is pasted in. The demo shop's `/pricing` page, with a bench site whose one NPS touchpoint there is shown on load (no delay), is loaded with the tag and without it (the baseline: the same page from `touchpoint-demo --no-script`, which drops the tag and keeps the one-line command queue stub). Lighthouse {LIGHTHOUSE} drives headless {} (Node.js {}) with devtools throttling: {slowed}, no network throttling, desktop screen; every run in a fresh profile; {} per cell, with and without the tag interleaved; the median, with min–max in brackets. The release server (SQLite, a throw-away file) and the shops are on two loopback origins, as on a real site. The 2 cores are shared by the browser, Lighthouse and both servers (load average {} at the start, {} at the end). Widget served: {}. The measurements took {:.0} s (building excluded).\n",
+        m.chromium,
+        m.node,
+        plural(m.runs, "run"),
+        m.load.0,
+        m.load.1,
+        m.widget,
+        m.seconds
     );
     md.push_str("```sh\n");
     md.push_str("touchpoint --database sqlite://$TMP/impact.db --json serve --addr 127.0.0.1:0   # prints the API address\n");
@@ -602,8 +701,9 @@ fn write_tables(md: &mut String, m: &Measured) {
     md.push_str("touchpoint --database sqlite://$TMP/impact.db apply impact.toml                  # the site file below\n");
     let _ = writeln!(
         md,
-        "CHROME_PATH=/usr/bin/chromium lighthouse $URL {} --throttling.cpuSlowdownMultiplier=1|4 --output=json --chrome-flags=\"{CHROME_FLAGS} --user-data-dir=$FRESH\"\n```\n",
-        LIGHTHOUSE_FLAGS.join(" ")
+        "CHROME_PATH=/usr/bin/chromium lighthouse $URL {} --throttling.cpuSlowdownMultiplier={} --output=json --chrome-flags=\"{CHROME_FLAGS} --user-data-dir=$FRESH\"\n```\n",
+        LIGHTHOUSE_FLAGS.join(" "),
+        cpus.join("|")
     );
     let _ = writeln!(md, "```toml\n{}```\n", site_file("http://127.0.0.1:$SHOP"));
 
@@ -613,7 +713,7 @@ fn write_tables(md: &mut String, m: &Measured) {
     for (cpu, a, b) in &m.pricing {
         let _ = write!(
             head,
-            "{cpu}× CPU, without the tag ({} runs) | {cpu}× CPU, with it ({} runs) | difference | ",
+            "{cpu}× CPU, without the tag ({}) | {cpu}× CPU, with it ({}) | difference | ",
             runs(a),
             runs(b)
         );
@@ -902,7 +1002,7 @@ fn write_tables(md: &mut String, m: &Measured) {
     );
     let _ = writeln!(
         md,
-        "| long tasks ≥ 50 ms caused by the widget, 1× CPU | none | {} attributed to our origin (median over {} runs; total blocking time {:+.0} ms against the baseline) | {} |",
+        "| long tasks ≥ 50 ms caused by the widget, 1× CPU | none | {} attributed to our origin (median over {}; total blocking time {:+.0} ms against the baseline) | {} |",
         cell(ours1, 0),
         runs(b1),
         tbt_d,

@@ -2,16 +2,46 @@
 //! second process (`wrk`), against a bare axum endpoint answering 202 in the
 //! same run, on SQLite and on PostgreSQL, durability on (SQLite
 //! `synchronous = FULL`, PostgreSQL `fsync = on`), rate limits off.
+//!
+//! `cargo xtask bench --only ingest [--smoke]` runs this part alone.
 
 use crate::util::{self, target_dir};
 use anyhow::{Context, bail};
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Seconds of measurement per run (after a 2-second warm-up).
-const SECONDS: u32 = 10;
 const CONNECTIONS: u32 = 16;
+/// wrk runs so far in this process.
+static RUNS: AtomicU32 = AtomicU32::new(0);
+
+/// How long wrk runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Seconds of warm-up before each run, not counted.
+    pub warm_up: u32,
+    /// Seconds of measurement per run.
+    pub seconds: u32,
+}
+
+impl Options {
+    pub fn full() -> Options {
+        Options {
+            warm_up: 2,
+            seconds: 10,
+        }
+    }
+
+    /// A second each: every target and batch size is still exercised.
+    pub fn smoke() -> Options {
+        Options {
+            warm_up: 1,
+            seconds: 1,
+        }
+    }
+}
 
 const SITE: &str = r#"
 [site]
@@ -29,9 +59,12 @@ metric = "nps"
 question = { en = "How likely?" }
 "#;
 
-/// Each request carries `EVENTS` responses with ids unique per thread and request.
+/// Each request carries `EVENTS` responses with ids unique per wrk run
+/// (`RUN`), thread and event: a repeated id would be stored once and make
+/// the durability check count a loss.
 const SCRIPT: &str = r#"
 local n = tonumber(os.getenv("EVENTS") or "1")
+local run = tonumber(os.getenv("RUN") or "0")
 local site = os.getenv("SITE")
 local threads = 0
 function setup(thread)
@@ -43,7 +76,7 @@ request = function()
   local events = {}
   for i = 1, n do
     counter = counter + 1
-    local id = string.format("%08x-%04x-4000-8000-%012x", os.time() % 4294967296, tid, counter)
+    local id = string.format("%08x-%04x-4000-8000-%012x", run, tid, counter)
     events[i] = '{"id":"' .. id .. '","kind":"response","touchpoint":"site-nps","page":"https://shop.example/pricing","score":9,"ts":"2026-11-20T10:00:00Z"}'
   end
   local body = '{"site":"' .. site .. '","events":[' .. table.concat(events, ",") .. ']}'
@@ -54,6 +87,8 @@ end
 pub struct Run {
     pub target: String,
     pub events: u32,
+    /// Requests wrk completed in the measured run.
+    pub requests: u64,
     pub requests_per_s: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
@@ -132,6 +167,7 @@ fn ensure_wrk() -> anyhow::Result<()> {
     bail!("wrk is missing: apt-get install wrk")
 }
 
+/// One wrk run; every run numbered apart, so that its event ids are new.
 fn wrk(
     addr: &str,
     events: u32,
@@ -150,6 +186,7 @@ fn wrk(
         .arg(format!("http://{addr}/v1/events"))
         .env("EVENTS", events.to_string())
         .env("SITE", "bench")
+        .env("RUN", RUNS.fetch_add(1, Ordering::Relaxed).to_string())
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let rps = text
@@ -189,7 +226,22 @@ fn duration_ms(v: &str) -> f64 {
     }
 }
 
-pub fn run() -> anyhow::Result<Report> {
+/// `cargo xtask bench --only ingest [--smoke]`: builds the release server,
+/// runs this part and prints its section (docs/BENCHMARKS.md is left as it is).
+pub fn only(smoke: bool) -> anyhow::Result<()> {
+    crate::dist::release_server()?;
+    let options = if smoke {
+        Options::smoke()
+    } else {
+        Options::full()
+    };
+    let report = run(options)?;
+    let md = section(&report);
+    println!("{}", md.trim());
+    crate::bench::verdict(smoke, &md, report.problems())
+}
+
+pub fn run(options: Options) -> anyhow::Result<Report> {
     ensure_wrk()?;
     util::cargo(
         &[
@@ -227,14 +279,16 @@ pub fn run() -> anyhow::Result<Report> {
      -> anyhow::Result<u64> {
         let pid = server.child.id();
         let rss_idle_kb = rss_kb(pid, "VmRSS:");
-        let (_, _, _, warm, _) = wrk(&server.addr, events, 2, &script)?;
-        let (rps, p50, p99, requests, errors) = wrk(&server.addr, events, SECONDS, &script)?;
+        let (_, _, _, warm, _) = wrk(&server.addr, events, options.warm_up, &script)?;
+        let (rps, p50, p99, requests, errors) =
+            wrk(&server.addr, events, options.seconds, &script)?;
         eprintln!(
             "{target}, {events} event(s)/request: {rps:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms, {errors} errors"
         );
         runs.push(Run {
             target: target.to_owned(),
             events,
+            requests,
             requests_per_s: rps,
             p50_ms: p50,
             p99_ms: p99,
@@ -303,7 +357,85 @@ pub fn run() -> anyhow::Result<Report> {
         runs,
         durability,
         command: format!(
-            "wrk -t2 -c{CONNECTIONS} -d{SECONDS}s --latency -s ingest.lua (after a 2 s warm-up)"
+            "wrk -t2 -c{CONNECTIONS} -d{}s --latency -s ingest.lua (after a {} s warm-up)",
+            options.seconds, options.warm_up
         ),
     })
+}
+
+impl Report {
+    /// What shows this part no longer works, whatever the figures: a run
+    /// with no request answered, a figure that is not a number, a database
+    /// that stored nothing or less than it acknowledged.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.runs.is_empty() {
+            problems.push("ingest: no run".to_owned());
+        }
+        for r in &self.runs {
+            let run = format!("ingest, {}, {} event(s)/request", r.target, r.events);
+            if r.requests == 0 {
+                problems.push(format!("{run}: wrk completed no request"));
+            } else if r.errors >= r.requests {
+                problems.push(format!("{run}: every request was answered non-2xx"));
+            }
+            for (name, v) in [
+                ("requests/s", r.requests_per_s),
+                ("p50", r.p50_ms),
+                ("p99", r.p99_ms),
+            ] {
+                if !v.is_finite() {
+                    problems.push(format!("{run}: {name} is {v}"));
+                }
+            }
+        }
+        for (db, acked, stored) in &self.durability {
+            if *stored == 0 {
+                problems.push(format!("ingest, {db}: nothing was stored"));
+            } else if stored < acked {
+                problems.push(format!(
+                    "ingest, {db}: {acked} events acknowledged, only {stored} stored"
+                ));
+            }
+        }
+        problems
+    }
+}
+
+/// The "Ingest" section of docs/BENCHMARKS.md (starting with blank lines).
+pub fn section(ingest: &Report) -> String {
+    let mut md = String::from("\n\n## Ingest\n\n");
+    let _ = writeln!(
+        md,
+        "`POST /v1/events` from a second process on loopback: `{}`. Each request carries 1 or 20 NPS responses with fresh ids, so every one is a real insert. The baseline is a bare axum endpoint (`tests/src/bin/bare-202.rs`) that reads the body and answers 202 without storing anything, measured in the same run. Durability on: SQLite in WAL mode with `synchronous = FULL`, PostgreSQL with `fsync = on`; rate limits off; release build. wrk shares the 2 cores with the server.\n",
+        ingest.command
+    );
+    md.push_str("| target | events / request | requests/s | events/s | p50 (ms) | p99 (ms) | non-2xx | ratio to baseline | server RSS idle → peak (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for r in &ingest.runs {
+        let base = ingest
+            .runs
+            .iter()
+            .find(|b| b.target.starts_with("bare") && b.events == r.events)
+            .map_or(f64::NAN, |b| b.requests_per_s);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.1} → {:.1} |",
+            r.target,
+            r.events,
+            r.requests_per_s,
+            r.requests_per_s * f64::from(r.events),
+            r.p50_ms,
+            r.p99_ms,
+            r.errors,
+            r.requests_per_s / base,
+            r.rss_idle_kb as f64 / 1024.0,
+            r.rss_peak_kb as f64 / 1024.0,
+        );
+    }
+    md.push_str("\nDurability check after the runs: every event wrk saw acknowledged with 202 must be in the database (a few more are stored than counted: requests still in flight when wrk stopped):\n\n| database | acknowledged | stored |\n|---|---:|---:|\n");
+    for (db, acked, stored) in &ingest.durability {
+        let _ = writeln!(md, "| {db} | {acked} | {stored} |");
+    }
+    md.push_str("\nWhat it means: the ratio is the headline (the goal is at least 0.5 of the bare endpoint); group commit folds concurrent requests into one transaction, so one durable commit serves many requests; site configurations come from a 2-second cache.\n");
+    md
 }

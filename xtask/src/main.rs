@@ -19,14 +19,22 @@ cargo xtask <command>
                         assets embedded; print sizes; fail above the hard budgets
   demo                  build, apply www/demo/site.toml, serve the API on :8080
                         and the demo shop on :8081
-  test                  build the widget, then run every test (browser included)
-  bench [--only peers]  measure and write docs/BENCHMARKS.md; with `--only peers`,
-                        only print the peers table for the assets already built
-  bench --only scale [--max N] [--smoke]
-                        only import 100k → 1M → 10M events (up to N; tiny sizes
-                        with --smoke), time aggregates and exports, print the tables
-  bench --only impact   only measure the page impact of the script tag in headless
-                        Chromium (Lighthouse), print the section
+  test                  build the widget, then run every test (browser included),
+                        a short fuzzing run and `bench --smoke`
+  bench                 measure everything and write docs/BENCHMARKS.md (~25 min)
+  bench --smoke         run every part at tiny sizes (a few minutes), write the
+                        same document to target/bench-smoke/BENCHMARKS.md (in
+                        $CARGO_TARGET_DIR if set); fail when a part breaks or
+                        measures nothing, never on a figure
+  bench --only PART [--smoke]
+                        run one part and print its section (with --smoke: tiny
+                        sizes, and fail as above); PART is one of
+                          peers   the peers table, for the assets already built
+                          ingest  POST /v1/events throughput with wrk
+                          impact  the script tag's page impact in headless
+                                  Chromium (Lighthouse)
+                          scale   import 100k → 1M → 10M events, time aggregates
+                                  and exports; `--max N` stops at N events
   fuzz [SECONDS]        fuzz the ingest decoder (default 60 s)
 ";
 
@@ -54,23 +62,26 @@ fn run() -> anyhow::Result<()> {
         }
         Some("demo") => demo::run(),
         Some("test") => test(),
-        Some("bench") => match args.iter().position(|a| a == "--only") {
-            // Not yet for the whole run: it would measure at full size and
-            // overwrite docs/BENCHMARKS.md.
-            None if flag("--smoke") || flag("--max") => {
-                bail!("bench: --smoke and --max go with `--only scale` for now")
+        Some("bench") => {
+            let smoke = flag("--smoke");
+            let part = args
+                .iter()
+                .position(|a| a == "--only")
+                .map(|i| args.get(i + 1).map_or("", String::as_str));
+            if flag("--max") && part != Some("scale") {
+                bail!("bench: --max goes with `--only scale`");
             }
-            None => bench::run(),
-            Some(i) => match args.get(i + 1).map(String::as_str) {
-                Some("peers") => peers::only(),
+            match part {
+                None => bench::run(smoke),
+                Some("peers") => peers::only(smoke),
+                Some("ingest") => ingest_bench::only(smoke),
+                Some("impact") => impact_bench::only(smoke),
                 Some("scale") => scale_bench::only(&args),
-                Some("impact") => impact_bench::only(),
-                other => bail!(
-                    "bench --only: unknown part {:?} (known: peers, scale, impact)",
-                    other.unwrap_or("")
+                Some(other) => bail!(
+                    "bench --only: unknown part {other:?} (known: peers, ingest, impact, scale)"
                 ),
-            },
-        },
+            }
+        }
         Some("fuzz") => fuzz(
             args.get(1)
                 .map_or(Ok(60), |s| s.parse())
@@ -85,7 +96,8 @@ fn run() -> anyhow::Result<()> {
 }
 
 /// Every test: unit, server on SQLite and PostgreSQL, CLI, the real browser,
-/// and a short bounded fuzzing run.
+/// a short bounded fuzzing run, and the benchmark at tiny sizes (it checks
+/// that every part still runs, never a figure).
 fn test() -> anyhow::Result<()> {
     let dist = dist::assets()?;
     dist::check_budgets(&dist)?;
@@ -123,7 +135,9 @@ fn test() -> anyhow::Result<()> {
         ],
     )?;
     // A short, bounded fuzzing run of the ingest decoder.
-    fuzz(20)
+    fuzz(20)?;
+    // The benchmark at tiny sizes: it fails only when a part breaks.
+    bench::with_assets(&dist, true)
 }
 
 /// Fuzzes the ingest decoder with cargo-fuzz (libFuzzer) for `seconds`.

@@ -5,7 +5,8 @@
 //! The packages are installed with npm into a cache outside the repository
 //! (`$TOUCHPOINT_PEERS`, else `$HOME/.cache/touchpoint/peers`). A benchmark
 //! reports and never fails: when the packages cannot be had, the section says
-//! so and why.
+//! so and why. A smoke run fails only when installed packages cannot be
+//! measured: the install depends on the network, the measuring on us.
 
 use crate::dist::{Asset, Dist};
 use crate::util::{brotli, gzip, root, target_dir};
@@ -44,8 +45,9 @@ struct Row {
 }
 
 /// The "beside peers" part of the "Bytes on the page" section, as Markdown
-/// (starting with blank lines, ending without a newline). Never fails.
-pub fn section(dist: &Dist) -> String {
+/// (starting with blank lines, ending without a newline). Never fails; a
+/// peer that could not be measured once installed is added to `problems`.
+pub fn section(dist: &Dist, problems: &mut Vec<String>) -> String {
     let mut md = String::from("\n\n### Beside peers\n\n");
     let peers = match install() {
         Ok(modules) => measure(&modules),
@@ -109,6 +111,7 @@ pub fn section(dist: &Dist) -> String {
             Ok(r) => line(&mut md, r),
             Err(err) => {
                 eprintln!("peers: {name}: {err:#}");
+                problems.push(format!("peers, {name}: {err:#}"));
                 let _ = writeln!(md, "| {name} | not measured: {err:#} | | | | |");
             }
         }
@@ -178,12 +181,16 @@ fn short(name: &str) -> &str {
     name.split(' ').next().unwrap_or(name)
 }
 
-/// `cargo xtask bench --only peers`: the peers table for the assets already
-/// in the dist directory, printed to stdout (nothing is built or written).
-pub fn only() -> anyhow::Result<()> {
+/// `cargo xtask bench --only peers [--smoke]`: the peers table for the
+/// assets already in the dist directory, printed to stdout (nothing is
+/// built or written). There is nothing to make smaller: `--smoke` only
+/// makes a peer that cannot be measured fail it.
+pub fn only(smoke: bool) -> anyhow::Result<()> {
     let dist = existing_dist()?;
-    println!("{}", section(&dist).trim());
-    Ok(())
+    let mut problems = Vec::new();
+    let md = section(&dist, &mut problems);
+    println!("{}", md.trim());
+    crate::bench::verdict(smoke, &md, problems)
 }
 
 /// The assets a previous `cargo xtask dist` left in the dist directory.

@@ -243,8 +243,9 @@ pub fn only(args: &[String]) -> anyhow::Result<()> {
     crate::dist::release_server()?;
     let mut report = run(Options::from_args(args)?)?;
     report.command = format!("cargo xtask {}", args.join(" "));
-    println!("{}", section(&report).trim());
-    Ok(())
+    let md = section(&report);
+    println!("{}", md.trim());
+    crate::bench::verdict(args.iter().any(|a| a == "--smoke"), &md, report.problems())
 }
 
 pub fn run(options: Options) -> anyhow::Result<Report> {
@@ -349,6 +350,58 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
     std::fs::remove_file(&events)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+impl Report {
+    /// What shows this part no longer works, whatever the figures: a size
+    /// or a database with nothing measured, an aggregate without rows. (A
+    /// failed import, request or export already ended the run.)
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for &size in &self.options.steps {
+            for db in ["SQLite", "PostgreSQL"] {
+                if db == "PostgreSQL" && size > self.options.postgres_up_to {
+                    continue;
+                }
+                let at = format!("scale, {db}, {} events", count(size));
+                if !self
+                    .imports
+                    .iter()
+                    .any(|i| i.database == db && i.to == size)
+                {
+                    problems.push(format!("{at}: no import measured"));
+                }
+                let latencies: Vec<&Latency> = self
+                    .latencies
+                    .iter()
+                    .filter(|l| l.database == db && l.size == size)
+                    .collect();
+                if latencies.len() != GROUPINGS.len() {
+                    problems.push(format!(
+                        "{at}: {} of {} groupings measured",
+                        latencies.len(),
+                        GROUPINGS.len()
+                    ));
+                }
+                for l in latencies.iter().filter(|l| l.rows == 0) {
+                    problems.push(format!("{at}: group_by={} answered no rows", l.grouping));
+                }
+                if size >= self.options.export_from
+                    && self
+                        .exports
+                        .iter()
+                        .filter(|e| e.database == db && e.size == size)
+                        .count()
+                        != 2
+                {
+                    problems.push(format!(
+                        "{at}: the raw and aggregate exports were not both measured"
+                    ));
+                }
+            }
+        }
+        problems
+    }
 }
 
 /// Aggregate latency per grouping from a running server, and its memory after.

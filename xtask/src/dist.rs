@@ -74,12 +74,11 @@ pub fn assets() -> anyhow::Result<Dist> {
         .map_or_else(|| target_dir().join("dist"), PathBuf::from);
     let tmp = dir.join("tmp");
     let widget_dir = dir.join("widget");
-    for d in [&tmp, &widget_dir] {
-        if d.exists() {
-            std::fs::remove_dir_all(d)?;
-        }
-        std::fs::create_dir_all(d)?;
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
     }
+    std::fs::create_dir_all(&tmp)?;
+    std::fs::create_dir_all(&widget_dir)?;
     let built = target_dir().join("wasm32-unknown-unknown/wasm-release/touchpoint_widget.wasm");
     util::run(
         &wasm_bindgen,
@@ -125,10 +124,21 @@ pub fn assets() -> anyhow::Result<Dist> {
     };
     let wasm_path = widget_dir.join(format!("touchpoint-{hash}.wasm"));
     let glue_path = widget_dir.join(format!("touchpoint-{hash}.js"));
-    std::fs::write(&wasm_path, &wasm)?;
-    std::fs::write(&glue_path, &glue)?;
+    // Files are rewritten only when they change: the release server embeds
+    // them, and an unchanged dist must not make it rebuild.
+    for old in std::fs::read_dir(&widget_dir)? {
+        let old = old?.path();
+        let name = old.file_name().unwrap_or_default().to_string_lossy();
+        if !name.starts_with(&format!("touchpoint-{hash}.")) {
+            std::fs::remove_file(&old)?;
+        }
+    }
+    write_if_changed(&wasm_path, &wasm)?;
+    write_if_changed(&glue_path, &glue)?;
     let loader_path = dir.join("t.js");
-    minify(&root().join("widget/loader.js"), &loader_path, false)?;
+    let loader_min = tmp.join("t.min.js");
+    minify(&root().join("widget/loader.js"), &loader_min, false)?;
+    write_if_changed(&loader_path, &std::fs::read(&loader_min)?)?;
     std::fs::remove_dir_all(&tmp)?;
 
     let files = [
@@ -153,23 +163,32 @@ pub fn assets() -> anyhow::Result<Dist> {
         let bytes = std::fs::read(&a.path)?;
         let mut br = a.path.clone().into_os_string();
         br.push(".br");
-        std::fs::write(br, brotli(&bytes))?;
+        write_if_changed(br.as_ref(), &brotli(&bytes))?;
         let mut gz = a.path.clone().into_os_string();
         gz.push(".gz");
-        std::fs::write(gz, gzip(&bytes))?;
+        write_if_changed(gz.as_ref(), &gzip(&bytes))?;
     }
     // Written last: the server's build script watches it.
     let manifest = serde_json::json!({
         "loader": "t.js",
         "widget": files.iter().filter(|a| a.role != "loader").map(|a| a.path.file_name().unwrap().to_string_lossy()).collect::<Vec<_>>(),
     });
-    std::fs::write(
-        dir.join("manifest.json"),
-        serde_json::to_string_pretty(&manifest)?,
+    write_if_changed(
+        &dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
     let dist = Dist { dir, files };
     print_sizes(&dist);
     Ok(dist)
+}
+
+/// Writes `bytes` to `path` unless it already holds exactly them (keeping
+/// its modification time, which cargo watches).
+fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    std::fs::write(path, bytes)
 }
 
 pub fn print_sizes(dist: &Dist) {

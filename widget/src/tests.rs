@@ -52,7 +52,7 @@ fn clear() {
     }
 }
 
-/// Lets the reactive system and timers catch up.
+/// Lets timers and pending DOM work catch up.
 async fn tick(ms: i32) {
     let p = Promise::new(&mut |resolve, _| {
         web_sys::window()

@@ -21,7 +21,7 @@ cargo xtask <command>
                         and the demo shop on :8081
   test                  build the widget, then run every test (browser included),
                         a short fuzzing run and `bench --smoke`
-  bench                 measure everything and write docs/BENCHMARKS.md (~25 min)
+  bench                 measure everything and write docs/BENCHMARKS.md (~20 min)
   bench --smoke         run every part at tiny sizes (a few minutes), write the
                         same document to target/bench-smoke/BENCHMARKS.md (in
                         $CARGO_TARGET_DIR if set); fail when a part breaks or

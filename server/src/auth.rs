@@ -1,9 +1,9 @@
 //! API tokens: random, shown once, stored as SHA-256, each with a role on
 //! one site. Every private route calls [`authorize`].
 
-use crate::AppState;
 use crate::error::{Error, Result};
-use crate::storage::{Role, SiteRecord};
+use crate::state::AppState;
+use crate::store::{Role, Site};
 use axum::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
 
@@ -107,7 +107,7 @@ pub async fn authorize(
     headers: &HeaderMap,
     key: &str,
     role: Role,
-) -> Result<SiteRecord> {
+) -> Result<Site> {
     check(state, headers, key, role, false).await
 }
 
@@ -118,7 +118,7 @@ pub async fn authorize_write(
     headers: &HeaderMap,
     key: &str,
     role: Role,
-) -> Result<SiteRecord> {
+) -> Result<Site> {
     check(state, headers, key, role, true).await
 }
 
@@ -128,7 +128,7 @@ async fn check(
     key: &str,
     role: Role,
     write: bool,
-) -> Result<SiteRecord> {
+) -> Result<Site> {
     let missing = || {
         Error::Unauthorized(
             "send an API token as `Authorization: Bearer <token>`, or sign in".into(),

@@ -6,7 +6,7 @@
 //! the database.
 
 use crate::error::Result;
-use crate::storage::{SiteRecord, Store};
+use crate::store::{Site, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ pub const TTL: Duration = Duration::from_secs(2);
 const MAX_ENTRIES: usize = 10_000;
 
 /// Key → (when read, the site or its absence).
-type Entries = HashMap<String, (Instant, Option<Arc<SiteRecord>>)>;
+type Entries = HashMap<String, (Instant, Option<Arc<Site>>)>;
 
 #[derive(Debug, Default)]
 pub struct SiteCache {
@@ -26,7 +26,7 @@ pub struct SiteCache {
 impl SiteCache {
     /// The site with this key, from the cache when fresh. Unknown keys are
     /// cached too, so a flood of bogus keys does not reach the database.
-    pub async fn get(&self, store: &Store, key: &str) -> Result<Option<Arc<SiteRecord>>> {
+    pub async fn get(&self, store: &Store, key: &str) -> Result<Option<Arc<Site>>> {
         let now = Instant::now();
         if let Some((at, site)) = self.lock().get(key)
             && now.duration_since(*at) < TTL

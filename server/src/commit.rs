@@ -5,7 +5,7 @@
 //! (one fsync) for many requests instead of one each.
 
 use crate::error::{Error, Result};
-use crate::storage::{Store, StoredEvent};
+use crate::store::{Store, StoredEvent};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most requests folded into one transaction.

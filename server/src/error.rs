@@ -8,9 +8,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// 400: the request is malformed or a field is invalid; `code` says which rule.
+    /// 400: the request is malformed or a field is invalid; `code` says
+    /// which rule, `index` which event of a batch when one is at fault.
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest {
+        code: &'static str,
+        message: String,
+        index: Option<usize>,
+    },
     /// 401: no usable credentials were sent.
     #[error("{0}")]
     Unauthorized(String),
@@ -48,6 +53,16 @@ impl Error {
         Error::BadRequest {
             code,
             message: message.into(),
+            index: None,
+        }
+    }
+
+    /// A 400 about event `index` of a batch.
+    pub fn in_event(code: &'static str, index: usize, message: impl Into<String>) -> Self {
+        Error::BadRequest {
+            code,
+            message: message.into(),
+            index: Some(index),
         }
     }
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
@@ -104,10 +119,15 @@ impl IntoResponse for Error {
         } else {
             self.to_string()
         };
+        let index = match &self {
+            Error::BadRequest { index, .. } => *index,
+            _ => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_owned(),
                 message,
+                index,
             },
         };
         let mut response = (status, axum::Json(body)).into_response();

@@ -1,7 +1,7 @@
 //! `touchpoint import`: stores NDJSON events, one [`Event`] object per
 //! line (the shape of an item of `POST /v1/events`' `events`), through the
-//! ingest's own decoding and validation ([`ingest::decode_event`],
-//! [`ingest::validate`]) and its idempotent insert ([`Store::insert_events`]).
+//! ingest's own decoding and validation ([`validate::decode_event`],
+//! [`validate::validate`]) and its idempotent insert ([`Store::insert_events`]).
 //!
 //! - **Streamed.** A blocking thread reads and validates lines and hands
 //!   batches of [`BATCH_EVENTS`] to the writer through a channel holding one:
@@ -19,12 +19,11 @@
 //!   stores nothing, for an all-or-nothing import.
 //!
 //! [`Event`]: touchpoint_wire::Event
-//! [`Tuning::BULK`]: crate::storage::Tuning::BULK
+//! [`Tuning::BULK`]: crate::store::Tuning::BULK
 
 use crate::error::{Error, Result};
-use crate::ingest::{self, decode_event};
-use crate::site::SiteConfig;
-use crate::storage::{SiteRecord, Store, StoredEvent};
+use crate::store::{Site, SiteConfig, Store, StoredEvent};
+use crate::validate::{self, decode_event};
 use serde::Serialize;
 use std::io::{BufRead, Read};
 use tokio::sync::mpsc;
@@ -33,10 +32,10 @@ use tokio::sync::mpsc;
 /// (one fsync, and a WAL checkpoint on SQLite) serves many events, small
 /// enough that a batch's dirty pages fit [`Tuning::BULK`]'s cache.
 ///
-/// [`Tuning::BULK`]: crate::storage::Tuning::BULK
+/// [`Tuning::BULK`]: crate::store::Tuning::BULK
 pub const BATCH_EVENTS: usize = 10_000;
 /// Longest line: the ingest's largest body.
-pub const MAX_LINE_BYTES: usize = ingest::MAX_BODY_BYTES;
+pub const MAX_LINE_BYTES: usize = validate::MAX_BATCH_BYTES;
 /// Rejections listed in a [`Report`]; every one is counted and passed to
 /// the caller's `on_reject`.
 pub const MAX_LISTED: usize = 100;
@@ -76,7 +75,7 @@ struct Chunk {
 /// nothing.
 pub async fn import(
     store: &Store,
-    site: &SiteRecord,
+    site: &Site,
     input: Box<dyn BufRead + Send>,
     dry_run: bool,
     mut on_reject: impl FnMut(&Rejection),
@@ -159,7 +158,7 @@ fn read(
             if text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match decode_event(text).and_then(|e| ingest::validate(&e, config, now)) {
+            match decode_event(text).and_then(|e| validate::validate(&e, config, now)) {
                 Ok(event) => chunk.events.push(event),
                 Err(message) => chunk.rejected.push(Rejection { line, message }),
             }
@@ -201,9 +200,9 @@ mod tests {
     use super::*;
 
     fn config() -> SiteConfig {
-        crate::site::SiteFile::parse(include_str!("../../www/demo/site.toml"))
-            .unwrap()
-            .config()
+        crate::store::sites::config_of(
+            &crate::site_file::parse(include_str!("../fixtures/shop.toml")).unwrap(),
+        )
     }
 
     fn event(n: u32, score: i64) -> String {

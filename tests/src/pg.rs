@@ -111,8 +111,16 @@ impl Cluster {
             .stdin(Stdio::piped())
             .spawn()?;
         let stdin = server.stdin.take().context("no stdin")?;
+        // The port opens before the server takes connections ("the database
+        // system is starting up"): ready is when pg_isready says so.
         let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let ready = || {
+            Command::new(bin.join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        while !ready() {
             if Instant::now() > deadline {
                 let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
                 bail!("PostgreSQL did not start on port {port}: {log}");

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use touchpoint_e2e::{Browser, poll, screenshot_dir};
 use touchpoint_server::auth::{hash_token, new_site_key, new_token};
-use touchpoint_server::site::SiteFile;
-use touchpoint_server::storage::{Role, Store};
+use touchpoint_server::site_file;
+use touchpoint_server::store::{Role, Store};
 
 /// A running API server and demo shop on two loopback origins.
 struct World {
@@ -62,7 +62,7 @@ fn world(edit: impl FnOnce(String) -> String) -> World {
             })
             .collect::<Vec<_>>()
             .join("\n");
-        let file = SiteFile::parse(&edit(text)).unwrap();
+        let file = site_file::parse(&edit(text)).unwrap();
         let (key, _) = store.apply_site(&file, new_site_key).await.unwrap();
         let site = store.site_by_key(&key).await.unwrap().unwrap();
         let token = new_token();
@@ -229,6 +229,9 @@ impl World {
                 .visitor_events(site.id, visitor)
                 .await
                 .unwrap()
+                .into_iter()
+                .map(|e| serde_json::to_value(e).unwrap())
+                .collect()
         })
     }
 

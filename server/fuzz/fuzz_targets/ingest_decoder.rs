@@ -4,12 +4,13 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use touchpoint_server::ingest::{decode, validate};
-use touchpoint_server::site::{SiteConfig, SiteFile};
+use touchpoint_server::site_file;
+use touchpoint_server::store::{SiteConfig, sites::config_of};
+use touchpoint_server::validate::{decode, validate};
 
 fn config() -> &'static SiteConfig {
     static CONFIG: OnceLock<SiteConfig> = OnceLock::new();
-    CONFIG.get_or_init(|| SiteFile::parse(include_str!("../../../www/demo/site.toml")).unwrap().config())
+    CONFIG.get_or_init(|| config_of(&site_file::parse(include_str!("../../fixtures/shop.toml")).unwrap()))
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -7,8 +7,8 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use touchpoint_server::auth::{hash_token, new_token};
 use touchpoint_server::limits::RateLimits;
-use touchpoint_server::site::SiteFile;
-use touchpoint_server::storage::{Backend, Role, Store};
+use touchpoint_server::site_file;
+use touchpoint_server::store::{Backend, Role, Store};
 use touchpoint_server::{AppState, Settings, app};
 use tower::ServiceExt;
 
@@ -101,7 +101,7 @@ async fn fixture(db: Db) -> Option<Fixture> {
     };
     assert_eq!(store.backend(), expected);
     let (key, _) = store
-        .apply_site(&SiteFile::parse(SITE).unwrap(), || unreachable!())
+        .apply_site(&site_file::parse(SITE).unwrap(), || unreachable!())
         .await
         .unwrap();
     assert_eq!(key, "test-shop");
@@ -565,7 +565,7 @@ async fn private_routes_need_a_token_for_that_site(db: Db) {
         assert_eq!(status, StatusCode::OK, "{path}");
     }
     // A token of another site does not open this one.
-    let other = SiteFile::parse("[site]\nname = \"Other\"").unwrap();
+    let other = site_file::parse("[site]\nname = \"Other\"").unwrap();
     let (other_key, _) = f
         .state
         .store
@@ -640,7 +640,7 @@ async fn rate_limits_answer_429_with_retry_after(db: Db) {
     };
     let store = Store::open(&test_db.url).await.unwrap();
     store
-        .apply_site(&SiteFile::parse(SITE).unwrap(), || unreachable!())
+        .apply_site(&site_file::parse(SITE).unwrap(), || unreachable!())
         .await
         .unwrap();
     let settings = Settings {
@@ -797,7 +797,7 @@ async fn visitors_can_be_exported_and_erased_by_an_admin(db: Db) {
 async fn retention_purges_old_events(db: Db) {
     let Some(f) = fixture(db).await else { return };
     let now = time::OffsetDateTime::now_utc();
-    let at = |days: i64| touchpoint_server::storage::format_ts(now - time::Duration::days(days));
+    let at = |days: i64| touchpoint_server::time::format_ts(now - time::Duration::days(days));
     let mut old = response(1, "/", 9);
     old["ts"] = json!(at(400));
     let mut recent = response(2, "/", 9);
@@ -820,7 +820,7 @@ async fn retention_purges_old_events(db: Db) {
     let (_, changed) = f
         .state
         .store
-        .apply_site(&SiteFile::parse(&shorter).unwrap(), || unreachable!())
+        .apply_site(&site_file::parse(&shorter).unwrap(), || unreachable!())
         .await
         .unwrap();
     assert!(changed);
@@ -1232,7 +1232,7 @@ async fn dashboard_users_sign_in_with_a_session_cookie(db: Db) {
         .upsert_user("ann@shop.example", Some(&hash), site.id, Role::Editor)
         .await
         .unwrap();
-    let other = SiteFile::parse("[site]\nname = \"Other\"\nkey = \"other-site\"").unwrap();
+    let other = site_file::parse("[site]\nname = \"Other\"\nkey = \"other-site\"").unwrap();
     f.state
         .store
         .apply_site(&other, || unreachable!())

@@ -270,14 +270,14 @@ async fn visitors_can_be_exported_and_deleted(db: Db) {
     };
     let db = test_db.url.clone();
     let key = &apply_demo(&db).await;
-    let store = touchpoint_server::storage::Store::open(&db).await.unwrap();
+    let store = touchpoint_server::store::Store::open(&db).await.unwrap();
     let record = store.site_by_key(key).await.unwrap().unwrap();
     let event: touchpoint_wire::Event = serde_json::from_value(serde_json::json!({
         "id": "00000000-0000-4000-8000-000000000001", "kind": "response", "touchpoint": "site-nps",
         "page": "http://127.0.0.1:8081/cart", "score": 7, "ts": "2026-11-20T10:00:00Z", "visitor": "v-42"
     }))
     .unwrap();
-    let stored = touchpoint_server::ingest::validate(
+    let stored = touchpoint_server::validate::validate(
         &event,
         &record.config,
         time::OffsetDateTime::now_utc(),
@@ -383,7 +383,7 @@ async fn users_are_added_with_a_hashed_password(db: Db) {
         out,
         serde_json::json!({ "email": "ann@shop.example", "site": key, "role": "admin" })
     );
-    let store = touchpoint_server::storage::Store::open(&db).await.unwrap();
+    let store = touchpoint_server::store::Store::open(&db).await.unwrap();
     let (user_id, hash) = store
         .user_by_email("ann@shop.example")
         .await
@@ -403,6 +403,6 @@ async fn users_are_added_with_a_hashed_password(db: Db) {
     ));
     assert_eq!(
         store.memberships(user_id).await.unwrap(),
-        [(key.to_owned(), touchpoint_server::storage::Role::Admin)]
+        [(key.to_owned(), touchpoint_server::store::Role::Admin)]
     );
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use touchpoint_server::cli::{Cli, run};
-use touchpoint_server::storage::Store;
+use touchpoint_server::store::Store;
 use touchpoint_server::{AppState, app};
 use tower::ServiceExt;
 

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use touchpoint_server::storage::Store;
+use touchpoint_server::store::Store;
 
 use crate::both;
 use crate::support::{Db, database};
@@ -70,7 +70,7 @@ async fn sigterm_drains_in_flight_ingests(db: Db) {
         .await
         .unwrap()
         .iter()
-        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .map(|e| e.id.clone())
         .collect();
     for id in &acknowledged {
         assert!(stored.contains(id), "{id} was acknowledged but not stored");

@@ -1,15 +1,13 @@
-//! Exports: aggregate rows and raw responses as CSV, NDJSON or XLSX,
-//! written row by row so memory stays flat whatever the row count (XLSX
-//! sheets are written in constant-memory mode to temporary files). Text cells
-//! a spreadsheet would read as a formula are neutralised in CSV; XLSX cells
+//! A table in one of three formats, written a row at a time: CSV (RFC
+//! 4180, formula-neutralised, optional BOM), NDJSON, and XLSX (sheets in
+//! constant-memory mode, spilled to temporary files). Text cells a
+//! spreadsheet would read as a formula are neutralised in CSV; XLSX cells
 //! are typed, so text is never evaluated.
 
 use crate::error::{Error, Result};
-use crate::storage::{Filter, GroupBy, ResponseRow, Store};
 use rust_xlsxwriter::{Format as XlsxFormat, Workbook};
 use std::fmt::Write as _;
 use std::io::Write;
-use touchpoint_wire::AggregateRow;
 
 /// Export formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,47 +36,6 @@ impl Format {
     }
 }
 
-/// Columns after the group columns, in contract order.
-pub const AGGREGATE_COLUMNS: [&str; 19] = [
-    "metric",
-    "responses",
-    "impressions",
-    "response_rate",
-    "mean",
-    "distribution",
-    "nps",
-    "nps_moe",
-    "promoters",
-    "passives",
-    "detractors",
-    "csat",
-    "csat_low",
-    "csat_high",
-    "ces",
-    "ces_easy",
-    "thumbs_up",
-    "comments",
-    "choices",
-];
-
-pub const RESPONSE_COLUMNS: [&str; 12] = [
-    "id",
-    "ts",
-    "page",
-    "stage",
-    "touchpoint",
-    "metric",
-    "score",
-    "comment",
-    "choices",
-    "locale",
-    "device",
-    "flags",
-];
-
-/// Rows fetched per page when exporting responses.
-pub const PAGE_ROWS: usize = 5000;
-
 /// Most rows on one XLSX sheet (the format's limit, less the header).
 const XLSX_SHEET_ROWS: u32 = 1_048_575;
 
@@ -95,7 +52,7 @@ pub enum Cell<'a> {
 
 /// Writes a table in one format to `out`, one row at a time.
 pub struct TableWriter<W: Write> {
-    format: Format,
+    pub(super) format: Format,
     out: W,
     columns: Vec<String>,
     xlsx: Option<Xlsx>,
@@ -259,147 +216,6 @@ fn xlsx(e: rust_xlsxwriter::XlsxError) -> Error {
     Error::Internal(format!("xlsx export failed: {e}"))
 }
 
-/// Column names of an aggregate export grouped by `group_by`.
-pub fn aggregate_columns(group_by: &[GroupBy]) -> Vec<String> {
-    group_by
-        .iter()
-        .map(|g| g.as_str())
-        .chain(AGGREGATE_COLUMNS)
-        .map(str::to_owned)
-        .collect()
-}
-
-pub fn response_columns() -> Vec<String> {
-    RESPONSE_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
-}
-
-/// Writes aggregate rows (few: one per group × metric).
-pub fn write_aggregates<W: Write>(
-    w: &mut TableWriter<W>,
-    group_by: &[GroupBy],
-    rows: &[AggregateRow],
-) -> Result<()> {
-    for r in rows {
-        let distribution = serde_json::to_string(&r.distribution).unwrap_or_default();
-        let choices = r
-            .choices
-            .as_ref()
-            .map(|c| serde_json::to_string(c).unwrap_or_default());
-        let num = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Float);
-        let int = |v: Option<u64>| {
-            v.map_or(Cell::Empty, |v| {
-                Cell::Int(i64::try_from(v).unwrap_or(i64::MAX))
-            })
-        };
-        let mut cells: Vec<Cell> = group_by
-            .iter()
-            .map(|g| {
-                let v = match g {
-                    GroupBy::Page => r.page.as_deref(),
-                    GroupBy::Stage => r.stage.as_deref(),
-                    GroupBy::Touchpoint => r.touchpoint.as_deref(),
-                    GroupBy::Day => r.day.as_deref(),
-                    GroupBy::Device => r.device.as_deref(),
-                    GroupBy::Locale => r.locale.as_deref(),
-                };
-                v.map_or(Cell::Empty, Cell::Text)
-            })
-            .collect();
-        cells.extend([
-            r.metric.map_or(Cell::Empty, |m| Cell::Text(m.as_str())),
-            int(Some(r.responses)),
-            int(Some(r.impressions)),
-            num(r.response_rate),
-            num(r.mean),
-            Cell::Json(&distribution),
-            num(r.nps),
-            num(r.nps_moe),
-            int(r.promoters),
-            int(r.passives),
-            int(r.detractors),
-            num(r.csat),
-            num(r.csat_low),
-            num(r.csat_high),
-            num(r.ces),
-            num(r.ces_easy),
-            num(r.thumbs_up),
-            int(Some(r.comments)),
-            choices.as_deref().map_or(Cell::Empty, Cell::Json),
-        ]);
-        w.row(&cells)?;
-    }
-    Ok(())
-}
-
-/// Writes one raw response.
-pub fn write_response<W: Write>(w: &mut TableWriter<W>, r: &ResponseRow) -> Result<()> {
-    let flags = if w.format == Format::Ndjson {
-        Cell::Json("[]")
-    } else {
-        Cell::Empty
-    };
-    w.row(&[
-        Cell::Text(&r.id),
-        Cell::Text(&r.ts),
-        Cell::Text(&r.page),
-        Cell::Text(&r.stage),
-        opt(&r.touchpoint),
-        opt(&r.metric),
-        r.score.map_or(Cell::Empty, Cell::Int),
-        opt(&r.comment),
-        r.choices.as_deref().map_or(Cell::Empty, Cell::Json),
-        opt(&r.locale),
-        opt(&r.device),
-        flags,
-    ])
-}
-
-fn opt(v: &Option<String>) -> Cell<'_> {
-    v.as_deref().map_or(Cell::Empty, Cell::Text)
-}
-
-/// Pages through a site's responses in `(ts, id)` order.
-pub struct ResponsePages<'a> {
-    store: &'a Store,
-    site_id: i64,
-    filter: Filter,
-    after: Option<(String, String)>,
-    done: bool,
-}
-
-impl<'a> ResponsePages<'a> {
-    pub fn new(store: &'a Store, site_id: i64, filter: Filter) -> Self {
-        ResponsePages {
-            store,
-            site_id,
-            filter,
-            after: None,
-            done: false,
-        }
-    }
-
-    /// The next page, or `None` at the end.
-    pub async fn next(&mut self) -> Result<Option<Vec<ResponseRow>>> {
-        if self.done {
-            return Ok(None);
-        }
-        let after = self
-            .after
-            .as_ref()
-            .map(|(ts, id)| (ts.as_str(), id.as_str()));
-        let page = self
-            .store
-            .responses_page(self.site_id, &self.filter, after, PAGE_ROWS)
-            .await?;
-        self.done = page.len() < PAGE_ROWS;
-        match page.last() {
-            Some(last) => self.after = Some((last.ts.clone(), last.id.clone())),
-            None => return Ok(None),
-        }
-        Ok(Some(page))
-    }
-}
-
 /// RFC 4180 quoting; a text starting with `=`, `+`, `-`, `@`, tab or CR
 /// gets a leading `'` so a spreadsheet shows it instead of evaluating it.
 fn text_cell(out: &mut String, s: &str) {
@@ -462,37 +278,5 @@ mod tests {
         assert_eq!(cell("@SUM(A1)"), "\"'@SUM(A1)\"");
         assert_eq!(cell("\tx"), "\"'\tx\"");
         assert_eq!(cell("two\nlines"), "\"two\nlines\"");
-    }
-
-    fn table(format: Format, bom: bool, rows: &[AggregateRow]) -> Vec<u8> {
-        let mut w = TableWriter::new(format, Vec::new(), aggregate_columns(&[]), bom).unwrap();
-        write_aggregates(&mut w, &[], rows).unwrap();
-        w.finish().unwrap()
-    }
-
-    #[test]
-    fn negative_scores_stay_numbers_and_the_bom_is_optional() {
-        let rows = [AggregateRow {
-            nps: Some(-50.0),
-            metric: Some(touchpoint_wire::Metric::Nps),
-            ..Default::default()
-        }];
-        let csv = String::from_utf8(table(Format::Csv, false, &rows)).unwrap();
-        assert!(csv.starts_with("metric,"));
-        assert!(csv.lines().nth(1).unwrap().contains(",-50,"), "{csv}");
-        let with_bom = table(Format::Csv, true, &rows);
-        assert!(with_bom.starts_with("\u{feff}metric,".as_bytes()));
-        let ndjson = String::from_utf8(table(Format::Ndjson, false, &rows)).unwrap();
-        let v: serde_json::Value = serde_json::from_str(ndjson.trim()).unwrap();
-        assert_eq!(
-            (
-                v["nps"].as_f64(),
-                v["csat"].is_null(),
-                v["distribution"].is_object()
-            ),
-            (Some(-50.0), true, true)
-        );
-        let xlsx = table(Format::Xlsx, false, &rows);
-        assert!(xlsx.starts_with(b"PK"), "an XLSX file is a zip archive");
     }
 }

@@ -1,168 +1,42 @@
-//! `POST /v1/events`: decode, check against the site's configuration,
-//! normalise, scrub, store, and answer 202 only once the batch is committed.
-//!
-//! A batch is all-or-nothing: if any event is invalid, nothing is stored and
-//! the 4xx names the first faulty event and field (`events[3].score: …`).
-//! The widget drops the event a 4xx names (resending cannot help) and
-//! retries on network errors, 429 and 5xx; ids make retries harmless.
-//!
-//! A response resent under its id with a `comment` or `choices` it lacked
-//! (a follow-up's answer) fills them in; it counts as a duplicate and its
-//! score, if different, is ignored: a visitor answers a question once.
+//! The rules every event passes, whichever way it comes in (`POST
+//! /v1/events` or `touchpoint import`): decoded with [`decode`] or
+//! [`decode_event`], checked against the site's configuration and turned
+//! into what is stored (normalised page, resolved stage, masked text) by
+//! [`validate`]. Errors are `"field: what is wrong"`.
 
-use crate::AppState;
 use crate::error::{Error, Result};
+use crate::extract::{decode_json, decode_json_at};
 use crate::privacy::mask_pii;
-use crate::storage::{StoredEvent, format_ts};
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::{Json, Router};
-use std::net::{IpAddr, SocketAddr};
+use crate::store::{SiteConfig, StoredEvent};
+use crate::time::{format_ts, parse_ts};
+use serde_path_to_error::Segment;
 use touchpoint_wire::page::{normalize_page, resolve_stage};
-use touchpoint_wire::{Accepted, Event, EventBatch, Kind, Metric};
+use touchpoint_wire::{Event, EventBatch, Kind, Metric};
 
-/// Largest accepted body.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest accepted batch body, and so the longest line of an import.
+pub const MAX_BATCH_BYTES: usize = 1024 * 1024;
 /// Most events in one batch.
 pub const MAX_EVENTS: usize = 500;
 /// Longest comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 2000;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/events", post(ingest_events))
-}
-
-async fn ingest_events(
-    State(state): State<AppState>,
-    request: Request,
-) -> Result<impl IntoResponse> {
-    let result = ingest(&state, request).await;
-    match &result {
-        Ok(Accepted {
-            accepted,
-            duplicates,
-        }) => state.metrics.events_stored(*accepted, *duplicates),
-        Err(e) => state.metrics.ingest_refused(e.code()),
-    }
-    Ok((StatusCode::ACCEPTED, Json(result?)))
-}
-
-async fn ingest(state: &AppState, request: Request) -> Result<Accepted> {
-    let (parts, body) = request.into_parts();
-    let headers = parts.headers;
-    check_content_type(&headers)?;
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            Error::TooLarge(format!(
-                "the body is larger than {MAX_BODY_BYTES} bytes; send fewer events per request"
-            ))
-        })?;
-    let batch = decode(&bytes)?;
-    let site = state
-        .sites
-        .get(&state.store, &batch.site)
-        .await?
-        .ok_or_else(|| {
-            Error::not_found(
-                "unknown_site",
-                format!("site: no site has the key {:?}", batch.site),
-            )
-        })?;
-    let client = client_address(
-        state,
-        &headers,
-        parts.extensions.get::<ConnectInfo<SocketAddr>>(),
-    );
-    state
-        .limiter
-        .check(&site.key, client)
-        .map_err(|wait| Error::TooManyRequests(wait.as_secs().max(1)))?;
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
-        if !site.origins.is_empty() && !site.origins.contains(&origin) {
-            return Err(Error::forbidden(
-                "origin_not_allowed",
-                format!("origin {origin:?} is not in the site's origins; add it to [site].origins"),
-            ));
-        }
-    }
-    if batch.events.is_empty() {
-        return Err(Error::bad_request(
-            "empty_batch",
-            "events: send at least one event",
-        ));
-    }
-    if batch.events.len() > MAX_EVENTS {
-        return Err(Error::TooLarge(format!(
-            "events: {} events in one batch; at most {MAX_EVENTS}",
-            batch.events.len()
-        )));
-    }
-    let now = time::OffsetDateTime::now_utc();
-    let stored = batch
-        .events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            validate(e, &site.config, now)
-                .map_err(|msg| Error::bad_request("invalid_event", format!("events[{i}].{msg}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let (accepted, duplicates) = state.committer.commit(site.id, stored).await?;
-    Ok(Accepted {
-        accepted,
-        duplicates,
-    })
-}
-
-/// The client's address, used in memory for rate limits only.
-fn client_address(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: Option<&ConnectInfo<SocketAddr>>,
-) -> Option<IpAddr> {
-    if state.settings.trust_proxy {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    peer.map(|ConnectInfo(addr)| addr.ip())
-}
-
-fn check_content_type(headers: &HeaderMap) -> Result<()> {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return Ok(());
-    };
-    let mime = value
-        .to_str()
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if mime == "text/plain" || mime == "application/json" {
-        Ok(())
-    } else {
-        Err(Error::UnsupportedMediaType(format!(
-            "content-type {mime:?}: send the JSON body as text/plain or application/json"
-        )))
-    }
-}
-
-/// Decodes a batch; the error names the path of the faulty field.
+/// Decodes a batch; the error names the path of the faulty field and,
+/// when it is inside one event, carries that event's index.
 pub fn decode(bytes: &[u8]) -> Result<EventBatch> {
-    decode_json(bytes, "the body is not a valid event batch")
-        .map_err(|message| Error::bad_request("invalid_json", message))
+    decode_json_at(bytes, "the body is not a valid event batch").map_err(|e| {
+        let mut segments = e.path.iter();
+        let index = match (segments.next(), segments.next()) {
+            (Some(Segment::Map { key }), Some(Segment::Seq { index })) if key == "events" => {
+                Some(*index)
+            }
+            _ => None,
+        };
+        Error::BadRequest {
+            code: "invalid_json",
+            message: e.message,
+            index,
+        }
+    })
 }
 
 /// Decodes one event (a line of `touchpoint import`); the error is
@@ -173,26 +47,11 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, String> {
         .map_err(|m| m.replace(" at line 1 column ", " at column "))
 }
 
-/// JSON into `T`; the error names the path of the faulty field, or says
-/// `what` when the text as a whole is not the expected object.
-fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." || path.is_empty() {
-            format!("{what}: {inner}")
-        } else {
-            format!("{path}: {inner}")
-        }
-    })
-}
-
 /// Checks one event against the site's configuration and returns what is
 /// stored; the error is `"field: what is wrong"`.
 pub fn validate(
     e: &Event,
-    config: &crate::site::SiteConfig,
+    config: &SiteConfig,
     now: time::OffsetDateTime,
 ) -> Result<StoredEvent, String> {
     let id = normalize_uuid(&e.id).ok_or_else(|| format!("id: {:?} is not a UUID", clip(&e.id)))?;
@@ -430,10 +289,6 @@ fn is_word(s: &str, max: usize) -> bool {
     (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
-pub fn parse_ts(s: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-}
-
 /// Echoes at most 64 characters of a client's value in an error.
 fn clip(s: &str) -> String {
     s.chars().take(64).collect()
@@ -472,10 +327,10 @@ mod tests {
         use super::super::*;
         use proptest::prelude::*;
 
-        fn config() -> crate::site::SiteConfig {
-            crate::site::SiteFile::parse(include_str!("../../www/demo/site.toml"))
-                .unwrap()
-                .config()
+        fn config() -> SiteConfig {
+            crate::store::sites::config_of(
+                &crate::site_file::parse(include_str!("../fixtures/shop.toml")).unwrap(),
+            )
         }
 
         proptest! {

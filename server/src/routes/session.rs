@@ -4,20 +4,21 @@
 //! rate-limited per address and per e-mail. Cookie-authenticated writes must
 //! send the session's CSRF token (see `auth::authorize_write`).
 
-use crate::AppState;
 use crate::auth::{
     CSRF_HEADER, SESSION_COOKIE, SESSION_DAYS, cookie, hash_token, new_secret, verify_password,
 };
 use crate::error::{Error, Result};
-use crate::storage::format_ts;
-use axum::extract::{ConnectInfo, Request, State};
+use crate::extract::{Json, Peer};
+use crate::state::AppState;
+use crate::store::Store;
+use crate::time::format_ts;
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
-use std::net::SocketAddr;
+use touchpoint_wire::{Session, SignedOut, SiteRole};
 
 pub fn router() -> Router<AppState> {
     Router::new().route(
@@ -42,21 +43,14 @@ fn decoy_hash() -> String {
         .clone()
 }
 
-async fn create_session(State(state): State<AppState>, request: Request) -> Result<Response> {
-    let (parts, body) = request.into_parts();
-    let headers = parts.headers;
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied();
-    let body = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .map_err(|_| Error::TooLarge("a sign-in request is at most 64 KiB".into()))?;
-    let login: Login = serde_json::from_slice(&body).map_err(|e| {
-        Error::bad_request(
-            "invalid_json",
-            format!("send {{\"email\": …, \"password\": …}}: {e}"),
-        )
-    })?;
+async fn create_session(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Json(login): Json<Login>,
+) -> Result<Response> {
     let email = login.email.trim().to_lowercase();
-    let client = peer.map(|ConnectInfo(addr)| addr.ip());
+    let client = state.client_address(&headers, peer);
     state
         .login_limiter
         .check(&email, client)
@@ -91,13 +85,8 @@ async fn create_session(State(state): State<AppState>, request: Request) -> Resu
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         SESSION_DAYS * 86_400
     );
-    let sites = state.store.memberships(user_id).await?;
-    let body = json!({
-        "email": email,
-        "csrf": csrf,
-        "sites": sites.iter().map(|(key, role)| json!({ "key": key, "role": role.as_str() })).collect::<Vec<_>>(),
-    });
-    let mut response = Json(body).into_response();
+    let body = session(&state.store, user_id, email, csrf).await?;
+    let mut response = axum::Json(body).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&set_cookie).map_err(|e| Error::Internal(e.to_string()))?,
@@ -108,10 +97,23 @@ async fn create_session(State(state): State<AppState>, request: Request) -> Resu
     Ok(response)
 }
 
-async fn get_session(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<serde_json::Value>> {
+/// Who is signed in, their CSRF token and their sites.
+async fn session(store: &Store, user_id: i64, email: String, csrf: String) -> Result<Session> {
+    let sites = store.memberships(user_id).await?;
+    Ok(Session {
+        email,
+        csrf,
+        sites: sites
+            .into_iter()
+            .map(|(key, role)| SiteRole {
+                key,
+                role: role.as_str().to_owned(),
+            })
+            .collect(),
+    })
+}
+
+async fn get_session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     let value = cookie(&headers, SESSION_COOKIE)
         .ok_or_else(|| Error::Unauthorized("not signed in".into()))?;
     let (user_id, email, csrf) = state
@@ -119,12 +121,8 @@ async fn get_session(
         .session(&hash_token(value))
         .await?
         .ok_or_else(|| Error::Unauthorized("the session has expired; sign in again".into()))?;
-    let sites = state.store.memberships(user_id).await?;
-    Ok(Json(json!({
-        "email": email,
-        "csrf": csrf,
-        "sites": sites.iter().map(|(key, role)| json!({ "key": key, "role": role.as_str() })).collect::<Vec<_>>(),
-    })))
+    let body = session(&state.store, user_id, email, csrf).await?;
+    Ok(axum::Json(body).into_response())
 }
 
 async fn delete_session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
@@ -143,7 +141,7 @@ async fn delete_session(State(state): State<AppState>, headers: HeaderMap) -> Re
         ));
     }
     state.store.delete_session(&hash).await?;
-    let mut response = Json(json!({ "signed_out": true })).into_response();
+    let mut response = axum::Json(SignedOut { signed_out: true }).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static(

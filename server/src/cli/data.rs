@@ -1,0 +1,166 @@
+//! `touchpoint apply`, `import`, `export` and `visitor …`: a site's
+//! configuration and its events, in and out.
+
+use super::{ExportFormat, VisitorCommand, site_record};
+use crate::auth::new_site_key;
+use crate::export::{Export, Format};
+use crate::filters::{FilterArgs, parse_group_by};
+use crate::store::Store;
+use crate::{import, site_file};
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub(super) async fn apply(
+    store: &Store,
+    json: bool,
+    out: &mut (dyn Write + Send),
+    file: &Path,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let site = site_file::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let (key, changed) = store.apply_site(&site, new_site_key).await?;
+    if json {
+        let sites = serde_json::json!({ "sites": [{ "name": site.site.name, "key": key, "changed": changed }] });
+        writeln!(out, "{sites}")?;
+    } else {
+        let what = if changed { "applied" } else { "unchanged" };
+        writeln!(out, "{what}: {} (key {key})", site.site.name)?;
+    }
+    Ok(())
+}
+
+pub(super) async fn visitor(
+    store: &Store,
+    json: bool,
+    out: &mut (dyn Write + Send),
+    command: VisitorCommand,
+) -> anyhow::Result<()> {
+    match command {
+        VisitorCommand::Export { site, visitor } => {
+            let record = site_record(store, &site).await?;
+            for event in store.visitor_events(record.id, &visitor).await? {
+                writeln!(out, "{}", serde_json::to_string(&event)?)?;
+            }
+        }
+        VisitorCommand::Delete { site, visitor } => {
+            let record = site_record(store, &site).await?;
+            let deleted = store.delete_visitor(record.id, &visitor).await?;
+            if json {
+                let answer = touchpoint_wire::Deleted { deleted };
+                writeln!(out, "{}", serde_json::to_string(&answer)?)?;
+            } else {
+                writeln!(out, "deleted {deleted} events of visitor {visitor}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn import(
+    store: &Store,
+    json: bool,
+    out: &mut (dyn Write + Send),
+    site: &str,
+    file: &Path,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let record = site_record(store, site).await?;
+    let input: Box<dyn std::io::BufRead + Send> = if file.as_os_str() == "-" {
+        Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::with_capacity(
+            1 << 16,
+            std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+        ))
+    };
+    let report = import::import(store, &record, input, dry_run, |r| {
+        eprintln!("line {}: {}", r.line, r.message);
+    })
+    .await?;
+    if json {
+        let mut json = serde_json::to_value(&report)?;
+        if dry_run {
+            json["dry_run"] = true.into();
+        }
+        writeln!(out, "{json}")?;
+    } else if dry_run {
+        writeln!(
+            out,
+            "checked: {} valid, {} rejected (nothing stored)",
+            report.valid, report.rejected
+        )?;
+    } else {
+        writeln!(
+            out,
+            "imported: {} accepted, {} duplicates, {} rejected",
+            report.accepted, report.duplicates, report.rejected
+        )?;
+    }
+    out.flush()?;
+    if report.rejected > 0 {
+        let stored = if dry_run {
+            "nothing was stored"
+        } else {
+            "the valid lines were stored; import the corrected input again \
+             (stored events count as duplicates)"
+        };
+        bail!(
+            "{} invalid line(s) rejected, each reported with its line number; {stored}",
+            report.rejected
+        );
+    }
+    Ok(())
+}
+
+/// `touchpoint export`'s arguments beyond the site.
+pub(super) struct ExportArgs {
+    pub format: ExportFormat,
+    pub group_by: Option<String>,
+    pub filter: FilterArgs,
+    pub bom: bool,
+    pub raw: bool,
+    pub output: Option<PathBuf>,
+}
+
+pub(super) async fn export(
+    store: &Store,
+    out: &mut (dyn Write + Send),
+    site: &str,
+    args: ExportArgs,
+) -> anyhow::Result<()> {
+    let format = match args.format {
+        ExportFormat::Csv => Format::Csv,
+        ExportFormat::Ndjson => Format::Ndjson,
+        ExportFormat::Xlsx => Format::Xlsx,
+    };
+    let record = site_record(store, site).await?;
+    let group_by = if args.raw {
+        if args.group_by.is_some() {
+            bail!("--group-by applies to aggregates, not to --raw responses");
+        }
+        None
+    } else {
+        Some(parse_group_by(args.group_by.as_deref())?)
+    };
+    let prepared = Export {
+        site_id: record.id,
+        group_by,
+        filter: args.filter.parse()?,
+        format,
+        bom: args.bom,
+    }
+    .prepare(store)
+    .await?;
+    let sink: Box<dyn Write + Send + '_> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(&mut *out),
+    };
+    let mut w = prepared.start(store, sink)?;
+    while w.next_page().await? {}
+    w.finish()?;
+    Ok(())
+}

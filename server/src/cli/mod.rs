@@ -1,0 +1,332 @@
+//! The `touchpoint` command line, as the public contract fixes it. Every
+//! command takes `--database URL`; `--json` prints one JSON object on stdout.
+//! The arguments are here; the commands are in [`accounts`] (tokens, users)
+//! and [`data`] (sites, imports, exports, visitors).
+
+mod accounts;
+mod data;
+
+use crate::filters::FilterArgs;
+use crate::serve::{serve, spawn_retention};
+use crate::state::{AppState, Settings};
+use crate::store::{Site, Store, Tuning};
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "touchpoint",
+    version,
+    about = "Micro-feedback at every touchpoint of the customer journey"
+)]
+pub struct Cli {
+    /// Database URL: `sqlite://touchpoint.db` (created if missing) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        global = true,
+        env = "TOUCHPOINT_DATABASE",
+        default_value = "sqlite://touchpoint.db"
+    )]
+    pub database: String,
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, the loader and the widget.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "TOUCHPOINT_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Event posts per minute one client may make to one site (0: no limit).
+        #[arg(long, env = "TOUCHPOINT_RATE_PER_CLIENT", default_value_t = 120)]
+        rate_per_client: u32,
+        /// Event posts per minute to one site from all clients (0: no limit).
+        #[arg(long, env = "TOUCHPOINT_RATE_PER_SITE", default_value_t = 12_000)]
+        rate_per_site: u32,
+        /// Behind a reverse proxy: take the client address from X-Forwarded-For.
+        #[arg(long, env = "TOUCHPOINT_TRUST_PROXY")]
+        trust_proxy: bool,
+    },
+    /// Create or update sites from a site file (idempotent).
+    Apply {
+        /// The site file (TOML).
+        file: PathBuf,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Dashboard users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// A visitor's data: export it or delete it.
+    Visitor {
+        #[command(subcommand)]
+        command: VisitorCommand,
+    },
+    /// Import NDJSON events (one event object per line, as `POST /v1/events` takes
+    /// them); invalid lines are skipped and reported, the rest stored.
+    ///
+    /// Every line is checked by the ingest's own rules and stored in large
+    /// transactions. Idempotent by event id: an id already stored (or repeated in
+    /// the input) counts as a duplicate and is not stored twice. An invalid line is
+    /// reported with its number and what is wrong (on stderr, and in `--json` under
+    /// `errors`, the first 100); the valid lines are stored and the command exits
+    /// with status 1. Fix those lines and import the same input again: what is
+    /// stored already counts as duplicates. For all or nothing, run with
+    /// `--dry-run` first. `--json` prints
+    /// `{"accepted":…,"duplicates":…,"rejected":…,"valid":…,"errors":[{"line":…,"message":…}]}`.
+    Import {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        /// The NDJSON file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+        /// Check every line and store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export aggregates (or, with --raw, responses) to stdout or a file.
+    Export {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Group by any of page, stage, touchpoint, day, device, locale (comma-separated).
+        #[arg(long)]
+        group_by: Option<String>,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Start a CSV with a UTF-8 byte-order mark, for Excel.
+        #[arg(long)]
+        bom: bool,
+        /// One row per response instead of aggregates.
+        #[arg(long)]
+        raw: bool,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; it is shown once and stored only as a hash.
+    Add {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        #[arg(long, value_enum, default_value = "viewer")]
+        role: RoleArg,
+    },
+    /// List a site's tokens (ids and roles; values are never stored).
+    List {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+    },
+    /// Revoke a token, given its value or its id from `token list`.
+    Revoke {
+        /// The token, or its numeric id.
+        token: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (or update its password) and grant it a role on a site.
+    Add {
+        /// E-mail address used to sign in.
+        #[arg(long)]
+        email: String,
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        #[arg(long, value_enum, default_value = "viewer")]
+        role: RoleArg,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The password, from the environment (never type it on a command line).
+        #[arg(long, env = "TOUCHPOINT_PASSWORD", hide = true, hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VisitorCommand {
+    /// Print everything stored about a visitor, one JSON object per line.
+    Export {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        /// The visitor's anonymous id (the widget keeps it in localStorage `touchpoint:visitor`).
+        #[arg(long)]
+        visitor: String,
+    },
+    /// Delete everything stored about a visitor.
+    Delete {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        /// The visitor's anonymous id.
+        #[arg(long)]
+        visitor: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    Viewer,
+    Editor,
+    Admin,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Ndjson,
+    Xlsx,
+}
+
+/// Runs one command, writing its output to `out`.
+pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    let tuning = match cli.command {
+        Command::Import { .. } => Tuning::BULK,
+        _ => Tuning::default(),
+    };
+    let store = Store::open_tuned(&cli.database, tuning)
+        .await
+        .with_context(|| format!("opening the {}", describe_database(&cli.database)))?;
+    let json = cli.json;
+    let result = match cli.command {
+        Command::Serve {
+            addr,
+            rate_per_client,
+            rate_per_site,
+            trust_proxy,
+        } => {
+            let settings = Settings {
+                rate_limits: crate::limits::RateLimits {
+                    per_client: rate_per_client,
+                    per_site: rate_per_site,
+                },
+                trust_proxy,
+            };
+            run_server(&store, json, out, addr, settings).await
+        }
+        Command::Apply { file } => data::apply(&store, json, out, &file).await,
+        Command::Token { command } => accounts::token(&store, json, out, command).await,
+        Command::User { command } => accounts::user(&store, json, out, command).await,
+        Command::Visitor { command } => data::visitor(&store, json, out, command).await,
+        Command::Import {
+            site,
+            file,
+            dry_run,
+        } => data::import(&store, json, out, &site, &file, dry_run).await,
+        Command::Export {
+            site,
+            format,
+            group_by,
+            filter,
+            bom,
+            raw,
+            output,
+        } => {
+            let args = data::ExportArgs {
+                format,
+                group_by,
+                filter,
+                bom,
+                raw,
+                output,
+            };
+            data::export(&store, out, &site, args).await
+        }
+    };
+    store.close().await;
+    result
+}
+
+/// What kind of database a URL names, for messages: never the URL itself,
+/// which can hold a password.
+fn describe_database(url: &str) -> &'static str {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        "PostgreSQL database"
+    } else {
+        "SQLite database"
+    }
+}
+
+async fn run_server(
+    store: &Store,
+    json: bool,
+    out: &mut (dyn Write + Send),
+    addr: SocketAddr,
+    settings: Settings,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "serving");
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({ "addr": format!("http://{addr}") })
+        )?;
+    } else {
+        writeln!(out, "Touchpoint listening on http://{addr}")?;
+    }
+    out.flush()?;
+    spawn_retention(store.clone());
+    serve(
+        listener,
+        AppState::with_settings(store.clone(), settings),
+        shutdown_signal(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The site with this key, or an error saying there is none.
+async fn site_record(store: &Store, key: &str) -> anyhow::Result<Site> {
+    store
+        .site_by_key(key)
+        .await?
+        .with_context(|| format!("no site has the key {key:?}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,329 @@
+//! Exports: aggregate rows and raw responses as CSV, NDJSON or XLSX,
+//! written row by row so memory stays flat whatever the row count. One run
+//! ([`Export::prepare`], then [`Prepared::write`]) serves `GET
+//! /v1/sites/{key}/export.*` and `responses.*` and `touchpoint export`.
+
+mod table;
+
+pub use table::{Cell, Format, TableWriter};
+
+use crate::aggregate;
+use crate::error::Result;
+use crate::store::{Filter, GroupBy, ResponseRow, Store};
+use std::io::Write;
+use touchpoint_wire::AggregateRow;
+
+/// What to export.
+#[derive(Clone, Debug)]
+pub struct Export {
+    pub site_id: i64,
+    /// Aggregate rows grouped by these columns, or, when `None`, one row
+    /// per raw response.
+    pub group_by: Option<Vec<GroupBy>>,
+    pub filter: Filter,
+    pub format: Format,
+    /// Start a CSV with a UTF-8 byte-order mark (for Excel).
+    pub bom: bool,
+}
+
+/// An export ready to write: aggregates are computed here, before a byte
+/// is sent, so a bad request still gets a clean error.
+#[derive(Debug)]
+pub struct Prepared {
+    export: Export,
+    aggregates: Vec<AggregateRow>,
+}
+
+impl Export {
+    pub async fn prepare(self, store: &Store) -> Result<Prepared> {
+        let aggregates = match &self.group_by {
+            Some(group_by) => {
+                aggregate::aggregate(store, self.site_id, group_by, &self.filter).await?
+            }
+            None => Vec::new(),
+        };
+        Ok(Prepared {
+            export: self,
+            aggregates,
+        })
+    }
+}
+
+impl Prepared {
+    /// Starts writing the table to `out`: the header, and for aggregates
+    /// every row. Then [`Writing::next_page`] until it says there is no
+    /// more, then [`Writing::finish`].
+    pub fn start<W: Write>(self, store: &Store, out: W) -> Result<Writing<'_, W>> {
+        let e = self.export;
+        let columns = match &e.group_by {
+            Some(group_by) => aggregate_columns(group_by),
+            None => response_columns(),
+        };
+        let mut table = TableWriter::new(e.format, out, columns, e.bom)?;
+        let pages = match &e.group_by {
+            Some(group_by) => {
+                write_aggregates(&mut table, group_by, &self.aggregates)?;
+                None
+            }
+            None => Some(ResponsePages::new(store, e.site_id, e.filter)),
+        };
+        Ok(Writing { table, pages })
+    }
+}
+
+/// An export being written, a page of raw responses at a time, so the
+/// caller can drain the output between pages or stop early.
+pub struct Writing<'a, W: Write> {
+    table: TableWriter<W>,
+    pages: Option<ResponsePages<'a>>,
+}
+
+impl<W: Write> Writing<'_, W> {
+    /// Writes the next page of responses; `false` once there are no more.
+    pub async fn next_page(&mut self) -> Result<bool> {
+        let Some(pages) = &mut self.pages else {
+            return Ok(false);
+        };
+        match pages.next().await? {
+            Some(page) => {
+                for r in &page {
+                    write_response(&mut self.table, r)?;
+                }
+                Ok(true)
+            }
+            None => {
+                self.pages = None;
+                Ok(false)
+            }
+        }
+    }
+
+    /// The output written so far (to drain a buffer between pages).
+    pub fn out_mut(&mut self) -> &mut W {
+        self.table.out_mut()
+    }
+
+    /// Ends the table and returns the output.
+    pub fn finish(self) -> Result<W> {
+        self.table.finish()
+    }
+}
+
+/// Columns after the group columns, in contract order.
+pub const AGGREGATE_COLUMNS: [&str; 19] = [
+    "metric",
+    "responses",
+    "impressions",
+    "response_rate",
+    "mean",
+    "distribution",
+    "nps",
+    "nps_moe",
+    "promoters",
+    "passives",
+    "detractors",
+    "csat",
+    "csat_low",
+    "csat_high",
+    "ces",
+    "ces_easy",
+    "thumbs_up",
+    "comments",
+    "choices",
+];
+
+pub const RESPONSE_COLUMNS: [&str; 12] = [
+    "id",
+    "ts",
+    "page",
+    "stage",
+    "touchpoint",
+    "metric",
+    "score",
+    "comment",
+    "choices",
+    "locale",
+    "device",
+    "flags",
+];
+
+/// Rows fetched per page when exporting responses.
+pub const PAGE_ROWS: usize = 5000;
+
+/// Column names of an aggregate export grouped by `group_by`.
+pub fn aggregate_columns(group_by: &[GroupBy]) -> Vec<String> {
+    group_by
+        .iter()
+        .map(|g| g.as_str())
+        .chain(AGGREGATE_COLUMNS)
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn response_columns() -> Vec<String> {
+    RESPONSE_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+}
+
+/// Writes aggregate rows (few: one per group × metric).
+pub fn write_aggregates<W: Write>(
+    w: &mut TableWriter<W>,
+    group_by: &[GroupBy],
+    rows: &[AggregateRow],
+) -> Result<()> {
+    for r in rows {
+        let distribution = serde_json::to_string(&r.distribution).unwrap_or_default();
+        let choices = r
+            .choices
+            .as_ref()
+            .map(|c| serde_json::to_string(c).unwrap_or_default());
+        let num = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Float);
+        let int = |v: Option<u64>| {
+            v.map_or(Cell::Empty, |v| {
+                Cell::Int(i64::try_from(v).unwrap_or(i64::MAX))
+            })
+        };
+        let mut cells: Vec<Cell> = group_by
+            .iter()
+            .map(|g| {
+                let v = match g {
+                    GroupBy::Page => r.page.as_deref(),
+                    GroupBy::Stage => r.stage.as_deref(),
+                    GroupBy::Touchpoint => r.touchpoint.as_deref(),
+                    GroupBy::Day => r.day.as_deref(),
+                    GroupBy::Device => r.device.as_deref(),
+                    GroupBy::Locale => r.locale.as_deref(),
+                };
+                v.map_or(Cell::Empty, Cell::Text)
+            })
+            .collect();
+        cells.extend([
+            r.metric.map_or(Cell::Empty, |m| Cell::Text(m.as_str())),
+            int(Some(r.responses)),
+            int(Some(r.impressions)),
+            num(r.response_rate),
+            num(r.mean),
+            Cell::Json(&distribution),
+            num(r.nps),
+            num(r.nps_moe),
+            int(r.promoters),
+            int(r.passives),
+            int(r.detractors),
+            num(r.csat),
+            num(r.csat_low),
+            num(r.csat_high),
+            num(r.ces),
+            num(r.ces_easy),
+            num(r.thumbs_up),
+            int(Some(r.comments)),
+            choices.as_deref().map_or(Cell::Empty, Cell::Json),
+        ]);
+        w.row(&cells)?;
+    }
+    Ok(())
+}
+
+/// Writes one raw response.
+pub fn write_response<W: Write>(w: &mut TableWriter<W>, r: &ResponseRow) -> Result<()> {
+    let flags = if w.format == Format::Ndjson {
+        Cell::Json("[]")
+    } else {
+        Cell::Empty
+    };
+    w.row(&[
+        Cell::Text(&r.id),
+        Cell::Text(&r.ts),
+        Cell::Text(&r.page),
+        Cell::Text(&r.stage),
+        opt(&r.touchpoint),
+        opt(&r.metric),
+        r.score.map_or(Cell::Empty, Cell::Int),
+        opt(&r.comment),
+        r.choices.as_deref().map_or(Cell::Empty, Cell::Json),
+        opt(&r.locale),
+        opt(&r.device),
+        flags,
+    ])
+}
+
+fn opt(v: &Option<String>) -> Cell<'_> {
+    v.as_deref().map_or(Cell::Empty, Cell::Text)
+}
+
+/// Pages through a site's responses in `(ts, id)` order.
+pub struct ResponsePages<'a> {
+    store: &'a Store,
+    site_id: i64,
+    filter: Filter,
+    after: Option<(String, String)>,
+    done: bool,
+}
+
+impl<'a> ResponsePages<'a> {
+    pub fn new(store: &'a Store, site_id: i64, filter: Filter) -> Self {
+        ResponsePages {
+            store,
+            site_id,
+            filter,
+            after: None,
+            done: false,
+        }
+    }
+
+    /// The next page, or `None` at the end.
+    pub async fn next(&mut self) -> Result<Option<Vec<ResponseRow>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let after = self
+            .after
+            .as_ref()
+            .map(|(ts, id)| (ts.as_str(), id.as_str()));
+        let page = self
+            .store
+            .responses_page(self.site_id, &self.filter, after, PAGE_ROWS)
+            .await?;
+        self.done = page.len() < PAGE_ROWS;
+        match page.last() {
+            Some(last) => self.after = Some((last.ts.clone(), last.id.clone())),
+            None => return Ok(None),
+        }
+        Ok(Some(page))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(format: Format, bom: bool, rows: &[AggregateRow]) -> Vec<u8> {
+        let mut w = TableWriter::new(format, Vec::new(), aggregate_columns(&[]), bom).unwrap();
+        write_aggregates(&mut w, &[], rows).unwrap();
+        w.finish().unwrap()
+    }
+
+    #[test]
+    fn negative_scores_stay_numbers_and_the_bom_is_optional() {
+        let rows = [AggregateRow {
+            nps: Some(-50.0),
+            metric: Some(touchpoint_wire::Metric::Nps),
+            ..Default::default()
+        }];
+        let csv = String::from_utf8(table(Format::Csv, false, &rows)).unwrap();
+        assert!(csv.starts_with("metric,"));
+        assert!(csv.lines().nth(1).unwrap().contains(",-50,"), "{csv}");
+        let with_bom = table(Format::Csv, true, &rows);
+        assert!(with_bom.starts_with("\u{feff}metric,".as_bytes()));
+        let ndjson = String::from_utf8(table(Format::Ndjson, false, &rows)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(ndjson.trim()).unwrap();
+        assert_eq!(
+            (
+                v["nps"].as_f64(),
+                v["csat"].is_null(),
+                v["distribution"].is_object()
+            ),
+            (Some(-50.0), true, true)
+        );
+        let xlsx = table(Format::Xlsx, false, &rows);
+        assert!(xlsx.starts_with(b"PK"), "an XLSX file is a zip archive");
+    }
+}

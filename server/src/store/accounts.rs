@@ -1,0 +1,214 @@
+//! Who may read and change what: roles, API tokens (stored as hashes),
+//! dashboard users with their memberships, and sign-in sessions.
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::time::now;
+use sqlx::Row;
+
+/// Roles a token can have, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Viewer,
+    Editor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Viewer, Role::Editor, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+impl Store {
+    /// Stores a token's hash with its role on a site.
+    pub async fn add_token(&self, site_id: i64, role: Role, hash: &str) -> Result<()> {
+        sqlx::query("INSERT INTO tokens (site_id, role, hash, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(site_id)
+            .bind(role.as_str())
+            .bind(hash)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The site id and role a live token hash grants.
+    pub async fn token(&self, hash: &str) -> Result<Option<(i64, Role)>> {
+        let row =
+            sqlx::query("SELECT site_id, role FROM tokens WHERE hash = $1 AND revoked_at IS NULL")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|r| Role::parse(r.get::<&str, _>(1)).map(|role| (r.get(0), role))))
+    }
+
+    /// The tokens of a site: `(id, role, created_at, revoked_at)`, never their values.
+    pub async fn tokens(&self, site_id: i64) -> Result<Vec<(i64, String, String, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT id, role, created_at, revoked_at FROM tokens WHERE site_id = $1 ORDER BY id",
+        )
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    /// Revokes a token by id or by the hash of its value; returns whether a
+    /// live token was revoked.
+    pub async fn revoke_token(&self, id: Option<i64>, hash: Option<&str>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND (id = $2 OR hash = $3)",
+        )
+        .bind(now())
+        .bind(id.unwrap_or(-1))
+        .bind(hash.unwrap_or(""))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Creates a user, or updates the password of an existing one (when
+    /// given); then grants `role` on the site. Returns the user id.
+    pub async fn upsert_user(
+        &self,
+        email: &str,
+        password_hash: Option<&str>,
+        site_id: i64,
+        role: Role,
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let id: i64 = match (existing, password_hash) {
+            (Some(row), Some(hash)) => {
+                let id = row.get(0);
+                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(hash)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+            (Some(row), None) => row.get(0),
+            (None, Some(hash)) => {
+                sqlx::query(
+                    "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3)",
+                )
+                .bind(email)
+                .bind(hash)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("SELECT id FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .get(0)
+            }
+            (None, None) => {
+                return Err(Error::bad_request(
+                    "password_required",
+                    "a new user needs a password",
+                ));
+            }
+        };
+        sqlx::query(
+            "INSERT INTO memberships (user_id, site_id, role) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, site_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(id)
+        .bind(site_id)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// `(user id, password hash)` of an e-mail address.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// The sites a user may see, with their role: `(site key, role)`.
+    pub async fn memberships(&self, user_id: i64) -> Result<Vec<(String, Role)>> {
+        let rows = sqlx::query(
+            "SELECT s.key, m.role FROM memberships m JOIN sites s ON s.id = m.site_id WHERE m.user_id = $1 ORDER BY s.key",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((r.get(0), Role::parse(r.get::<&str, _>(1))?)))
+            .collect())
+    }
+
+    /// A user's role on a site, if any.
+    pub async fn membership(&self, user_id: i64, site_id: i64) -> Result<Option<Role>> {
+        let row = sqlx::query("SELECT role FROM memberships WHERE user_id = $1 AND site_id = $2")
+            .bind(user_id)
+            .bind(site_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| Role::parse(r.get::<&str, _>(0))))
+    }
+
+    pub async fn create_session(
+        &self,
+        hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(hash)
+            .bind(user_id)
+            .bind(csrf)
+            .bind(now())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// `(user id, e-mail, csrf token)` of a live session.
+    pub async fn session(&self, hash: &str) -> Result<Option<(i64, String, String)>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.hash = $1 AND s.expires_at > $2",
+        )
+        .bind(hash)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+    }
+
+    pub async fn delete_session(&self, hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE hash = $1")
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,227 @@
+//! Raw events, the source of truth: the idempotent group insert, the
+//! retention purge, and a visitor's data (export and erasure).
+
+use super::{Backend, Store};
+use crate::error::Result;
+use crate::time::{format_ts, now};
+use sqlx::Row;
+use std::collections::HashSet;
+use touchpoint_wire::VisitorEvent;
+
+/// Columns bound per stored event.
+const EVENT_COLUMNS: usize = 20;
+/// Rows per multi-row INSERT: 50 × 20 parameters stays far below both
+/// databases' limits.
+pub const ROWS_PER_INSERT: usize = 50;
+
+/// An event after validation: normalised, resolved, scrubbed; what is stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    pub id: String,
+    pub kind: &'static str,
+    pub touchpoint: Option<String>,
+    pub page: String,
+    pub stage: String,
+    pub metric: Option<&'static str>,
+    pub score: Option<i64>,
+    pub comment: Option<String>,
+    pub choices: Option<String>,
+    pub visitor: Option<String>,
+    pub session: Option<String>,
+    pub ts: String,
+    pub locale: Option<String>,
+    pub device: Option<String>,
+    pub attributes: Option<String>,
+    pub signal: Option<String>,
+    pub gpc: Option<i64>,
+    pub consent: Option<i64>,
+}
+
+impl Store {
+    /// Inserts a batch in one transaction; an id already stored for the
+    /// site counts as a duplicate and changes nothing. Returns
+    /// `(accepted, duplicates)` once the transaction is durable.
+    pub async fn insert_events(&self, site_id: i64, events: &[StoredEvent]) -> Result<(u64, u64)> {
+        Ok(self.insert_batches(&[(site_id, events)]).await?[0])
+    }
+
+    /// Group commit: inserts several batches (of any sites) in one
+    /// transaction and returns `(accepted, duplicates)` per batch, in order.
+    /// Rows go in multi-row statements of up to [`ROWS_PER_INSERT`].
+    pub async fn insert_batches(
+        &self,
+        batches: &[(i64, &[StoredEvent])],
+    ) -> Result<Vec<(u64, u64)>> {
+        let received = now();
+        let mut tx = self.pool.begin().await?;
+        let mut counts = Vec::with_capacity(batches.len());
+        for (site_id, events) in batches {
+            let mut accepted = 0;
+            for chunk in events.chunks(ROWS_PER_INSERT) {
+                let mut sql = String::from(
+                    "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
+                     visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent) VALUES ",
+                );
+                for row in 0..chunk.len() {
+                    sql.push_str(if row == 0 { "(" } else { ", (" });
+                    for col in 0..EVENT_COLUMNS {
+                        if col > 0 {
+                            sql.push_str(", ");
+                        }
+                        // sqlx looks up each numbered SQLite parameter by
+                        // name, a linear search per parameter: with a
+                        // thousand of them that costs more than the insert.
+                        // Anonymous `?` are bound in order at no cost.
+                        match self.backend {
+                            Backend::Sqlite => sql.push('?'),
+                            Backend::Postgres => {
+                                sql.push_str(&format!("${}", row * EVENT_COLUMNS + col + 1));
+                            }
+                        }
+                    }
+                    sql.push(')');
+                }
+                sql.push_str(" ON CONFLICT (site_id, id) DO NOTHING RETURNING id");
+                let mut query = sqlx::query(&sql);
+                for e in chunk {
+                    query = query
+                        .bind(*site_id)
+                        .bind(&e.id)
+                        .bind(e.kind)
+                        .bind(&e.touchpoint)
+                        .bind(&e.page)
+                        .bind(&e.stage)
+                        .bind(e.metric)
+                        .bind(e.score)
+                        .bind(&e.comment)
+                        .bind(&e.choices)
+                        .bind(&e.visitor)
+                        .bind(&e.session)
+                        .bind(&e.ts)
+                        .bind(&received)
+                        .bind(&e.locale)
+                        .bind(&e.device)
+                        .bind(&e.attributes)
+                        .bind(&e.signal)
+                        .bind(e.gpc)
+                        .bind(e.consent);
+                }
+                let inserted: HashSet<String> = query
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                accepted += inserted.len() as u64;
+                // A follow-up's answer arrives as the same response resent
+                // with its comment or choices: fill in what the stored one
+                // lacks. First answer wins; no second score. Only a row
+                // that was not inserted just now can need it: its id was
+                // stored before, or came earlier in this statement (whose
+                // first row of an id is the one inserted). Updating every
+                // response with a comment instead costs a statement each,
+                // and on a PostgreSQL table not yet analysed the planner
+                // may answer each by scanning the (site, kind, ts) index.
+                let mut seen = HashSet::new();
+                for e in chunk {
+                    let first = seen.insert(e.id.as_str());
+                    if e.kind != "response"
+                        || (e.comment.is_none() && e.choices.is_none())
+                        || (first && inserted.contains(&e.id))
+                    {
+                        continue;
+                    }
+                    sqlx::query(
+                        "UPDATE events SET comment = COALESCE(comment, $1), choices = COALESCE(choices, $2) \
+                         WHERE site_id = $3 AND id = $4 AND kind = 'response' AND touchpoint = $5 \
+                         AND ((comment IS NULL AND $1 IS NOT NULL) OR (choices IS NULL AND $2 IS NOT NULL))",
+                    )
+                    .bind(&e.comment)
+                    .bind(&e.choices)
+                    .bind(*site_id)
+                    .bind(&e.id)
+                    .bind(&e.touchpoint)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            counts.push((accepted, events.len() as u64 - accepted));
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    /// Deletes every site's events older than its `retention_days`
+    /// (by event time). Returns how many were deleted.
+    pub async fn purge_expired(&self, now: time::OffsetDateTime) -> Result<u64> {
+        let sites = sqlx::query("SELECT id, retention_days FROM sites")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut deleted = 0;
+        for site in sites {
+            let cutoff = format_ts(now - time::Duration::days(site.get::<i64, _>(1)));
+            deleted += sqlx::query("DELETE FROM events WHERE site_id = $1 AND ts < $2")
+                .bind(site.get::<i64, _>(0))
+                .bind(cutoff)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(deleted)
+    }
+
+    /// Everything stored about one visitor of a site, oldest first, as JSON
+    /// objects (what a visitor's data request is answered with).
+    pub async fn visitor_events(&self, site_id: i64, visitor: &str) -> Result<Vec<VisitorEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, touchpoint, page, stage, metric, score, comment, choices, visitor, session, ts, \
+             received_at, locale, device, attributes, signal, gpc, consent \
+             FROM events WHERE site_id = $1 AND visitor = $2 ORDER BY ts, id",
+        )
+        .bind(site_id)
+        .bind(visitor)
+        .fetch_all(&self.pool)
+        .await?;
+        let flag = |v: Option<i64>| v.map(|b| b != 0);
+        Ok(rows
+            .into_iter()
+            .map(|r| VisitorEvent {
+                id: r.get(0),
+                kind: r.get(1),
+                touchpoint: r.get(2),
+                page: r.get(3),
+                stage: r.get(4),
+                metric: r.get(5),
+                score: r.get(6),
+                comment: r.get(7),
+                choices: r
+                    .get::<Option<&str>, _>(8)
+                    .and_then(|s| serde_json::from_str(s).ok()),
+                visitor: r.get(9),
+                session: r.get(10),
+                ts: r.get(11),
+                received_at: r.get(12),
+                locale: r.get(13),
+                device: r.get(14),
+                attributes: r
+                    .get::<Option<&str>, _>(15)
+                    .and_then(|s| serde_json::from_str(s).ok()),
+                signal: r.get(16),
+                gpc: flag(r.get(17)),
+                consent: flag(r.get(18)),
+            })
+            .collect())
+    }
+
+    /// Deletes everything stored about one visitor of a site.
+    pub async fn delete_visitor(&self, site_id: i64, visitor: &str) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM events WHERE site_id = $1 AND visitor = $2")
+                .bind(site_id)
+                .bind(visitor)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+}

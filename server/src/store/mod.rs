@@ -1,0 +1,157 @@
+//! All SQL lives here, behind [`Store`]. Raw events are the source of truth;
+//! aggregates are derived from them.
+//!
+//! Two databases, one set of queries: SQLite (the embedded default) and
+//! PostgreSQL (several stateless servers sharing one database) are both
+//! reached through sqlx's `Any` driver with `$n` placeholders, which both
+//! accept. Only the migrations (`migrations/sqlite`, `migrations/postgres`),
+//! the connection set-up and the placeholders of the multi-row event insert
+//! (anonymous `?` on SQLite, see [`Store::insert_batches`]) differ.
+//!
+//! SQLite runs in WAL mode with `synchronous = FULL`, so a committed
+//! transaction survives a crash or power loss: the ingest answers 202 only
+//! after the commit returns. PostgreSQL commits are durable by default.
+//!
+//! One file per kind of table: [`sites`] (and the stored configuration's
+//! own format, [`site_format`]), [`events`], [`accounts`] (roles, tokens,
+//! users, sessions) and [`queries`] (grouping, filters, aggregate counts,
+//! raw response pages).
+
+pub mod accounts;
+pub mod events;
+pub mod queries;
+pub mod site_format;
+pub mod sites;
+
+pub use accounts::Role;
+pub use events::StoredEvent;
+pub use queries::{ChoiceCountRow, CountRow, Filter, GroupBy, ResponseRow};
+pub use site_format::SiteConfig;
+pub use sites::Site;
+
+use crate::error::{Error, Result};
+use sqlx::AnyPool;
+use sqlx::Executor;
+use sqlx::any::AnyPoolOptions;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How a [`Store`] uses memory; the default suits the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tuning {
+    /// SQLite's page cache per connection, in KiB (`PRAGMA cache_size`);
+    /// SQLite's own 2 MiB when `None`.
+    pub sqlite_cache_kib: Option<u32>,
+}
+
+impl Tuning {
+    /// For bulk loads ([`crate::import`]): events arrive in random id and
+    /// visitor order, so every one dirties a page of two indexes. A cache
+    /// that holds a whole batch's dirty pages writes each of them to the
+    /// WAL once per commit instead of spilling and rewriting them, and keeps
+    /// the indexes' inner pages in memory. Bounded, whatever the input's size.
+    pub const BULK: Tuning = Tuning {
+        sqlite_cache_kib: Some(128 * 1024),
+    };
+}
+
+/// Which database a [`Store`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens the database at `url` and migrates it. `postgres://…` or
+    /// `postgresql://…` is PostgreSQL; `sqlite://path`, `sqlite:path` or a
+    /// plain file path is SQLite, created if missing.
+    pub async fn open(url: &str) -> Result<Store> {
+        Store::open_tuned(url, Tuning::default()).await
+    }
+
+    /// [`Store::open`] with settings for a particular workload.
+    pub async fn open_tuned(url: &str, tuning: Tuning) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            let url = if url.starts_with("sqlite:") {
+                url.to_owned()
+            } else {
+                format!("sqlite://{url}")
+            };
+            let url = if url.contains('?') || url.contains(":memory:") {
+                url
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, url)
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(8)
+                    .after_connect(move |conn, _| {
+                        Box::pin(async move {
+                            if let Some(kib) = tuning.sqlite_cache_kib {
+                                let pragma = format!("PRAGMA cache_size = -{kib}");
+                                conn.execute(pragma.as_str()).await?;
+                            }
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA synchronous = FULL",
+                                "PRAGMA foreign_keys = ON",
+                                "PRAGMA busy_timeout = 10000",
+                            ] {
+                                conn.execute(pragma).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(&url).await?,
+        };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Creates or updates a site from a validated file. A site is matched by
+
+    /// `(open, idle)` connections of the pool.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(e.to_string())
+}

@@ -1,0 +1,360 @@
+//! How a site's configuration is stored (`sites.config`): a format of the
+//! store's own, versioned, not the wire types. Renaming a field of the JSON
+//! contract (`touchpoint_wire`) changes what the API speaks, never what is
+//! already stored: the conversions below are the one place the two meet.
+//!
+//! Format 1 is the JSON the first release stored (no `format` field);
+//! every later format writes `"format": N` and reads the earlier ones.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use touchpoint_wire as wire;
+
+/// The newest format this build writes.
+pub const FORMAT: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredConfig {
+    #[serde(default = "first")]
+    format: u32,
+    stages: Vec<Stage>,
+    touchpoints: Vec<Touchpoint>,
+    #[serde(default)]
+    contact_days: u32,
+    #[serde(default = "yes")]
+    respect_gpc: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    theme: Option<Theme>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Stage {
+    id: String,
+    label: String,
+    #[serde(default)]
+    pages: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Touchpoint {
+    id: String,
+    /// `nps`, `csat`, …
+    metric: String,
+    question: BTreeMap<String, String>,
+    trigger: Trigger,
+    #[serde(default)]
+    pages: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    stages: Vec<String>,
+    sample: f64,
+    recontact_days: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    follow_up: Option<FollowUp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    options: Vec<ChoiceOption>,
+    #[serde(default)]
+    multiple: bool,
+    /// `numbers`, `stars` or `faces`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scale: Option<String>,
+    /// `corner` or `center`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    position: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Trigger {
+    /// `load`, `time`, …
+    on: String,
+    #[serde(default)]
+    delay_ms: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    percent: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    selector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signal: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct FollowUp {
+    question: BTreeMap<String, String>,
+    #[serde(default)]
+    min: Option<i64>,
+    #[serde(default)]
+    max: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    options: Vec<ChoiceOption>,
+    #[serde(default)]
+    multiple: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ChoiceOption {
+    id: String,
+    label: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Theme {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    brand: Option<String>,
+    /// `right` or `left`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    corner: Option<String>,
+    /// `inherit` or `system`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    font: Option<String>,
+}
+
+fn first() -> u32 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+/// The in-memory configuration, in wire types: what validation, the widget
+/// configuration and the site document are made of.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteConfig {
+    pub stages: Vec<wire::Stage>,
+    pub touchpoints: Vec<wire::Touchpoint>,
+    pub contact_days: u32,
+    pub respect_gpc: bool,
+    pub theme: Option<wire::Theme>,
+}
+
+/// Encodes a configuration in the newest format.
+pub fn encode(config: &SiteConfig) -> String {
+    let stored = StoredConfig {
+        format: FORMAT,
+        stages: config.stages.iter().map(stage_out).collect(),
+        touchpoints: config.touchpoints.iter().map(touchpoint_out).collect(),
+        contact_days: config.contact_days,
+        respect_gpc: config.respect_gpc,
+        theme: config.theme.as_ref().map(|t| Theme {
+            brand: t.brand.clone(),
+            corner: t.corner.map(|c| corner_str(c).to_owned()),
+            font: t.font.map(|f| font_str(f).to_owned()),
+        }),
+    };
+    serde_json::to_string(&stored).expect("a stored configuration always encodes")
+}
+
+/// Decodes a stored configuration of any format this build knows.
+pub fn decode(text: &str) -> Result<SiteConfig, String> {
+    let stored: StoredConfig = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if stored.format > FORMAT {
+        return Err(format!(
+            "stored in format {} by a newer version (this one reads up to {FORMAT})",
+            stored.format
+        ));
+    }
+    let theme = match stored.theme {
+        Some(t) => Some(wire::Theme {
+            brand: t.brand,
+            corner: t.corner.as_deref().map(corner_in).transpose()?,
+            font: t.font.as_deref().map(font_in).transpose()?,
+        }),
+        None => None,
+    };
+    Ok(SiteConfig {
+        stages: stored.stages.into_iter().map(stage_in).collect(),
+        touchpoints: stored
+            .touchpoints
+            .into_iter()
+            .map(touchpoint_in)
+            .collect::<Result<_, _>>()?,
+        contact_days: stored.contact_days,
+        respect_gpc: stored.respect_gpc,
+        theme,
+    })
+}
+
+fn stage_out(s: &wire::Stage) -> Stage {
+    Stage {
+        id: s.id.clone(),
+        label: s.label.clone(),
+        pages: s.pages.clone(),
+    }
+}
+
+fn stage_in(s: Stage) -> wire::Stage {
+    wire::Stage {
+        id: s.id,
+        label: s.label,
+        pages: s.pages,
+    }
+}
+
+fn option_out(o: &wire::ChoiceOption) -> ChoiceOption {
+    ChoiceOption {
+        id: o.id.clone(),
+        label: o.label.clone(),
+    }
+}
+
+fn option_in(o: ChoiceOption) -> wire::ChoiceOption {
+    wire::ChoiceOption {
+        id: o.id,
+        label: o.label,
+    }
+}
+
+fn touchpoint_out(t: &wire::Touchpoint) -> Touchpoint {
+    let trigger = &t.trigger;
+    Touchpoint {
+        id: t.id.clone(),
+        metric: t.metric.as_str().to_owned(),
+        question: t.question.clone(),
+        trigger: Trigger {
+            on: trigger.on.as_str().to_owned(),
+            delay_ms: trigger.delay_ms,
+            percent: trigger.percent,
+            selector: trigger.selector.clone(),
+            event: trigger.event.clone(),
+            signal: trigger.signal.clone(),
+        },
+        pages: t.pages.clone(),
+        stages: t.stages.clone(),
+        sample: t.sample,
+        recontact_days: t.recontact_days,
+        follow_up: t.follow_up.as_ref().map(|f| FollowUp {
+            question: f.question.clone(),
+            min: f.min,
+            max: f.max,
+            options: f.options.iter().map(option_out).collect(),
+            multiple: f.multiple,
+        }),
+        options: t.options.iter().map(option_out).collect(),
+        multiple: t.multiple,
+        scale: match t.scale {
+            wire::Look::Numbers => None,
+            wire::Look::Stars => Some("stars".into()),
+            wire::Look::Faces => Some("faces".into()),
+        },
+        position: match t.position {
+            wire::Position::Corner => None,
+            wire::Position::Center => Some("center".into()),
+        },
+    }
+}
+
+fn touchpoint_in(t: Touchpoint) -> Result<wire::Touchpoint, String> {
+    let unknown = |what: &str, v: &str| format!("touchpoint {:?}: unknown {what} {v:?}", t.id);
+    let metric = wire::Metric::parse(&t.metric).ok_or_else(|| unknown("metric", &t.metric))?;
+    let on =
+        wire::TriggerOn::parse(&t.trigger.on).ok_or_else(|| unknown("trigger", &t.trigger.on))?;
+    let scale = match t.scale.as_deref() {
+        None | Some("numbers") => wire::Look::Numbers,
+        Some("stars") => wire::Look::Stars,
+        Some("faces") => wire::Look::Faces,
+        Some(other) => return Err(unknown("scale", other)),
+    };
+    let position = match t.position.as_deref() {
+        None | Some("corner") => wire::Position::Corner,
+        Some("center") => wire::Position::Center,
+        Some(other) => return Err(unknown("position", other)),
+    };
+    Ok(wire::Touchpoint {
+        id: t.id,
+        metric,
+        question: t.question,
+        trigger: wire::Trigger {
+            on,
+            delay_ms: t.trigger.delay_ms,
+            percent: t.trigger.percent,
+            selector: t.trigger.selector,
+            event: t.trigger.event,
+            signal: t.trigger.signal,
+        },
+        pages: t.pages,
+        stages: t.stages,
+        sample: t.sample,
+        recontact_days: t.recontact_days,
+        follow_up: t.follow_up.map(|f| wire::FollowUp {
+            question: f.question,
+            min: f.min,
+            max: f.max,
+            options: f.options.into_iter().map(option_in).collect(),
+            multiple: f.multiple,
+        }),
+        options: t.options.into_iter().map(option_in).collect(),
+        multiple: t.multiple,
+        scale,
+        position,
+    })
+}
+
+fn corner_str(c: wire::Corner) -> &'static str {
+    match c {
+        wire::Corner::Right => "right",
+        wire::Corner::Left => "left",
+    }
+}
+
+fn corner_in(s: &str) -> Result<wire::Corner, String> {
+    match s {
+        "right" => Ok(wire::Corner::Right),
+        "left" => Ok(wire::Corner::Left),
+        _ => Err(format!("theme: unknown corner {s:?}")),
+    }
+}
+
+fn font_str(f: wire::FontChoice) -> &'static str {
+    match f {
+        wire::FontChoice::Inherit => "inherit",
+        wire::FontChoice::System => "system",
+    }
+}
+
+fn font_in(s: &str) -> Result<wire::FontChoice, String> {
+    match s {
+        "inherit" => Ok(wire::FontChoice::Inherit),
+        "system" => Ok(wire::FontChoice::System),
+        _ => Err(format!("theme: unknown font {s:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row stored by the first release, verbatim: it must always read.
+    const FIRST_RELEASE: &str = r##"{"stages":[{"id":"purchase","label":"Purchase","pages":["/cart","/checkout/**"]}],"touchpoints":[{"id":"checkout-ces","metric":"ces","question":{"en":"How easy was it?"},"trigger":{"on":"click","delay_ms":0,"selector":"#pay"},"pages":["/checkout/**"],"stages":["purchase"],"sample":0.5,"recontact_days":7,"follow_up":{"question":{"en":"Why?"},"min":1,"max":3,"options":[{"id":"price","label":{"en":"Price"}},{"id":"speed","label":{"en":"Speed"}}],"multiple":true},"scale":"stars","position":"center"}],"contact_days":14,"respect_gpc":false,"theme":{"brand":"#c4471c","corner":"left","font":"inherit"}}"##;
+
+    #[test]
+    fn the_first_releases_rows_read_and_round_trip() {
+        let config = decode(FIRST_RELEASE).unwrap();
+        assert_eq!(config.touchpoints[0].scale, wire::Look::Stars);
+        assert_eq!(
+            config.touchpoints[0].trigger.selector.as_deref(),
+            Some("#pay")
+        );
+        assert_eq!(
+            config.theme.as_ref().unwrap().corner,
+            Some(wire::Corner::Left)
+        );
+        assert_eq!(decode(&encode(&config)).unwrap(), config);
+    }
+
+    /// The stored format is its own: a diff here is a change of what is
+    /// written to every database, which needs a new format number.
+    #[test]
+    fn the_stored_format_is_a_snapshot() {
+        let config = decode(FIRST_RELEASE).unwrap();
+        assert_eq!(
+            encode(&config),
+            r##"{"format":1,"stages":[{"id":"purchase","label":"Purchase","pages":["/cart","/checkout/**"]}],"touchpoints":[{"id":"checkout-ces","metric":"ces","question":{"en":"How easy was it?"},"trigger":{"on":"click","delay_ms":0,"selector":"#pay"},"pages":["/checkout/**"],"stages":["purchase"],"sample":0.5,"recontact_days":7,"follow_up":{"question":{"en":"Why?"},"min":1,"max":3,"options":[{"id":"price","label":{"en":"Price"}},{"id":"speed","label":{"en":"Speed"}}],"multiple":true},"multiple":false,"scale":"stars","position":"center"}],"contact_days":14,"respect_gpc":false,"theme":{"brand":"#c4471c","corner":"left","font":"inherit"}}"##
+        );
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_with_a_reason() {
+        let err = decode(r#"{"format":9,"stages":[],"touchpoints":[]}"#).unwrap_err();
+        assert!(err.contains("newer version"), "{err}");
+    }
+}

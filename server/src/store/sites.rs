@@ -1,0 +1,158 @@
+//! Sites: who they are (key, name, origins, retention) and their
+//! configuration, stored in [`site_format`](super::site_format)'s own format.
+
+use super::site_format::{self, SiteConfig};
+use super::{Store, internal};
+use crate::error::{Error, Result};
+use crate::time::now;
+use sqlx::Row;
+use touchpoint_wire::{SiteDocument, SiteSettings};
+
+/// A configured site as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Site {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub origins: Vec<String>,
+    pub config: SiteConfig,
+    /// Events older than this many days are purged.
+    pub retention_days: i64,
+}
+
+impl Site {
+    /// The configuration in the shape of a site file.
+    pub fn to_document(&self) -> SiteDocument {
+        SiteDocument {
+            site: SiteSettings {
+                name: self.name.clone(),
+                key: Some(self.key.clone()),
+                origins: self.origins.clone(),
+                retention_days: u32::try_from(self.retention_days).unwrap_or(u32::MAX),
+                contact_days: self.config.contact_days,
+                respect_gpc: self.config.respect_gpc,
+            },
+            theme: self.config.theme.clone(),
+            stage: self.config.stages.clone(),
+            touchpoint: self.config.touchpoints.clone(),
+        }
+    }
+}
+
+/// The part of a site document kept in `sites.config`.
+pub fn config_of(doc: &SiteDocument) -> SiteConfig {
+    SiteConfig {
+        stages: doc.stage.clone(),
+        touchpoints: doc.touchpoint.clone(),
+        contact_days: doc.site.contact_days,
+        respect_gpc: doc.site.respect_gpc,
+        theme: doc.theme.clone(),
+    }
+}
+
+const SITE_COLUMNS: &str = "id, key, name, origins, config, retention_days";
+
+fn site_of(row: &sqlx::any::AnyRow) -> Result<Site> {
+    Ok(Site {
+        id: row.get(0),
+        key: row.get(1),
+        name: row.get(2),
+        origins: serde_json::from_str(row.get::<&str, _>(3)).map_err(internal)?,
+        config: site_format::decode(row.get::<&str, _>(4)).map_err(internal)?,
+        retention_days: row.get(5),
+    })
+}
+
+impl Store {
+    /// Creates or updates a site from a validated document. A site is
+    /// matched by its key, else by its name (several sites may share a
+    /// name: then the document must give the key). Returns the site's key
+    /// and whether anything changed.
+    pub async fn apply_site(
+        &self,
+        doc: &SiteDocument,
+        new_key: impl FnOnce() -> String,
+    ) -> Result<(String, bool)> {
+        let origins = serde_json::to_string(&doc.site.origins).map_err(internal)?;
+        let config = config_of(doc);
+        let retention = i64::from(doc.site.retention_days);
+        let now = now();
+        let mut tx = self.pool.begin().await?;
+        let existing = match &doc.site.key {
+            Some(key) => {
+                sqlx::query(&format!("SELECT {SITE_COLUMNS} FROM sites WHERE key = $1"))
+                    .bind(key)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {SITE_COLUMNS} FROM sites WHERE name = $1 ORDER BY id LIMIT 2"
+                ))
+                .bind(&doc.site.name)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+        };
+        if existing.len() > 1 {
+            return Err(Error::bad_request(
+                "site_name_ambiguous",
+                format!(
+                    "site.name: several sites are called {:?}; give site.key to say which",
+                    doc.site.name
+                ),
+            ));
+        }
+        let (key, changed) = match existing.first() {
+            Some(row) => {
+                let stored = site_of(row)?;
+                let same = stored.name == doc.site.name
+                    && stored.origins == doc.site.origins
+                    && stored.config == config
+                    && stored.retention_days == retention;
+                if !same {
+                    sqlx::query(
+                        "UPDATE sites SET name = $1, origins = $2, config = $3, retention_days = $4, updated_at = $5 \
+                         WHERE id = $6",
+                    )
+                    .bind(&doc.site.name)
+                    .bind(&origins)
+                    .bind(site_format::encode(&config))
+                    .bind(retention)
+                    .bind(&now)
+                    .bind(stored.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                (stored.key, !same)
+            }
+            None => {
+                let key = doc.site.key.clone().unwrap_or_else(new_key);
+                sqlx::query(
+                    "INSERT INTO sites (key, name, origins, config, retention_days, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&key)
+                .bind(&doc.site.name)
+                .bind(&origins)
+                .bind(site_format::encode(&config))
+                .bind(retention)
+                .bind(&now)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+                (key, true)
+            }
+        };
+        tx.commit().await?;
+        Ok((key, changed))
+    }
+
+    pub async fn site_by_key(&self, key: &str) -> Result<Option<Site>> {
+        let row = sqlx::query(&format!("SELECT {SITE_COLUMNS} FROM sites WHERE key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(site_of).transpose()
+    }
+}

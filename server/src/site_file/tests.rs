@@ -1,7 +1,7 @@
 //! The site file's rules, each error naming its field.
 use super::*;
 
-const SHOP: &str = include_str!("../fixtures/shop.toml");
+const SHOP: &str = include_str!("../../fixtures/shop.toml");
 
 #[test]
 fn the_test_site_file_is_valid() {

@@ -38,8 +38,8 @@
     },
     // Delivery that loses nothing: events wait in localStorage until the
     // server has taken them; network errors, 429 and 5xx retry with jittered
-    // backoff, on `online` and on the next page. A 4xx naming events[i]
-    // drops that event only (the server stores a batch all or nothing);
+    // backoff, on `online` and on the next page. A 4xx whose error has an
+    // `index` drops that event only (the server stores a batch all or nothing);
     // any other 4xx drops the batch. Ids make every resend harmless.
     qk = 'queue:' + key,
     busy,
@@ -58,8 +58,8 @@
         .then(r => {
           if (r.status > 499 || r.status == 429) throw 0;
           return r.ok || r.json().then(b => {
-            let bad = /events\[(\d+)\]/.exec(b.error.message);
-            if (bad) batch = [batch[bad[1]]];
+            let i = b.error.index;
+            if (i >= 0) batch = [batch[i]];
           });
         })
         .then(() => {

@@ -16,7 +16,7 @@ mod tests;
 mod triggers;
 
 use js_sys::{Array, Function, Object, Reflect};
-use touchpoint_wire::{Kind, Metric};
+use touchpoint_wire::{Kind, Metric, keys};
 use wasm_bindgen::prelude::*;
 
 /// One option of a choice question, its label in the prompt's language.
@@ -104,12 +104,12 @@ fn pick(texts: &JsValue, langs: &[String]) -> Option<(String, String)> {
 }
 
 fn choices(o: &JsValue, langs: &[String]) -> Vec<Choice> {
-    list(o, "options")
+    list(o, keys::OPTIONS)
         .iter()
         .filter_map(|c| {
             Some(Choice {
-                id: string(c, "id")?,
-                label: pick(&get(c, "label"), langs)?.1,
+                id: string(c, keys::ID)?,
+                label: pick(&get(c, keys::LABEL), langs)?.1,
             })
         })
         .collect()
@@ -121,25 +121,25 @@ impl Ask {
     pub(crate) fn new(o: &JsValue, tp: &JsValue, stage: Option<String>) -> Option<Ask> {
         let langs = languages();
         // The question's language leads: the prompt's own words follow it.
-        let (lang, question) = pick(&get(tp, "question"), &langs)?;
-        let follow = get(tp, "follow_up");
+        let (lang, question) = pick(&get(tp, keys::QUESTION), &langs)?;
+        let follow = get(tp, keys::FOLLOW_UP);
         let follow_up = follow.is_object().then(|| FollowUp {
-            question: pick(&get(&follow, "question"), std::slice::from_ref(&lang))
+            question: pick(&get(&follow, keys::QUESTION), std::slice::from_ref(&lang))
                 .map(|q| q.1)
                 .unwrap_or_default(),
-            min: int(&follow, "min"),
-            max: int(&follow, "max"),
+            min: int(&follow, keys::MIN),
+            max: int(&follow, keys::MAX),
             options: choices(&follow, std::slice::from_ref(&lang)),
-            multiple: get(&follow, "multiple").is_truthy(),
+            multiple: get(&follow, keys::MULTIPLE).is_truthy(),
         });
         Some(Ask {
             site: string(o, "site")?,
-            touchpoint: string(tp, "id")?,
-            metric: Metric::parse(&string(tp, "metric")?)?,
+            touchpoint: string(tp, keys::ID)?,
+            metric: Metric::parse(&string(tp, keys::METRIC)?)?,
             options: choices(tp, std::slice::from_ref(&lang)),
-            multiple: get(tp, "multiple").is_truthy(),
-            look: string(tp, "scale"),
-            modal: string(tp, "position").as_deref() == Some("center"),
+            multiple: get(tp, keys::MULTIPLE).is_truthy(),
+            look: string(tp, keys::SCALE),
+            modal: string(tp, keys::POSITION).as_deref() == Some("center"),
             follow_up,
             question,
             lang,

@@ -12,7 +12,7 @@ use crate::i18n::{Strings, strings};
 use crate::{Answer, Ask, Choice};
 use std::cell::Cell;
 use std::rc::Rc;
-use touchpoint_wire::{Kind, Metric};
+use touchpoint_wire::{Kind, Metric, keys};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlElement;
 
@@ -82,15 +82,15 @@ pub(crate) fn apply_theme(host: &web_sys::HtmlElement, theme: &JsValue) {
     let set = |k: &str, v: &str| {
         let _ = style.set_property(k, v);
     };
-    if let Some(brand) = crate::string(theme, "brand") {
+    if let Some(brand) = crate::string(theme, keys::BRAND) {
         set("--tp-brand", &brand);
         set("--tp-on-brand", on_brand(&brand));
     }
-    if crate::string(theme, "corner").as_deref() == Some("left") {
+    if crate::string(theme, keys::CORNER).as_deref() == Some("left") {
         set("--tp-left", "16px");
         set("--tp-right", "auto");
     }
-    if crate::string(theme, "font").as_deref() == Some("inherit") {
+    if crate::string(theme, keys::FONT).as_deref() == Some("inherit") {
         let family = web_sys::window().and_then(|w| {
             let body = w.document()?.body()?;
             w.get_computed_style(&body)

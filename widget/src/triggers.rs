@@ -9,7 +9,7 @@
 use crate::{Ask, get, int, list, string};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use touchpoint_wire::{Kind, TriggerOn};
+use touchpoint_wire::{Kind, TriggerOn, keys};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -124,7 +124,7 @@ pub fn start(ctx: JsValue) {
         // A place in the page for it (`data-touchpoint="id"`): shown there
         // now, in the page's flow, whatever its trigger.
         let place = document.as_ref().and_then(|d| {
-            let id = string(tp, "id")?;
+            let id = string(tp, keys::ID)?;
             d.query_selector(&["[data-touchpoint=\"", &id, "\"]"].concat())
                 .ok()
                 .flatten()
@@ -136,9 +136,9 @@ pub fn start(ctx: JsValue) {
             }
             continue;
         }
-        let trigger = get(tp, "trigger");
+        let trigger = get(tp, keys::TRIGGER);
         let delay = delay_of(&trigger);
-        let on = string(&trigger, "on").unwrap_or_default();
+        let on = string(&trigger, keys::ON).unwrap_or_default();
         let after_delay = move || fire_later(i, delay, generation);
         match TriggerOn::parse(&on) {
             Some(TriggerOn::Load) | None => after_delay(),
@@ -162,7 +162,7 @@ pub fn start(ctx: JsValue) {
                 });
             }
             Some(TriggerOn::Scroll) => {
-                let percent = int(&trigger, "percent").unwrap_or(50);
+                let percent = int(&trigger, keys::PERCENT).unwrap_or(50);
                 let check = move || {
                     if scrolled_percent() >= percent {
                         after_delay();
@@ -190,7 +190,7 @@ pub fn start(ctx: JsValue) {
                 }
             }
             Some(TriggerOn::Click) => {
-                let selector = string(&trigger, "selector").unwrap_or_default();
+                let selector = string(&trigger, keys::SELECTOR).unwrap_or_default();
                 if let Some(document) = window.document() {
                     listen(&document, "click", move |ev| {
                         let hit = ev
@@ -227,13 +227,13 @@ pub fn cmd(args: JsValue) {
         return;
     };
     for (i, tp) in armed.touchpoints.iter().enumerate() {
-        let trigger = get(tp, "trigger");
+        let trigger = get(tp, keys::TRIGGER);
         let hit = match name.as_deref() {
             Some("track") => {
-                string(&trigger, "on").as_deref() == Some("event")
-                    && string(&trigger, "event").as_deref() == Some(&arg)
+                string(&trigger, keys::ON).as_deref() == Some("event")
+                    && string(&trigger, keys::EVENT).as_deref() == Some(&arg)
             }
-            Some("show") => string(tp, "id").as_deref() == Some(&arg),
+            Some("show") => string(tp, keys::ID).as_deref() == Some(&arg),
             _ => false,
         };
         if hit {
@@ -268,7 +268,7 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
     #[allow(clippy::cast_precision_loss)]
     let spent = budget > 0 && js_sys::Date::now() - recalled(&budget_key) < budget as f64 * 864e5;
     if armed.open.get() || (spent && opener.is_none()) {
-        let id = get(tp, "id");
+        let id = get(tp, keys::ID);
         if let Some(held) = debug_list("held").filter(|h| !h.includes(&id, 0)) {
             held.push(&id);
         }
@@ -280,7 +280,7 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
     }
     // No longer held (`splice(at, 1)`: js_sys's `splice` always inserts).
     if let Some(held) = debug_list("held") {
-        let at = held.index_of(&get(tp, "id"), 0);
+        let at = held.index_of(&get(tp, keys::ID), 0);
         let splice = get(&held, "splice").dyn_into::<js_sys::Function>();
         if let (true, Ok(splice)) = (at >= 0, splice) {
             let _ = splice.call2(&held, &at.into(), &1.into());
@@ -324,7 +324,7 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
 /// on: the page's stage, else the first of the site's stages whose page
 /// globs match the path (the loader's `glob`, the one rule).
 fn on_stage(armed: &Armed, tp: &JsValue) -> bool {
-    let wanted = list(tp, "stages");
+    let wanted = list(tp, keys::STAGES_OF_TOUCHPOINT);
     if wanted.is_empty() {
         return true;
     }
@@ -335,10 +335,10 @@ fn on_stage(armed: &Armed, tp: &JsValue) -> bool {
     let stage = armed.stage.borrow().clone().or_else(|| {
         let path = call("path", &[])?;
         list(&armed.ctx, "stages").iter().find_map(|s| {
-            list(s, "pages")
+            list(s, keys::PAGES)
                 .into_iter()
                 .any(|p| call("glob", &[p, path.clone()]).is_some_and(|m| m.is_truthy()))
-                .then(|| string(s, "id"))
+                .then(|| string(s, keys::ID))
                 .flatten()
         })
     });
@@ -521,9 +521,9 @@ fn signal(name: &'static str) {
     let _ = js_sys::Reflect::set(&e, &JsValue::from_str("signal"), &JsValue::from_str(name));
     crate::dispatch(&armed.ctx, &e);
     for (i, tp) in armed.touchpoints.iter().enumerate() {
-        let trigger = get(tp, "trigger");
-        if string(&trigger, "on").as_deref() == Some("signal")
-            && string(&trigger, "signal").as_deref() == Some(name)
+        let trigger = get(tp, keys::TRIGGER);
+        if string(&trigger, keys::ON).as_deref() == Some("signal")
+            && string(&trigger, keys::SIGNAL).as_deref() == Some(name)
         {
             fire_later(i, delay_of(&trigger), armed.generation);
         }
@@ -532,7 +532,7 @@ fn signal(name: &'static str) {
 
 /// A trigger's `delay_ms`, in milliseconds.
 fn delay_of(trigger: &JsValue) -> i32 {
-    i32::try_from(int(trigger, "delay_ms").unwrap_or(0).max(0)).unwrap_or(i32::MAX)
+    i32::try_from(int(trigger, keys::DELAY_MS).unwrap_or(0).max(0)).unwrap_or(i32::MAX)
 }
 
 /// Fires touchpoint `i` of start `generation` after `delay` milliseconds.

@@ -359,13 +359,13 @@ fn default_retention() -> u32 {
     365
 }
 
-/// The keys the widget reads from the configuration object the loader hands
-/// it (`WidgetConfig` and its touchpoints, as JSON). The widget reads them
-/// through these names only; a test here checks each against the JSON that
-/// [`WidgetConfig`] encodes, so a renamed field cannot silently go unread.
+/// The keys the widget reads from the configuration the loader hands it
+/// (the touchpoints, stages and theme of [`WidgetConfig`], as JSON). The
+/// widget reads them through these names only; a test checks each against
+/// the JSON that [`WidgetConfig`] encodes, so a renamed field cannot silently
+/// go unread. (The loader's own reads are checked against it too.)
 pub mod keys {
-    /// Of [`super::WidgetConfig`].
-    pub const SITE: &str = "site";
+    /// Of [`super::WidgetConfig`], handed on by the loader.
     pub const THEME: &str = "theme";
     pub const STAGES: &str = "stages";
     /// Of [`super::Theme`].
@@ -380,7 +380,6 @@ pub mod keys {
     pub const QUESTION: &str = "question";
     pub const TRIGGER: &str = "trigger";
     pub const STAGES_OF_TOUCHPOINT: &str = "stages";
-    pub const RECONTACT_DAYS: &str = "recontact_days";
     pub const FOLLOW_UP: &str = "follow_up";
     pub const OPTIONS: &str = "options";
     pub const MULTIPLE: &str = "multiple";

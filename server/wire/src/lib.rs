@@ -161,7 +161,7 @@ mod tests {
         let has = |v: &serde_json::Value, k: &str| {
             assert!(v.get(k).is_some(), "{k:?} is not a field of {v}");
         };
-        for k in [SITE, THEME, STAGES] {
+        for k in [THEME, STAGES] {
             has(&json, k);
         }
         for k in [BRAND, CORNER, FONT] {
@@ -178,7 +178,6 @@ mod tests {
             QUESTION,
             TRIGGER,
             STAGES_OF_TOUCHPOINT,
-            RECONTACT_DAYS,
             FOLLOW_UP,
             OPTIONS,
             SCALE,
@@ -226,6 +225,70 @@ mod tests {
             ..touchpoint()
         };
         has(&serde_json::to_value(choice).unwrap(), MULTIPLE);
+    }
+
+    /// The configuration fields `widget/loader.js` reads (`c.…` of the
+    /// config, `t.…` of a touchpoint, `c.widget.…`) are fields of the JSON.
+    #[test]
+    fn the_fields_the_loader_reads_are_in_the_config() {
+        let loader: String = include_str!("../../../widget/loader.js")
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let json = serde_json::to_value(widget_config()).unwrap();
+        let read = |prefix: &str| -> Vec<String> {
+            loader
+                .match_indices(prefix)
+                .filter(|(i, _)| {
+                    !loader[..*i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.')
+                })
+                .map(|(i, _)| {
+                    loader[i + prefix.len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect()
+                })
+                .collect()
+        };
+        let config = read("c.");
+        let widget = read("c.widget.");
+        let touchpoint = read("t.");
+        for (keys, of) in [
+            (&config, &json),
+            (&widget, &json["widget"]),
+            (&touchpoint, &json["touchpoints"][0]),
+        ] {
+            for k in keys
+                .iter()
+                .filter(|k| !k.is_empty() && *k != "widget" && *k != "r")
+            {
+                assert!(
+                    of.get(k).is_some(),
+                    "loader.js reads {k:?}, not a field of {of}"
+                );
+            }
+        }
+        // The scan sees the reads it must (a loader rewritten with other
+        // names would otherwise pass unchecked).
+        for k in [
+            "touchpoints",
+            "respect_gpc",
+            "contact_days",
+            "stages",
+            "theme",
+        ] {
+            assert!(
+                config.iter().any(|c| c == k),
+                "loader.js no longer reads c.{k}"
+            );
+        }
+        for k in ["pages", "recontact_days", "sample", "id"] {
+            assert!(
+                touchpoint.iter().any(|c| c == k),
+                "loader.js no longer reads t.{k}"
+            );
+        }
     }
 
     /// The site file's shape, as `GET /v1/sites/{key}/site` answers it.

@@ -13,6 +13,7 @@ const API: &str = "127.0.0.1:8080";
 const SHOP: &str = "127.0.0.1:8081";
 
 pub fn run() -> anyhow::Result<()> {
+    crate::system::for_demo()?;
     let dist = dist::assets()?;
     dist::check_budgets(&dist)?;
     util::cargo(

@@ -8,6 +8,7 @@ mod impact_bench;
 mod ingest_bench;
 mod peers;
 mod scale_bench;
+mod system;
 mod util;
 
 use anyhow::bail;
@@ -99,6 +100,7 @@ fn run() -> anyhow::Result<()> {
 /// a short bounded fuzzing run, and the benchmark at tiny sizes (it checks
 /// that every part still runs, never a figure).
 fn test() -> anyhow::Result<()> {
+    system::for_tests()?;
     let dist = dist::assets()?;
     dist::check_budgets(&dist)?;
     util::require_browser()?;

@@ -3,6 +3,7 @@
 //! - `api`: the HTTP API through `app()`: ingest, config, aggregates, exports, auth
 //! - `cli`: the `touchpoint` command line through `cli::run`
 //! - `import`: `touchpoint import` (NDJSON events) against the same events ingested over HTTP
+//! - `logs`: what `touchpoint serve` logs through a whole day holds nothing secret
 //! - `shutdown`: `touchpoint serve` as a process, stopped mid-ingest
 //!
 //! Every test runs on SQLite and on PostgreSQL: `both!` makes a
@@ -13,5 +14,6 @@
 mod api;
 mod cli;
 mod import;
+mod logs;
 mod shutdown;
 mod support;

@@ -34,7 +34,7 @@ pub struct Trigger {
     /// `event`: the name the page sends with `touchpoint('track', name)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
-    /// `signal`: the behavioural signal that asks, `rage_click` or `error`.
+    /// `signal`: the behavioural signal that asks: `rage_click`, `dead_click` or `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<String>,
 }

@@ -19,7 +19,9 @@ pub enum Kind {
 }
 
 /// The behavioural signals the widget detects: three or more clicks in
-/// under a second on one spot, and an uncaught JavaScript error.
+/// under a second on one spot (`rage_click`), a click on a button or
+/// same-page link that changes nothing within a second (`dead_click`), and
+/// an uncaught JavaScript error (`error`).
 pub const SIGNALS: [&str; 3] = ["rage_click", "dead_click", "error"];
 
 impl Kind {

@@ -12,7 +12,7 @@
 
 use crate::AppState;
 use crate::error::{Error, Result};
-use crate::privacy::mask_pii;
+use crate::privacy::{mask_attribute, mask_path, mask_pii};
 use crate::storage::{StoredEvent, format_ts};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
@@ -201,6 +201,8 @@ pub fn validate(
     if page.len() > 2048 {
         return Err("page: longer than 2048 characters".into());
     }
+    // Masked before the stage is resolved, so globs see `/users/[email]`.
+    let page = mask_path(&page);
     let touchpoint = match &e.touchpoint {
         Some(id) => Some(
             config
@@ -335,7 +337,9 @@ pub fn validate(
                     ));
                 }
             }
-            Some(serde_json::to_string(map).map_err(|e| e.to_string())?)
+            let masked: std::collections::BTreeMap<&String, String> =
+                map.iter().map(|(k, v)| (k, mask_attribute(v))).collect();
+            Some(serde_json::to_string(&masked).map_err(|e| e.to_string())?)
         }
         None => None,
     };

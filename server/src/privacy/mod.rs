@@ -185,6 +185,8 @@ mod tests {
         check("DNI 12345678Z", "DNI [id]");
         check("NIE X1234567L.", "NIE [id].");
         check("(030) 12345 bitte", "[number] bitte");
+        check("appelez le 06 12 34 56 78", "appelez le [number]");
+        check("+33 6 12 34 56 78", "[number]");
     }
 
     #[test]
@@ -194,6 +196,7 @@ mod tests {
             "from 22.11.2026-23.11.2026",
             "2024-2026 were good years",
             "sizes 38/39/40/41/42 sold out",
+            "scores 7 8 9 10 11 12 13",
             "Rp 125.000.000 terlalu mahal",
             "1 299 000 руб",
             "price $1,299.99 or 1.299,00 €",
@@ -256,7 +259,13 @@ mod tests {
         );
         let words = "x di di dot di dot ".repeat(mb / 19);
         same(&words, &words, "written-out at-signs and dots");
-        same(&"1 ".repeat(mb / 2), "[number] ", "digits and spaces");
+        let list = "1 ".repeat(mb / 2);
+        same(&list, &list, "a list of small numbers");
+        same(
+            &"0 ".repeat(mb / 2),
+            "[number] ",
+            "digits in pairs after a trunk 0",
+        );
         let colons = "1:".repeat(mb / 2);
         same(&colons, &colons, "digits and colons");
         // The other shapes at a tenth of the size.

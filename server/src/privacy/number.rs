@@ -3,7 +3,7 @@
 //! A digit run is digits (ASCII, Arabic-Indic, extended Arabic-Indic or
 //! full-width) in groups joined by one space, `-`, `.`, `/` or `_`, with
 //! brackets around an area code and a leading `+`. Nine digits or more are a
-//! number to mask, except a list of sizes (`38/39/40/41/42`) and a price
+//! number to mask, except a list of small numbers (`38/39/40/41/42`) and a price
 //! with thousands separators (`Rp 125.000.000`, `125 000 000 ₽`). Seven or
 //! eight digits are masked when written as a phone number: after `+` or an
 //! area code in brackets, starting with a trunk `0`, or grouped like
@@ -336,12 +336,17 @@ fn is_number(c: &[char], run: &Run, a: usize, b: usize, mode: Mode) -> bool {
         return false;
     }
     if digits >= 9 {
-        let size_list = !trunk && seps.iter().all(|&s| s == '/') && sizes.iter().all(|&s| s <= 2);
+        // `38/39/40/41/42`, `scores 7 8 9 10 11 12`: a list of small
+        // numbers (a phone in pairs starts with its trunk 0 or a +).
+        let list = !trunk
+            && !plus
+            && (seps.iter().all(|&s| s == '/') || seps.iter().all(|&s| s == ' '))
+            && sizes.iter().all(|&s| s <= 2);
         let price = thousands
             && (seps[0] == '.'
                 || currency_near(c, run, a, b)
                 || run.value(c, b - 1) == 0 && sizes[sizes.len() - 1] == 3);
-        return !(price || (size_list && b - a > 1));
+        return !(price || (list && b - a > 1));
     }
     if digits < 7 {
         return false;

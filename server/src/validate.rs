@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::extract::{decode_json, decode_json_at};
-use crate::privacy::mask_pii;
+use crate::privacy::{mask_attribute, mask_path, mask_pii};
 use crate::store::{SiteConfig, StoredEvent};
 use crate::time::{format_ts, parse_ts};
 use serde_path_to_error::Segment;
@@ -60,6 +60,8 @@ pub fn validate(
     if page.len() > 2048 {
         return Err("page: longer than 2048 characters".into());
     }
+    // Masked before the stage is resolved, so globs see `/users/[email]`.
+    let page = mask_path(&page);
     let touchpoint = match &e.touchpoint {
         Some(id) => Some(
             config
@@ -194,7 +196,9 @@ pub fn validate(
                     ));
                 }
             }
-            Some(serde_json::to_string(map).map_err(|e| e.to_string())?)
+            let masked: std::collections::BTreeMap<&String, String> =
+                map.iter().map(|(k, v)| (k, mask_attribute(v))).collect();
+            Some(serde_json::to_string(&masked).map_err(|e| e.to_string())?)
         }
         None => None,
     };

@@ -153,7 +153,7 @@ fn document_problems(md: &str) -> Vec<String> {
     problems
 }
 
-fn machine() -> String {
+pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {

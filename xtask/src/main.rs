@@ -7,6 +7,7 @@ mod dist;
 mod impact_bench;
 mod ingest_bench;
 mod peers;
+mod quality;
 mod scale_bench;
 mod system;
 mod util;
@@ -36,6 +37,8 @@ cargo xtask <command>
                                   Chromium (Lighthouse)
                           scale   import 100k → 1M → 10M events, time aggregates
                                   and exports; `--max N` stops at N events
+  quality               measure personal-data masking on the labelled comments
+                        (server/tests/fixtures/pii/) and write docs/QUALITY.md
   fuzz [SECONDS]        fuzz the ingest decoder (default 60 s)
 ";
 
@@ -83,6 +86,7 @@ fn run() -> anyhow::Result<()> {
                 ),
             }
         }
+        Some("quality") => quality::run(),
         Some("fuzz") => fuzz(
             args.get(1)
                 .map_or(Ok(60), |s| s.parse())

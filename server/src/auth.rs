@@ -34,8 +34,11 @@ pub fn hash_token(token: &str) -> String {
         .collect()
 }
 
-/// The dashboard's session cookie.
+/// The dashboard's session cookie over plain http (a local install).
 pub const SESSION_COOKIE: &str = "touchpoint_session";
+/// The session cookie over https: with the `__Host-` prefix the browser
+/// keeps it only if it is Secure, for this host alone, on path `/`.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-touchpoint_session";
 /// Header that cookie-authenticated writes must carry, with the session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a session lasts.
@@ -68,6 +71,26 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// The `Set-Cookie` value of a session.
+pub fn session_cookie(value: &str, https: bool) -> String {
+    let (name, secure) = if https {
+        (SECURE_SESSION_COOKIE, "; Secure")
+    } else {
+        (SESSION_COOKIE, "")
+    };
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        SESSION_DAYS * 86_400
+    )
+}
+
+/// The session id the request's cookie carries, under either name.
+pub fn session_from_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SECURE_SESSION_COOKIE)
+        .or_else(|| cookie(headers, SESSION_COOKIE))
+        .filter(|v| !v.is_empty())
+}
+
 /// The value of a cookie in the request.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -94,9 +117,7 @@ fn credential(headers: &HeaderMap) -> Option<Credential<'_>> {
         .filter(|t| !t.is_empty());
     match bearer {
         Some(token) => Some(Credential::Token(token)),
-        None => cookie(headers, SESSION_COOKIE)
-            .filter(|v| !v.is_empty())
-            .map(Credential::Session),
+        None => session_from_cookie(headers).map(Credential::Session),
     }
 }
 
@@ -189,6 +210,7 @@ async fn check(
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equal without telling by its timing where two secrets first differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

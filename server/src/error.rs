@@ -37,6 +37,15 @@ pub enum Error {
     /// 503: a dependency (the database) is not available right now.
     #[error("{0}")]
     Unavailable(String),
+    /// 503: every slot for this kind of work is taken; retry in a second.
+    #[error("{0}")]
+    Busy(String),
+    /// 409: the change needs a confirmation the request did not carry.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 408: the client stopped sending the body before it was complete.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// 500: the database failed. Logged; the client sees a plain message.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -87,7 +96,9 @@ impl Error {
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) | Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -99,7 +110,10 @@ impl Error {
         match self {
             Error::BadRequest { code, .. }
             | Error::Forbidden { code, .. }
-            | Error::NotFound { code, .. } => code,
+            | Error::NotFound { code, .. }
+            | Error::Conflict { code, .. } => code,
+            Error::Busy(_) => "busy",
+            Error::RequestTimeout(_) => "request_timeout",
             Error::Unauthorized(_) => "unauthorized",
             Error::TooLarge(_) => "too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -131,10 +145,18 @@ impl IntoResponse for Error {
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if let Error::TooManyRequests(seconds) = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        match self {
+            Error::TooManyRequests(seconds) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+            }
+            Error::Busy(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(1));
+            }
+            _ => {}
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

@@ -82,9 +82,9 @@ pub async fn import(
 ) -> Result<Report> {
     let (chunks, mut queue) = mpsc::channel::<Chunk>(1);
     let config = site.config.clone();
-    let now = time::OffsetDateTime::now_utc();
+    let window = validate::Window::now(site.retention_days);
     let reader = tokio::task::spawn_blocking(move || {
-        read(input, &config, now, |chunk| {
+        read(input, &config, window, |chunk| {
             chunks.blocking_send(chunk).is_ok()
         })
     });
@@ -123,7 +123,7 @@ pub async fn import(
 fn read(
     mut input: impl BufRead,
     config: &SiteConfig,
-    now: time::OffsetDateTime,
+    window: validate::Window,
     mut send: impl FnMut(Chunk) -> bool,
 ) -> std::result::Result<(), (u64, std::io::Error)> {
     let mut line = 0u64;
@@ -158,7 +158,7 @@ fn read(
             if text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match decode_event(text).and_then(|e| validate::validate(&e, config, now)) {
+            match decode_event(text).and_then(|e| validate::validate(&e, config, window)) {
                 Ok(event) => chunk.events.push(event),
                 Err(message) => chunk.rejected.push(Rejection { line, message }),
             }
@@ -214,7 +214,7 @@ mod tests {
     /// Every chunk `read` hands on, from `input`.
     fn chunks(input: &[u8]) -> Vec<Chunk> {
         let mut out = Vec::new();
-        read(input, &config(), time::OffsetDateTime::now_utc(), |c| {
+        read(input, &config(), validate::Window::now(3650), |c| {
             out.push(c);
             true
         })

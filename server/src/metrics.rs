@@ -1,7 +1,10 @@
 //! Prometheus metrics at `GET /metrics`, in the text exposition format:
 //! events accepted, duplicated and refused (by reason), request latency per
-//! route, and the database pool. Labels are route templates and error codes,
-//! never paths, keys or anything a visitor sent.
+//! route, connections refused, password checks, abandoned exports, and the
+//! database pool. Labels come from closed sets: route templates (or
+//! `unmatched`), the standard methods (or `other`), status codes and error
+//! codes — never paths, keys or anything a client sent, so a stranger
+//! cannot grow the page.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,12 +17,24 @@ const BUCKETS: [f64; 11] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
+/// The method as a label: one of the standard methods, else `other`.
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    ];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
+}
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     accepted: AtomicU64,
     duplicates: AtomicU64,
+    connections_refused: AtomicU64,
+    password_checks: AtomicU64,
+    password_checks_busy: AtomicU64,
+    exports_abandoned: AtomicU64,
     refused: Mutex<BTreeMap<&'static str, u64>>,
-    requests: Mutex<BTreeMap<(String, String, u16), Histogram>>,
+    requests: Mutex<BTreeMap<(String, &'static str, u16), Histogram>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -40,10 +55,37 @@ impl Metrics {
         *lock(&self.refused).entry(reason).or_default() += 1;
     }
 
+    /// A connection closed on arrival: every slot was taken.
+    pub fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A password checked; `busy`: refused at once, every check slot taken.
+    pub fn password_check(&self, busy: bool) {
+        let counter = if busy {
+            &self.password_checks_busy
+        } else {
+            &self.password_checks
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An export stopped early because its reader went away.
+    pub fn export_abandoned(&self) {
+        self.exports_abandoned.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Exports stopped early so far.
+    pub fn exports_abandoned(&self) -> u64 {
+        self.exports_abandoned.load(Ordering::Relaxed)
+    }
+
+    /// `route` must be a route template or `unmatched`; the method is
+    /// labelled through [`method_label`].
     pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
         let mut requests = lock(&self.requests);
         let h = requests
-            .entry((route.to_owned(), method.to_owned(), status))
+            .entry((route.to_owned(), method_label(method), status))
             .or_default();
         let secs = took.as_secs_f64();
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -88,6 +130,32 @@ impl Metrics {
                 out,
                 "touchpoint_ingest_refused_total{{reason=\"{reason}\"}} {n}"
             );
+        }
+        for (name, help, value) in [
+            (
+                "touchpoint_connections_refused_total",
+                "Connections closed on arrival because every slot was taken.",
+                &self.connections_refused,
+            ),
+            (
+                "touchpoint_password_checks_total",
+                "Sign-in passwords checked.",
+                &self.password_checks,
+            ),
+            (
+                "touchpoint_password_checks_busy_total",
+                "Sign-ins answered 503 at once because every password-check slot was taken.",
+                &self.password_checks_busy,
+            ),
+            (
+                "touchpoint_exports_abandoned_total",
+                "Exports stopped early because their reader went away.",
+                &self.exports_abandoned,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
         }
         let _ = writeln!(
             out,
@@ -164,5 +232,17 @@ mod tests {
             text.contains("route=\"/v1/events\",method=\"POST\",status=\"202\",le=\"0.005\"} 1\n")
         );
         assert!(text.contains("touchpoint_db_connections{state=\"in_use\"} 1\n"));
+    }
+
+    #[test]
+    fn methods_outside_the_standard_set_share_one_label() {
+        let m = Metrics::default();
+        for method in ["GET", "BREW", "X-EVIL-1", "get"] {
+            m.request("unmatched", method, 404, Duration::from_millis(1));
+        }
+        let text = m.render((0, 0));
+        assert!(text.contains("method=\"GET\""));
+        assert!(text.contains("method=\"other\""));
+        assert!(!text.contains("BREW") && !text.contains("X-EVIL") && !text.contains("\"get\""));
     }
 }

@@ -70,7 +70,11 @@ pub fn document() -> Value {
         "paths": {
             "/healthz": { "get": { "summary": "Liveness.", "responses": { "200": text("ok") } } },
             "/readyz": { "get": { "summary": "Readiness: the database answers.", "responses": with(json!({ "200": text("ready") }), error_responses(&["503"])) } },
-            "/metrics": { "get": { "summary": "Prometheus metrics.", "responses": { "200": text("Exposition format 0.0.4") } } },
+            "/metrics": { "get": {
+                "summary": "Prometheus metrics: with the operator's metrics token (`--metrics-token`); without one configured, only on the separate `--metrics-addr`.",
+                "security": [{ "metrics": [] }],
+                "responses": with(json!({ "200": text("Exposition format 0.0.4") }), error_responses(&["401", "404"]))
+            } },
             "/openapi.json": { "get": { "summary": "This document.", "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": {} } } } } },
             "/t.js": { "get": { "summary": "The loader a site's script tag points at.", "responses": { "200": { "description": "JavaScript", "content": { "text/javascript": {} } } } } },
             "/widget/{file}": { "get": {
@@ -86,14 +90,14 @@ pub fn document() -> Value {
                 } },
                 "responses": with(
                     json!({ "202": { "description": "Stored", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Accepted" } } } } }),
-                    error_responses(&["400", "403", "404", "413", "415", "429"]),
+                    error_responses(&["400", "403", "404", "408", "413", "415", "429"]),
                 )
             } },
             "/v1/session": {
                 "post": {
                     "summary": "Sign in to the dashboard: sets an HttpOnly, SameSite=Strict session cookie and returns the CSRF token.",
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["email", "password"], "properties": { "email": { "type": "string" }, "password": { "type": "string" } } } } } },
-                    "responses": with(json!({ "200": { "description": "{email, csrf, sites}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "429"]))
+                    "responses": with(json!({ "200": { "description": "{email, csrf, sites}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "429", "503"]))
                 },
                 "get": {
                     "summary": "Who is signed in, with the CSRF token and the sites they may see.",
@@ -152,7 +156,10 @@ pub fn document() -> Value {
             }
         },
         "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "An API token from `touchpoint token add`." } },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An API token from `touchpoint token add`." },
+                "metrics": { "type": "http", "scheme": "bearer", "description": "The operator's metrics token (`touchpoint serve --metrics-token`)." }
+            },
             "parameters": {
                 "key": { "name": "key", "in": "path", "required": true, "description": "The site key.", "schema": { "type": "string" } },
                 "visitor": { "name": "visitor", "in": "path", "required": true, "description": "The anonymous visitor id.", "schema": { "type": "string" } },

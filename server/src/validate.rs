@@ -47,13 +47,62 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, String> {
         .map_err(|m| m.replace(" at line 1 column ", " at column "))
 }
 
+/// The times an event may carry: no older than the site keeps events (an
+/// older one would only be purged), no more than a day ahead of `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub now: time::OffsetDateTime,
+    pub retention_days: i64,
+}
+
+impl Window {
+    pub fn new(retention_days: i64, now: time::OffsetDateTime) -> Window {
+        Window {
+            now,
+            retention_days,
+        }
+    }
+
+    /// For events arriving now at a site that keeps them `retention_days`.
+    pub fn now(retention_days: i64) -> Window {
+        Window::new(retention_days, time::OffsetDateTime::now_utc())
+    }
+
+    fn oldest(&self) -> time::OffsetDateTime {
+        self.now - time::Duration::days(self.retention_days)
+    }
+}
+
+/// Text PostgreSQL cannot store (NUL) is refused field by field, on both
+/// databases, so one event cannot fail another's commit.
+fn storable(name: &str, value: &str) -> Result<(), String> {
+    if value.contains('\0') {
+        return Err(format!(
+            "{name}: contains a NUL character (\\u0000), which cannot be stored"
+        ));
+    }
+    Ok(())
+}
+
 /// Checks one event against the site's configuration and returns what is
 /// stored; the error is `"field: what is wrong"`.
-pub fn validate(
-    e: &Event,
-    config: &SiteConfig,
-    now: time::OffsetDateTime,
-) -> Result<StoredEvent, String> {
+pub fn validate(e: &Event, config: &SiteConfig, window: Window) -> Result<StoredEvent, String> {
+    let now = window.now;
+    for (name, value) in [
+        ("page", Some(&e.page)),
+        ("stage", e.stage.as_ref()),
+        ("comment", e.comment.as_ref()),
+    ] {
+        if let Some(v) = value {
+            storable(name, v)?;
+        }
+    }
+    if let Some(map) = &e.attributes {
+        for (k, v) in map {
+            storable(&format!("attributes.{}", clip(k)), k)?;
+            storable(&format!("attributes.{}", clip(k)), v)?;
+        }
+    }
     let id = normalize_uuid(&e.id).ok_or_else(|| format!("id: {:?} is not a UUID", clip(&e.id)))?;
     let page = normalize_page(&e.page)
         .ok_or_else(|| format!("page: {:?} is not an absolute http(s) URL", clip(&e.page)))?;
@@ -160,7 +209,17 @@ pub fn validate(
     let ts =
         parse_ts(&e.ts).ok_or_else(|| format!("ts: {:?} is not an RFC 3339 time", clip(&e.ts)))?;
     if ts > now + time::Duration::days(1) {
-        return Err(format!("ts: {} is more than a day in the future", e.ts));
+        return Err(format!(
+            "ts: {} is more than a day in the future",
+            clip(&e.ts)
+        ));
+    }
+    if ts < window.oldest() {
+        return Err(format!(
+            "ts: {} is older than the site keeps events ({} days); it would only be deleted",
+            clip(&e.ts),
+            window.retention_days
+        ));
     }
     let stage = e.stage.as_deref();
     if let Some(s) = stage
@@ -361,7 +420,7 @@ mod tests {
                     "page": page, "ts": ts, "score": score, "comment": comment, "visitor": visitor,
                 });
                 let Ok(event) = serde_json::from_value::<Event>(event) else { return Ok(()) };
-                match validate(&event, &config(), time::OffsetDateTime::now_utc()) {
+                match validate(&event, &config(), Window::now(3650)) {
                     Ok(stored) => {
                         prop_assert!(stored.page.starts_with('/'));
                         if let Some(s) = stored.score {

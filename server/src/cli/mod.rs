@@ -7,7 +7,7 @@ mod accounts;
 mod data;
 
 use crate::filters::FilterArgs;
-use crate::serve::{serve, spawn_retention};
+use crate::serve::{serve, serve_metrics, spawn_retention};
 use crate::state::{AppState, Settings};
 use crate::store::{Site, Store, Tuning};
 use anyhow::Context;
@@ -41,20 +41,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API, the loader and the widget.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "TOUCHPOINT_ADDR", default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
-        /// Event posts per minute one client may make to one site (0: no limit).
-        #[arg(long, env = "TOUCHPOINT_RATE_PER_CLIENT", default_value_t = 120)]
-        rate_per_client: u32,
-        /// Event posts per minute to one site from all clients (0: no limit).
-        #[arg(long, env = "TOUCHPOINT_RATE_PER_SITE", default_value_t = 12_000)]
-        rate_per_site: u32,
-        /// Behind a reverse proxy: take the client address from X-Forwarded-For.
-        #[arg(long, env = "TOUCHPOINT_TRUST_PROXY")]
-        trust_proxy: bool,
-    },
+    Serve(ServeArgs),
     /// Create or update sites from a site file (idempotent).
     Apply {
         /// The site file (TOML).
@@ -120,6 +107,62 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TOUCHPOINT_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Event posts per minute one client may make to one site (0: no limit).
+    #[arg(long, env = "TOUCHPOINT_RATE_PER_CLIENT", default_value_t = 120)]
+    pub rate_per_client: u32,
+    /// Event posts per minute to one site from all clients (0: no limit).
+    #[arg(long, env = "TOUCHPOINT_RATE_PER_SITE", default_value_t = 12_000)]
+    pub rate_per_site: u32,
+    /// Behind one reverse proxy that appends the client's address to
+    /// X-Forwarded-For (same as --trusted-proxies 1).
+    #[arg(long, env = "TOUCHPOINT_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// Behind this many reverse proxies, each appending to X-Forwarded-For:
+    /// the client is the entry that many from the right.
+    #[arg(long, env = "TOUCHPOINT_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<usize>,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, env = "TOUCHPOINT_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a request's body may pause between its parts.
+    #[arg(long, env = "TOUCHPOINT_BODY_TIMEOUT", default_value_t = 30)]
+    pub body_timeout: u64,
+    /// Connections served at once; more are closed on arrival.
+    #[arg(long, env = "TOUCHPOINT_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+    /// Serve /metrics on the public address to requests bearing this token.
+    #[arg(long, env = "TOUCHPOINT_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Serve /metrics (without a token) on this separate address, e.g. a
+    /// loopback or private one that only the monitoring system reaches.
+    #[arg(long, env = "TOUCHPOINT_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            rate_limits: crate::limits::RateLimits {
+                per_client: self.rate_per_client,
+                per_site: self.rate_per_site,
+            },
+            trusted_proxies: self
+                .trusted_proxies
+                .unwrap_or(usize::from(self.trust_proxy)),
+            header_timeout: std::time::Duration::from_secs(self.header_timeout.max(1)),
+            body_timeout: std::time::Duration::from_secs(self.body_timeout.max(1)),
+            max_connections: self.max_connections.max(1),
+            metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
+            ..Settings::default()
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,21 +256,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
         .with_context(|| format!("opening the {}", describe_database(&cli.database)))?;
     let json = cli.json;
     let result = match cli.command {
-        Command::Serve {
-            addr,
-            rate_per_client,
-            rate_per_site,
-            trust_proxy,
-        } => {
-            let settings = Settings {
-                rate_limits: crate::limits::RateLimits {
-                    per_client: rate_per_client,
-                    per_site: rate_per_site,
-                },
-                trust_proxy,
-            };
-            run_server(&store, json, out, addr, settings).await
-        }
+        Command::Serve(args) => run_server(&store, json, out, &args).await,
         Command::Apply { file } => data::apply(&store, json, out, &file).await,
         Command::Token { command } => accounts::token(&store, json, out, command).await,
         Command::User { command } => accounts::user(&store, json, out, command).await,
@@ -275,31 +304,40 @@ async fn run_server(
     store: &Store,
     json: bool,
     out: &mut (dyn Write + Send),
-    addr: SocketAddr,
-    settings: Settings,
+    args: &ServeArgs,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
+    let listener = tokio::net::TcpListener::bind(args.addr)
         .await
-        .with_context(|| format!("binding {addr}"))?;
+        .with_context(|| format!("binding {}", args.addr))?;
     let addr = listener.local_addr()?;
+    let state = AppState::with_settings(store.clone(), args.settings());
+    let metrics_addr = match args.metrics_addr {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("binding {at}"))?;
+            let at = listener.local_addr()?;
+            tokio::spawn(serve_metrics(listener, state.clone()));
+            Some(at)
+        }
+        None => None,
+    };
     tracing::info!(%addr, "serving");
     if json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::json!({ "addr": format!("http://{addr}") })
-        )?;
+        let mut answer = serde_json::json!({ "addr": format!("http://{addr}") });
+        if let Some(at) = metrics_addr {
+            answer["metrics_addr"] = format!("http://{at}").into();
+        }
+        writeln!(out, "{answer}")?;
     } else {
         writeln!(out, "Touchpoint listening on http://{addr}")?;
+        if let Some(at) = metrics_addr {
+            writeln!(out, "Metrics on http://{at}/metrics")?;
+        }
     }
     out.flush()?;
     spawn_retention(store.clone());
-    serve(
-        listener,
-        AppState::with_settings(store.clone(), settings),
-        shutdown_signal(),
-    )
-    .await?;
+    serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
 

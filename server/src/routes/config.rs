@@ -3,6 +3,7 @@
 //! revalidated by ETag.
 
 use crate::error::{Error, Result};
+use crate::site_file::is_site_key;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -22,10 +23,15 @@ async fn get_config(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let site =
-        state.sites.get(&state.store, &key).await?.ok_or_else(|| {
-            Error::not_found("unknown_site", format!("no site has the key {key:?}"))
-        })?;
+    let unknown = || Error::not_found("unknown_site", "no site has this key");
+    if !is_site_key(&key) {
+        return Err(unknown());
+    }
+    let site = state
+        .sites
+        .get(&state.store, &key)
+        .await?
+        .ok_or_else(unknown)?;
     let config = WidgetConfig {
         site: site.key.clone(),
         contact_days: site.config.contact_days,

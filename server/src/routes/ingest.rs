@@ -12,8 +12,9 @@
 
 use crate::error::{Error, Result};
 use crate::extract::read_body;
+use crate::site_file::is_site_key;
 use crate::state::AppState;
-use crate::validate::{MAX_BATCH_BYTES, MAX_EVENTS, decode, validate};
+use crate::validate::{MAX_BATCH_BYTES, MAX_EVENTS, Window, decode, validate};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
@@ -45,22 +46,8 @@ async fn ingest(state: &AppState, request: Request) -> Result<Accepted> {
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     check_content_type(&headers)?;
-    let bytes = read_body(body, MAX_BATCH_BYTES).await.map_err(|_| {
-        Error::TooLarge(format!(
-            "the body is larger than {MAX_BATCH_BYTES} bytes; send fewer events per request"
-        ))
-    })?;
-    let batch = decode(&bytes)?;
-    let site = state
-        .sites
-        .get(&state.store, &batch.site)
-        .await?
-        .ok_or_else(|| {
-            Error::not_found(
-                "unknown_site",
-                format!("site: no site has the key {:?}", batch.site),
-            )
-        })?;
+    // The client's own budget first, before its body is read or its site
+    // looked up: a stranger posting to keys that do not exist spends it.
     let client = state.client_address(
         &headers,
         parts
@@ -70,14 +57,39 @@ async fn ingest(state: &AppState, request: Request) -> Result<Accepted> {
     );
     state
         .limiter
+        .check_client(client)
+        .map_err(|wait| Error::TooManyRequests(wait.as_secs().max(1)))?;
+    let bytes = read_body(body, MAX_BATCH_BYTES)
+        .await
+        .map_err(|e| match e {
+            Error::TooLarge(_) => Error::TooLarge(format!(
+                "the body is larger than {MAX_BATCH_BYTES} bytes; send fewer events per request"
+            )),
+            other => other,
+        })?;
+    let batch = decode(&bytes)?;
+    if !is_site_key(&batch.site) {
+        return Err(Error::bad_request(
+            "invalid_site_key",
+            "site: a site key is 3 to 64 letters, digits, '-' or '_' (the script tag's data-site)",
+        ));
+    }
+    let site = state
+        .sites
+        .get(&state.store, &batch.site)
+        .await?
+        .ok_or_else(|| Error::not_found("unknown_site", "site: no site has this key"))?;
+    state
+        .limiter
         .check(&site.key, client)
         .map_err(|wait| Error::TooManyRequests(wait.as_secs().max(1)))?;
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
         if !site.origins.is_empty() && !site.origins.contains(&origin) {
+            let shown: String = origin.chars().take(100).collect();
             return Err(Error::forbidden(
                 "origin_not_allowed",
-                format!("origin {origin:?} is not in the site's origins; add it to [site].origins"),
+                format!("origin {shown:?} is not in the site's origins; add it to [site].origins"),
             ));
         }
     }
@@ -93,13 +105,13 @@ async fn ingest(state: &AppState, request: Request) -> Result<Accepted> {
             batch.events.len()
         )));
     }
-    let now = time::OffsetDateTime::now_utc();
+    let window = Window::now(site.retention_days);
     let stored = batch
         .events
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            validate(e, &site.config, now)
+            validate(e, &site.config, window)
                 .map_err(|msg| Error::in_event("invalid_event", i, format!("events[{i}].{msg}")))
         })
         .collect::<Result<Vec<_>>>()?;

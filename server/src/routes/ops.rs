@@ -1,13 +1,15 @@
 //! For operators: `GET /healthz` (the process answers), `GET /readyz` (and
-//! its database), `GET /metrics` (Prometheus) and `GET /openapi.json`.
+//! its database), `GET /metrics` (Prometheus; with the operator's metrics
+//! token, or on a separate address) and `GET /openapi.json`.
 
+use crate::auth::constant_time_eq;
 use crate::error::Error;
 use crate::openapi;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
@@ -30,7 +32,37 @@ async fn get_ready(State(state): State<AppState>) -> Result<&'static str, Error>
     })
 }
 
-async fn get_metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// `/metrics` on the public address: only with the operator's metrics
+/// token (`--metrics-token`); without one configured it is not there at all.
+async fn get_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = &state.settings.metrics_token else {
+        return Error::not_found("not_found", "no such route").into_response();
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !constant_time_eq(sent.trim().as_bytes(), expected.as_bytes()) {
+        return Error::Unauthorized(
+            "send the metrics token as `Authorization: Bearer <token>`".into(),
+        )
+        .into_response();
+    }
+    metrics_text(&state).into_response()
+}
+
+/// `/metrics` alone, without a token, for a separate listener.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(state): State<AppState>| async move { metrics_text(&state) }),
+        )
+        .with_state(state)
+}
+
+fn metrics_text(state: &AppState) -> impl IntoResponse + use<> {
     (
         [(
             header::CONTENT_TYPE,

@@ -1,11 +1,20 @@
 //! Dashboard sign-in: `POST /v1/session` checks an e-mail and password and
-//! sets an HttpOnly, SameSite=Strict session cookie (Secure over https);
-//! `GET` tells who is signed in; `DELETE` signs out. Sign-in attempts are
-//! rate-limited per address and per e-mail. Cookie-authenticated writes must
-//! send the session's CSRF token (see `auth::authorize_write`).
+//! sets an HttpOnly, SameSite=Strict session cookie (`__Host-` prefixed and
+//! Secure over https); `GET` tells who is signed in; `DELETE` signs out.
+//! Cookie-authenticated writes must send the session's CSRF token (see
+//! `auth::authorize_write`). Answers are never cached.
+//!
+//! A sign-in costs an argon2 check (~19 MiB and a core for a moment), so it
+//! is guarded before any credential is looked at: attempts are limited per
+//! client across e-mails and per client and e-mail (never per e-mail alone,
+//! which would let a stranger lock a person out), and at most one check per
+//! core runs at once — beyond that a sign-in is answered 503 at once. An
+//! unknown e-mail is checked against a decoy hash, so both failures take
+//! the same time.
 
 use crate::auth::{
-    CSRF_HEADER, SESSION_COOKIE, SESSION_DAYS, cookie, hash_token, new_secret, verify_password,
+    CSRF_HEADER, SESSION_DAYS, constant_time_eq, hash_token, new_secret, session_cookie,
+    session_from_cookie, verify_password,
 };
 use crate::error::{Error, Result};
 use crate::extract::{Json, Peer};
@@ -19,6 +28,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
 use touchpoint_wire::{Session, SignedOut, SiteRole};
+
+/// Longest password accepted (argon2 reads it whole).
+pub const MAX_PASSWORD_CHARS: usize = 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new().route(
@@ -50,17 +62,36 @@ async fn create_session(
     Json(login): Json<Login>,
 ) -> Result<Response> {
     let email = login.email.trim().to_lowercase();
+    if email.len() > 254 || login.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(Error::bad_request(
+            "invalid_login",
+            format!(
+                "an e-mail has at most 254 characters, a password at most {MAX_PASSWORD_CHARS}"
+            ),
+        ));
+    }
     let client = state.client_address(&headers, peer);
     state
         .login_limiter
         .check(&email, client)
         .map_err(|wait| Error::TooManyRequests(wait.as_secs().max(1)))?;
+    let Ok(slot) = state.password_checks.clone().try_acquire_owned() else {
+        state.metrics.password_check(true);
+        return Err(Error::Busy(
+            "too many sign-ins at this moment; try again in a second".into(),
+        ));
+    };
+    state.metrics.password_check(false);
     let user = state.store.user_by_email(&email).await?;
     let password = login.password;
     let hash = user.as_ref().map_or_else(decoy_hash, |(_, h)| h.clone());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    let ok = tokio::task::spawn_blocking(move || {
+        let ok = verify_password(&password, &hash);
+        drop(slot);
+        ok
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?;
     let user_id = match (user, ok) {
         (Some((id, _)), true) => id,
         _ => {
@@ -76,24 +107,13 @@ async fn create_session(
         .store
         .create_session(&hash_token(&value), user_id, &csrf, &expires)
         .await?;
-    let secure = if is_https(&state, &headers) {
-        "; Secure"
-    } else {
-        ""
-    };
-    let set_cookie = format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        SESSION_DAYS * 86_400
-    );
     let body = session(&state.store, user_id, email, csrf).await?;
-    let mut response = axum::Json(body).into_response();
+    let mut response = no_store(axum::Json(body).into_response());
+    let cookie = session_cookie(&value, is_https(&state, &headers));
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&set_cookie).map_err(|e| Error::Internal(e.to_string()))?,
+        HeaderValue::from_str(&cookie).map_err(|e| Error::Internal(e.to_string()))?,
     );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
@@ -114,47 +134,58 @@ async fn session(store: &Store, user_id: i64, email: String, csrf: String) -> Re
 }
 
 async fn get_session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
-    let value = cookie(&headers, SESSION_COOKIE)
-        .ok_or_else(|| Error::Unauthorized("not signed in".into()))?;
+    let value =
+        session_from_cookie(&headers).ok_or_else(|| Error::Unauthorized("not signed in".into()))?;
     let (user_id, email, csrf) = state
         .store
         .session(&hash_token(value))
         .await?
         .ok_or_else(|| Error::Unauthorized("the session has expired; sign in again".into()))?;
     let body = session(&state.store, user_id, email, csrf).await?;
-    Ok(axum::Json(body).into_response())
+    Ok(no_store(axum::Json(body).into_response()))
 }
 
 async fn delete_session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
-    let value = cookie(&headers, SESSION_COOKIE)
-        .ok_or_else(|| Error::Unauthorized("not signed in".into()))?;
+    let value =
+        session_from_cookie(&headers).ok_or_else(|| Error::Unauthorized("not signed in".into()))?;
     let hash = hash_token(value);
     let (_, _, csrf) = state
         .store
         .session(&hash)
         .await?
         .ok_or_else(|| Error::Unauthorized("the session has expired".into()))?;
-    if headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) != Some(csrf.as_str()) {
+    let sent = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
         return Err(Error::forbidden(
             "csrf_failed",
             "send the session's CSRF token in X-CSRF-Token to sign out",
         ));
     }
     state.store.delete_session(&hash).await?;
-    let mut response = axum::Json(SignedOut { signed_out: true }).into_response();
+    let mut response = no_store(axum::Json(SignedOut { signed_out: true }).into_response());
+    let gone = session_cookie("", is_https(&state, &headers))
+        .replace(&format!("Max-Age={}", SESSION_DAYS * 86_400), "Max-Age=0");
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static(
-            "touchpoint_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-        ),
+        HeaderValue::from_str(&gone).map_err(|e| Error::Internal(e.to_string()))?,
     );
     Ok(response)
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Whether the browser reached us over https: through a trusted proxy that
 /// says so, or as its Origin shows.
 fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
-    let forwarded = state.settings.trust_proxy
+    let forwarded = state.settings.trusted_proxies > 0
         && headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())

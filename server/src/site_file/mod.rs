@@ -35,7 +35,7 @@ pub fn validate(doc: &mut SiteDocument) -> Result<()> {
     }
     doc.site.name = name;
     if let Some(key) = &doc.site.key
-        && !is_slug(key, 3, 64, true)
+        && !is_site_key(key)
     {
         return Err(bad(format!(
             "site.key: {key:?} must be 3 to 64 letters, digits, '-' or '_'"
@@ -339,6 +339,13 @@ fn check_globs(globs: &[String], at: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `s` has the shape of a site key: 3 to 64 letters, digits, `-`
+/// or `_`. Checked before any lookup, so nothing larger reaches a cache or
+/// the database.
+pub fn is_site_key(s: &str) -> bool {
+    is_slug(s, 3, 64, true)
 }
 
 /// `a-z0-9-_`, plus upper case when `upper` is allowed.

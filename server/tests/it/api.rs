@@ -86,6 +86,9 @@ both!(
     text_choice_and_follow_up_answers_are_checked_and_counted,
 );
 
+/// The operator's token for `/metrics` in these tests.
+const METRICS_TOKEN: &str = "metrics-secret-for-tests";
+
 struct Fixture {
     _db: TestDb,
     state: AppState,
@@ -111,9 +114,13 @@ async fn fixture(db: Db) -> Option<Fixture> {
         .add_token(site.id, Role::Viewer, &hash_token(&viewer))
         .await
         .unwrap();
+    let settings = Settings {
+        metrics_token: Some(METRICS_TOKEN.into()),
+        ..Settings::default()
+    };
     Some(Fixture {
         _db: test_db,
-        state: AppState::new(store),
+        state: AppState::with_settings(store, settings),
         viewer,
     })
 }
@@ -648,7 +655,7 @@ async fn rate_limits_answer_429_with_retry_after(db: Db) {
             per_client: 4,
             per_site: 0,
         },
-        trust_proxy: false,
+        ..Settings::default()
     };
     let state = AppState::with_settings(store, settings);
     // A real socket, so the server sees the client's address.
@@ -802,8 +809,37 @@ async fn retention_purges_old_events(db: Db) {
     old["ts"] = json!(at(400));
     let mut recent = response(2, "/", 9);
     recent["ts"] = json!(at(300));
-    let (status, body) = f.post(batch(vec![old, recent])).await;
+    // An event already past the retention is refused at the door...
+    let (status, body) = f.post(batch(vec![old.clone()])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("events[0].ts: ")
+            && body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("older than the site keeps events"),
+        "{body}"
+    );
+    let (status, body) = f.post(batch(vec![recent.clone()])).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    // ...and one stored before it aged past it is purged.
+    let site = f
+        .state
+        .store
+        .site_by_key("test-shop")
+        .await
+        .unwrap()
+        .unwrap();
+    let aged = touchpoint_server::validate::validate(
+        &serde_json::from_value(old).unwrap(),
+        &site.config,
+        touchpoint_server::validate::Window::new(3650, now),
+    )
+    .unwrap();
+    f.state.store.insert_events(site.id, &[aged]).await.unwrap();
     // The test site keeps the default 365 days.
     assert_eq!(f.state.store.purge_expired(now).await.unwrap(), 1);
     assert_eq!(f.state.store.purge_expired(now).await.unwrap(), 0);
@@ -1057,7 +1093,13 @@ async fn readiness_and_metrics(db: Db) {
     f.post(batch(vec![response(1, "/", 9), response(1, "/", 9)]))
         .await;
     f.post("{").await;
-    let (status, text) = f.get("/metrics", None).await;
+    // The metrics are the operator's: a site's token does not open them.
+    assert_eq!(f.get("/metrics", None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        f.get("/metrics", Some(&f.viewer)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, text) = f.get("/metrics", Some(METRICS_TOKEN)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         text.contains("touchpoint_events_accepted_total 1\n"),
@@ -1085,7 +1127,7 @@ async fn readiness_and_metrics(db: Db) {
         Some(&f.viewer),
     )
     .await;
-    let (_, text) = f.get("/metrics", None).await;
+    let (_, text) = f.get("/metrics", Some(METRICS_TOKEN)).await;
     assert!(
         text.contains("route=\"/v1/sites/{key}/visitors/{visitor}\""),
         "{text}"

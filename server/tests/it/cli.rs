@@ -280,7 +280,7 @@ async fn visitors_can_be_exported_and_deleted(db: Db) {
     let stored = touchpoint_server::validate::validate(
         &event,
         &record.config,
-        time::OffsetDateTime::now_utc(),
+        touchpoint_server::validate::Window::now(record.retention_days),
     )
     .unwrap();
     store.insert_events(record.id, &[stored]).await.unwrap();

@@ -74,19 +74,19 @@
         });
     },
     // `*` matches within one path segment, `**` across; `/a/**` also matches `/a`.
-    // Twin of touchpoint_wire::page::glob_match.
+    // Twin of touchpoint_wire::page::glob_match: the glob's positions as a
+    // set, advanced one character at a time (linear, whatever the stars).
     glob = (p, path, parent = p.slice(0, -3)) =>
-      (p.slice(-3) == '/**' && (path == parent || (!parent && path == '/'))) || m(p, 0, path, 0),
-    m = (p, i, path, j) => {
-      if (i == p.length) return j == path.length;
-      if (p[i] == '*') {
-        let deep = p[i + 1] == '*';
-        for (let k = j; ; k++) {
-          if (m(p, i + (deep ? 2 : 1), path, k)) return true;
-          if (k == path.length || (!deep && path[k] == '/')) return false;
-        }
+      (p.slice(-3) == '/**' && (path == parent || (!parent && path == '/'))) || m(p, path),
+    m = (p, path) => {
+      let skip = S => { for (let i of S) p[i] == '*' && S.add(i + 1 + (p[i + 1] == '*')); return S },
+        S = skip(new Set([0]));
+      for (let ch of path.split('')) {
+        let N = new Set;
+        for (let i of S) p[i] == '*' ? (p[i + 1] == '*' || ch != '/') && N.add(i) : p[i] == ch && N.add(i + 1);
+        S = skip(N);
       }
-      return path[j] == p[i] && m(p, i + 1, path, j + 1);
+      return S.has(p.length);
     },
     // The path a touchpoint's page globs see and events report: a hash
     // route (`/#/cart`, `/app/#/cart?x`) counts as the path it names

@@ -44,6 +44,9 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a session lasts.
 pub const SESSION_DAYS: i64 = 7;
 
+/// Longest password accepted (argon2 reads it whole).
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
 /// A fresh session id (for the cookie) or CSRF token: 256 bits.
 pub fn new_secret() -> String {
     random_chars(52)
@@ -129,7 +132,9 @@ pub async fn authorize(
     key: &str,
     role: Role,
 ) -> Result<Site> {
-    check(state, headers, key, role, false).await
+    check(state, headers, key, role, false)
+        .await
+        .map(|(site, _)| site)
 }
 
 /// Like [`authorize`], for requests that change something: a session
@@ -140,6 +145,19 @@ pub async fn authorize_write(
     key: &str,
     role: Role,
 ) -> Result<Site> {
+    check(state, headers, key, role, true)
+        .await
+        .map(|(site, _)| site)
+}
+
+/// [`authorize_write`], also saying which role the credentials grant (for
+/// changes that need more than `role` in some cases).
+pub async fn authorize_write_role(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    role: Role,
+) -> Result<(Site, Role)> {
     check(state, headers, key, role, true).await
 }
 
@@ -149,7 +167,7 @@ async fn check(
     key: &str,
     role: Role,
     write: bool,
-) -> Result<Site> {
+) -> Result<(Site, Role)> {
     let missing = || {
         Error::Unauthorized(
             "send an API token as `Authorization: Bearer <token>`, or sign in".into(),
@@ -194,7 +212,9 @@ async fn check(
     };
     let site = state.store.site_by_key(key).await?;
     match (site, site_id, granted) {
-        (Some(site), Some(id), Some(granted)) if site.id == id && granted >= role => Ok(site),
+        (Some(site), Some(id), Some(granted)) if site.id == id && granted >= role => {
+            Ok((site, granted))
+        }
         (Some(site), Some(id), Some(granted)) if site.id == id => Err(Error::forbidden(
             "insufficient_role",
             format!(

@@ -3,6 +3,10 @@
 //! and then answers each request. Every request still gets its 202 only
 //! after its events are committed; the database does one durable commit
 //! (one fsync) for many requests instead of one each.
+//!
+//! One request cannot fail another's: if a group's transaction fails, each
+//! of its requests is stored again on its own, and only the one at fault
+//! gets the error.
 
 use crate::error::{Error, Result};
 use crate::store::{Store, StoredEvent};
@@ -15,6 +19,40 @@ struct Job {
     site_id: i64,
     events: Vec<StoredEvent>,
     done: oneshot::Sender<Result<(u64, u64)>>,
+}
+
+/// Stores a group in one transaction and answers each job; if that fails,
+/// stores each job alone, so only a job at fault gets an error.
+async fn commit_group(store: &Store, group: Vec<Job>) {
+    let batches: Vec<(i64, &[StoredEvent])> = group
+        .iter()
+        .map(|j| (j.site_id, j.events.as_slice()))
+        .collect();
+    match store.insert_batches(&batches).await {
+        Ok(counts) => {
+            for (job, count) in group.into_iter().zip(counts) {
+                let _ = job.done.send(Ok(count));
+            }
+        }
+        Err(err) if group.len() > 1 => {
+            tracing::warn!(error = %err, requests = group.len(), "group commit failed; storing each request alone");
+            for job in group {
+                let result = store.insert_events(job.site_id, &job.events).await;
+                let _ = job.done.send(result.map_err(|err| {
+                    tracing::error!(error = %err, "a request's events could not be stored");
+                    Error::Internal("the events could not be stored".into())
+                }));
+            }
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "a request's events could not be stored");
+            for job in group {
+                let _ = job.done.send(Err(Error::Internal(
+                    "the events could not be stored".into(),
+                )));
+            }
+        }
+    }
 }
 
 /// Handle to the writer task; cheap to clone.
@@ -46,28 +84,41 @@ impl Committer {
                         Err(_) => break,
                     }
                 }
-                let batches: Vec<(i64, &[StoredEvent])> = group
-                    .iter()
-                    .map(|j| (j.site_id, j.events.as_slice()))
-                    .collect();
-                match store.insert_batches(&batches).await {
-                    Ok(counts) => {
-                        for (job, count) in group.into_iter().zip(counts) {
-                            let _ = job.done.send(Ok(count));
-                        }
-                    }
-                    Err(err) => {
-                        tracing::error!(error = %err, requests = group.len(), "group commit failed");
-                        for job in group {
-                            let _ = job.done.send(Err(Error::Internal(
-                                "the events could not be stored".into(),
-                            )));
-                        }
-                    }
-                }
+                commit_group(&store, group).await;
             }
         });
         Committer { jobs }
+    }
+
+    /// Stores several requests' events as one group, as the writer does
+    /// with what has queued up; returns each request's answer in order.
+    pub async fn commit_together(
+        store: &Store,
+        requests: Vec<(i64, Vec<StoredEvent>)>,
+    ) -> Vec<Result<(u64, u64)>> {
+        let mut answers = Vec::new();
+        let group = requests
+            .into_iter()
+            .map(|(site_id, events)| {
+                let (done, answer) = oneshot::channel();
+                answers.push(answer);
+                Job {
+                    site_id,
+                    events,
+                    done,
+                }
+            })
+            .collect();
+        commit_group(store, group).await;
+        let mut out = Vec::new();
+        for answer in answers {
+            out.push(
+                answer
+                    .await
+                    .unwrap_or_else(|_| Err(Error::Internal("no answer".into()))),
+            );
+        }
+        out
     }
 
     /// Stores `events` and returns `(accepted, duplicates)` once committed.

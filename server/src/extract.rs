@@ -44,9 +44,24 @@ pub fn decode_json_at<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T
 /// The body, at most `limit` bytes; a larger one is refused with 413
 /// without reading the rest.
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, Error> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| Error::TooLarge(format!("the body is larger than {limit} bytes")))
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let cause = e.into_inner();
+        // The body's own errors arrive wrapped (by axum, by the limit):
+        // look along the chain.
+        let mut chain: Option<&(dyn std::error::Error + 'static)> = Some(&*cause);
+        while let Some(err) = chain {
+            if err.is::<http_body_util::LengthLimitError>() {
+                return Error::TooLarge(format!("the body is larger than {limit} bytes"));
+            }
+            if err.is::<tower_http::timeout::TimeoutError>() {
+                return Error::RequestTimeout(
+                    "the body stopped arriving before it was complete".into(),
+                );
+            }
+            chain = err.source();
+        }
+        Error::bad_request("unreadable_body", "the body could not be read to its end")
+    })
 }
 
 /// A JSON body of at most [`MAX_JSON_BYTES`], whatever its content type

@@ -190,7 +190,8 @@ pub enum TokenCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user (or update its password) and grant it a role on a site.
+    /// Create a user (or update its password, which ends their sessions) and
+    /// grant it a role on a site.
     Add {
         /// E-mail address used to sign in.
         #[arg(long)]
@@ -200,13 +201,43 @@ pub enum UserCommand {
         site: String,
         #[arg(long, value_enum, default_value = "viewer")]
         role: RoleArg,
-        /// Read the password from the first line of standard input.
-        #[arg(long)]
-        password_stdin: bool,
-        /// The password, from the environment (never type it on a command line).
-        #[arg(long, env = "TOUCHPOINT_PASSWORD", hide = true, hide_env_values = true)]
-        password: Option<String>,
+        #[command(flatten)]
+        password: PasswordArgs,
     },
+    /// Change a user's password; every session they had ends.
+    Passwd {
+        /// E-mail address used to sign in.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Remove a user (and their sessions), or with --site only their role there.
+    Remove {
+        /// E-mail address used to sign in.
+        #[arg(long)]
+        email: String,
+        /// Only take away the role on this site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// List users and their roles (with --site, those of one site).
+    List {
+        /// Site key.
+        #[arg(long)]
+        site: Option<String>,
+    },
+}
+
+/// Where a password comes from: never the command line.
+#[derive(Debug, clap::Args)]
+pub struct PasswordArgs {
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The password, from the environment (never type it on a command line).
+    #[arg(long, env = "TOUCHPOINT_PASSWORD", hide = true, hide_env_values = true)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -107,6 +107,12 @@ impl<W: Write> Writing<'_, W> {
     pub fn finish(self) -> Result<W> {
         self.table.finish()
     }
+
+    /// The table alone, once every page is written (to finish it elsewhere,
+    /// e.g. off the async threads).
+    pub fn into_table(self) -> TableWriter<W> {
+        self.table
+    }
 }
 
 /// Columns after the group columns, in contract order.

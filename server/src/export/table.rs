@@ -216,10 +216,36 @@ fn xlsx(e: rust_xlsxwriter::XlsxError) -> Error {
     Error::Internal(format!("xlsx export failed: {e}"))
 }
 
-/// RFC 4180 quoting; a text starting with `=`, `+`, `-`, `@`, tab or CR
-/// gets a leading `'` so a spreadsheet shows it instead of evaluating it.
+/// Whether a spreadsheet could read a text cell as a formula: its first
+/// visible character is `=`, `+`, `-` or `@` (or their full-width forms),
+/// or it starts with a tab or CR. Leading spaces and invisible characters
+/// (zero-width, byte-order mark, direction marks, soft hyphen) do not hide it.
+fn looks_like_formula(s: &str) -> bool {
+    if s.starts_with(['\t', '\r']) {
+        return true;
+    }
+    let invisible = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{180e}' | '\u{feff}'
+            )
+            || ('\u{200b}'..='\u{200f}').contains(&c)
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2060}'..='\u{2069}').contains(&c)
+    };
+    s.chars().find(|c| !invisible(*c)).is_some_and(|c| {
+        matches!(
+            c,
+            '=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠' | '﹦' | '﹢' | '﹣'
+        )
+    })
+}
+
+/// RFC 4180 quoting; a text a spreadsheet would read as a formula gets a
+/// leading `'` so it is shown instead of evaluated.
 fn text_cell(out: &mut String, s: &str) {
-    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let formula = looks_like_formula(s);
     let quote = formula || s.contains([',', '"', '\n', '\r']);
     if quote {
         out.push('"');
@@ -278,5 +304,12 @@ mod tests {
         assert_eq!(cell("@SUM(A1)"), "\"'@SUM(A1)\"");
         assert_eq!(cell("\tx"), "\"'\tx\"");
         assert_eq!(cell("two\nlines"), "\"two\nlines\"");
+        // Invisible or full-width characters do not hide a formula.
+        assert_eq!(cell("\u{200b}=1+1"), "\"'\u{200b}=1+1\"");
+        assert_eq!(cell("\u{feff}=HYPERLINK(1)"), "\"'\u{feff}=HYPERLINK(1)\"");
+        assert_eq!(cell("  @SUM(A1)"), "\"'  @SUM(A1)\"");
+        assert_eq!(cell("＝1+1"), "\"'＝1+1\"");
+        assert_eq!(cell("\u{202e}\u{2066}－2"), "\"'\u{202e}\u{2066}－2\"");
+        assert_eq!(cell("great = good"), "great = good");
     }
 }

@@ -48,7 +48,31 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(assets::router())
         .fallback(|| async { Error::not_found("not_found", "no such route") })
+        .layer(axum::middleware::from_fn(harden))
         .layer(axum::middleware::from_fn_with_state(state, observe))
+}
+
+/// Headers every answer carries unless its route set its own: nothing here
+/// is to be sniffed into another type, framed, or rendered with anything it
+/// did not bring (the API answers JSON, CSV and scripts; none of it is a
+/// page to render), and no referrer leaves with a link.
+async fn harden(request: Request, next: Next) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ] {
+        if !headers.contains_key(&name) {
+            headers.insert(name, axum::http::HeaderValue::from_static(value));
+        }
+    }
+    response
 }
 
 /// Records each request's latency by route template and logs it without

@@ -71,9 +71,7 @@ async fn get_export(
         .ok_or_else(|| {
             Error::not_found(
                 "not_found",
-                format!(
-                    "no such export: {file:?} (export or responses, as .csv, .ndjson or .xlsx)"
-                ),
+                "no such export (export or responses, as .csv, .ndjson or .xlsx)",
             )
         })?;
     let q = query(q)?;
@@ -81,6 +79,14 @@ async fn get_export(
     let group_by = match what {
         "responses" => None,
         _ => Some(parse_group_by(q.group_by.as_deref())?),
+    };
+    // An XLSX workbook is assembled before it is sent (a zip of the
+    // sheets), on a core and in temporary files: a few at a time.
+    let slot = match format {
+        Format::Xlsx => Some(state.xlsx_exports.clone().try_acquire_owned().map_err(|_| {
+            Error::Busy("XLSX exports are being prepared for others; try again shortly, or take CSV".into())
+        })?),
+        _ => None,
     };
     let prepared = Export {
         site_id: site.id,
@@ -93,7 +99,9 @@ async fn get_export(
     .await?;
     let (chunks, body) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
     let store = state.store.clone();
+    let metrics = state.metrics.clone();
     tokio::spawn(async move {
+        let _slot = slot;
         let result: Result<()> = async {
             let mut w = prepared.start(&store, Vec::new())?;
             while w.next_page().await? {
@@ -106,10 +114,15 @@ async fn get_export(
                     chunks.send(Ok(chunk)).await.is_err()
                 };
                 if gone {
+                    metrics.export_abandoned();
                     return Ok(());
                 }
             }
-            let rest = w.finish()?;
+            // Assembling a workbook is blocking work: off the async threads.
+            let table = w.into_table();
+            let rest = tokio::task::spawn_blocking(move || table.finish())
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))??;
             let _ = chunks.send(Ok(rest)).await;
             Ok(())
         }

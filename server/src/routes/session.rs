@@ -13,8 +13,8 @@
 //! the same time.
 
 use crate::auth::{
-    CSRF_HEADER, SESSION_DAYS, constant_time_eq, hash_token, new_secret, session_cookie,
-    session_from_cookie, verify_password,
+    CSRF_HEADER, MAX_PASSWORD_CHARS, SESSION_DAYS, constant_time_eq, hash_token, new_secret,
+    session_cookie, session_from_cookie, verify_password,
 };
 use crate::error::{Error, Result};
 use crate::extract::{Json, Peer};
@@ -28,9 +28,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
 use touchpoint_wire::{Session, SignedOut, SiteRole};
-
-/// Longest password accepted (argon2 reads it whole).
-pub const MAX_PASSWORD_CHARS: usize = 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new().route(

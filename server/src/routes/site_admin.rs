@@ -1,16 +1,18 @@
 //! A site's configuration through the API: `GET /v1/sites/{key}/site`
 //! (viewer) and `PUT` (editor), in the shape of the site file.
 
-use crate::auth::{authorize, authorize_write};
+use crate::auth::{authorize, authorize_write_role};
 use crate::error::{Error, Result};
 use crate::extract::read_body;
 use crate::site_file;
 use crate::state::AppState;
 use crate::store::Role;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
 use touchpoint_wire::{SiteApplied, SiteDocument};
 
 /// Largest site document accepted.
@@ -30,16 +32,30 @@ async fn get_site(
     Ok(Json(site.to_document()))
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct PutQuery {
+    /// Lowering the retention deletes history: the request must say how
+    /// many events it agrees to delete, as the refusal counted them.
+    confirm_purge: Option<u64>,
+}
+
 /// Replaces the site's configuration (editor role), with the validation of
 /// `touchpoint apply`. The body is the site file as JSON, or as TOML with a
 /// `toml` content type. The key cannot change; answers `{"key", "changed"}`.
+///
+/// Lowering `retention_days` erases history, so it needs the admin role
+/// (as deleting a visitor does), and when events would go, the request must
+/// confirm their number (`?confirm_purge=N`, N from the 409 that counts
+/// them): nothing is purged on a change nobody saw the cost of.
 async fn put_site(
     State(state): State<AppState>,
     Path(key): Path<String>,
     headers: HeaderMap,
+    query: Result<Query<PutQuery>, QueryRejection>,
     body: axum::body::Body,
 ) -> Result<Json<SiteApplied>> {
-    let site = authorize_write(&state, &headers, &key, Role::Editor).await?;
+    let Query(query) = query.map_err(|e| Error::bad_request("invalid_query", e.body_text()))?;
+    let (site, granted) = authorize_write_role(&state, &headers, &key, Role::Editor).await?;
     let toml = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -57,12 +73,36 @@ async fn put_site(
             return Err(Error::bad_request(
                 "invalid_site_file",
                 format!(
-                    "site.key: {k:?} differs from the site being changed ({:?}); keys cannot change",
+                    "site.key: differs from the site being changed ({:?}); keys cannot change",
                     site.key
                 ),
             ));
         }
         _ => file.site.key = Some(site.key.clone()),
+    }
+    let retention = i64::from(file.site.retention_days);
+    if retention < site.retention_days {
+        if granted < Role::Admin {
+            return Err(Error::forbidden(
+                "insufficient_role",
+                format!(
+                    "site.retention_days: lowering it ({} → {retention} days) deletes history and needs the admin role",
+                    site.retention_days
+                ),
+            ));
+        }
+        let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(retention);
+        let doomed = state.store.count_events_before(site.id, cutoff).await?;
+        if doomed > 0 && query.confirm_purge != Some(doomed) {
+            return Err(Error::Conflict {
+                code: "confirm_purge",
+                message: format!(
+                    "site.retention_days: {retention} days (now {}) deletes {doomed} events at the next purge; \
+                     to go ahead, send the same request with ?confirm_purge={doomed}",
+                    site.retention_days
+                ),
+            });
+        }
     }
     let (key, changed) = state.store.apply_site(&file, || site.key.clone()).await?;
     state.sites.invalidate(&key);

@@ -324,8 +324,20 @@ fn check_questions(q: &std::collections::BTreeMap<String, String>, at: &str) -> 
     Ok(())
 }
 
+/// Longest page glob, and most `**` in one.
+const MAX_GLOB_CHARS: usize = 512;
+const MAX_DEEP_STARS: usize = 4;
+
 fn check_globs(globs: &[String], at: &str) -> Result<()> {
     for g in globs {
+        if g.chars().count() > MAX_GLOB_CHARS || g.matches("**").count() > MAX_DEEP_STARS {
+            return Err(Error::bad_request(
+                "invalid_site_file",
+                format!(
+                    "{at}: a page glob has at most {MAX_GLOB_CHARS} characters and {MAX_DEEP_STARS} `**`"
+                ),
+            ));
+        }
         if !(g.starts_with('/') || g.starts_with("**"))
             || g.contains(['?', '#'])
             || g.chars().any(char::is_whitespace)

@@ -44,6 +44,10 @@ fn errors_name_the_field() {
         "stage[0].pages",
     );
     check_err(
+        "[site]\nname = \"x\"\n[[stage]]\nid = \"a\"\nlabel = \"A\"\npages = [\"/**/**/**/**/**/z\"]",
+        "stage[0].pages: a page glob has at most 512 characters and 4 `**`",
+    );
+    check_err(
         "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"t\"\nmetric = \"nps\"\nquestion = {}",
         "touchpoint[0].question",
     );

@@ -29,6 +29,32 @@ impl Role {
     }
 }
 
+/// A dashboard user as `touchpoint user list` shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    pub email: String,
+    pub created_at: String,
+    /// `(site key, role)`.
+    pub roles: Vec<(String, Role)>,
+}
+
+async fn set_password(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: i64,
+    hash: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Stores a token's hash with its role on a site.
     pub async fn add_token(&self, site_id: i64, role: Role, hash: &str) -> Result<()> {
@@ -97,11 +123,7 @@ impl Store {
         let id: i64 = match (existing, password_hash) {
             (Some(row), Some(hash)) => {
                 let id = row.get(0);
-                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-                    .bind(hash)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                set_password(&mut tx, id, hash).await?;
                 id
             }
             (Some(row), None) => row.get(0),
@@ -138,6 +160,104 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Changes a user's password and ends every session they had, so a
+    /// stolen cookie dies with the old password. Returns whether the user
+    /// exists.
+    pub async fn change_password(&self, email: &str, password_hash: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(false);
+        };
+        set_password(&mut tx, row.get(0), password_hash).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Removes a user (their memberships and sessions with them), or with
+    /// `site` only their role on that site (and their sessions, which may
+    /// hold pages of it). Returns whether anything was removed.
+    pub async fn remove_user(&self, email: &str, site_id: Option<i64>) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let id: i64 = row.get(0);
+        let removed = match site_id {
+            Some(site_id) => {
+                let n = sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND site_id = $2")
+                    .bind(id)
+                    .bind(site_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                n > 0
+            }
+            None => {
+                for table in ["sessions", "memberships"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    > 0
+            }
+        };
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    /// Every user, or those with a role on `site`: `(e-mail, created_at,
+    /// [(site key, role)])`, by e-mail.
+    pub async fn users(&self, site_id: Option<i64>) -> Result<Vec<UserRow>> {
+        let rows = sqlx::query(
+            "SELECT u.email, u.created_at, s.key, m.role FROM users u \
+             LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN sites s ON s.id = m.site_id \
+             WHERE $1 < 0 OR u.id IN (SELECT user_id FROM memberships WHERE site_id = $1) \
+             ORDER BY u.email, s.key",
+        )
+        .bind(site_id.unwrap_or(-1))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut users: Vec<UserRow> = Vec::new();
+        for r in rows {
+            let email: String = r.get(0);
+            if users.last().is_none_or(|u| u.email != email) {
+                users.push(UserRow {
+                    email,
+                    created_at: r.get(1),
+                    roles: Vec::new(),
+                });
+            }
+            let key: Option<String> = r.get(2);
+            let role: Option<String> = r.get(3);
+            if let (Some(key), Some(role)) = (key, role.as_deref().and_then(Role::parse)) {
+                users
+                    .last_mut()
+                    .expect("pushed above")
+                    .roles
+                    .push((key, role));
+            }
+        }
+        Ok(users)
     }
 
     /// `(user id, password hash)` of an e-mail address.

@@ -8,6 +8,9 @@ use sqlx::Row;
 use std::collections::HashSet;
 use touchpoint_wire::VisitorEvent;
 
+/// How long after an answer its follow-up may complete it.
+pub const FOLLOW_UP_WINDOW: ::time::Duration = ::time::Duration::hours(1);
+
 /// Columns bound per stored event.
 const EVENT_COLUMNS: usize = 20;
 /// Rows per multi-row INSERT: 50 × 20 parameters stays far below both
@@ -53,6 +56,7 @@ impl Store {
         batches: &[(i64, &[StoredEvent])],
     ) -> Result<Vec<(u64, u64)>> {
         let received = now();
+        let follow_up_since = format_ts(::time::OffsetDateTime::now_utc() - FOLLOW_UP_WINDOW);
         let mut tx = self.pool.begin().await?;
         let mut counts = Vec::with_capacity(batches.len());
         for (site_id, events) in batches {
@@ -122,6 +126,9 @@ impl Store {
                 // response with a comment instead costs a statement each,
                 // and on a PostgreSQL table not yet analysed the planner
                 // may answer each by scanning the (site, kind, ts) index.
+                // Only the visitor and session that gave the answer may
+                // complete it, and only soon after: knowing an event's id
+                // is not enough to write into it.
                 let mut seen = HashSet::new();
                 for e in chunk {
                     let first = seen.insert(e.id.as_str());
@@ -134,13 +141,18 @@ impl Store {
                     sqlx::query(
                         "UPDATE events SET comment = COALESCE(comment, $1), choices = COALESCE(choices, $2) \
                          WHERE site_id = $3 AND id = $4 AND kind = 'response' AND touchpoint = $5 \
-                         AND ((comment IS NULL AND $1 IS NOT NULL) OR (choices IS NULL AND $2 IS NOT NULL))",
+                         AND ((comment IS NULL AND $1 IS NOT NULL) OR (choices IS NULL AND $2 IS NOT NULL)) \
+                         AND visitor IS NOT DISTINCT FROM $6 AND session IS NOT DISTINCT FROM $7 \
+                         AND received_at >= $8",
                     )
                     .bind(&e.comment)
                     .bind(&e.choices)
                     .bind(*site_id)
                     .bind(&e.id)
                     .bind(&e.touchpoint)
+                    .bind(&e.visitor)
+                    .bind(&e.session)
+                    .bind(&follow_up_since)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -149,6 +161,22 @@ impl Store {
         }
         tx.commit().await?;
         Ok(counts)
+    }
+
+    /// How many of a site's events are older than `cutoff` (what a
+    /// retention of that many days would purge).
+    pub async fn count_events_before(
+        &self,
+        site_id: i64,
+        cutoff: ::time::OffsetDateTime,
+    ) -> Result<u64> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM events WHERE site_id = $1 AND ts < $2")
+            .bind(site_id)
+            .bind(format_ts(cutoff))
+            .fetch_one(&self.pool)
+            .await?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Deletes every site's events older than its `retention_days`

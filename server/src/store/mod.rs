@@ -124,7 +124,28 @@ impl Store {
             Backend::Postgres => options.max_connections(16).connect(&url).await?,
         };
         match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Sqlite => {
+                // A migration that rebuilds a table (SQLite's only way to
+                // change a constraint) must run with foreign keys off, or
+                // dropping the old table would delete the rows that refer to
+                // it; that pragma cannot change inside the migration's own
+                // transaction, so it is set on the connection around them,
+                // and the references are checked afterwards.
+                let mut conn = pool.acquire().await?;
+                conn.execute("PRAGMA foreign_keys = OFF").await?;
+                let migrated = SQLITE_MIGRATIONS.run(&mut *conn).await;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                migrated?;
+                let broken = sqlx::query("PRAGMA foreign_key_check")
+                    .fetch_all(&mut *conn)
+                    .await?;
+                if !broken.is_empty() {
+                    return Err(Error::Internal(format!(
+                        "after migrating, {} rows refer to rows that do not exist",
+                        broken.len()
+                    )));
+                }
+            }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         Ok(Store { pool, backend })
@@ -154,4 +175,84 @@ impl Store {
 
 fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Row;
+
+    /// A database made by the first release, with a site, its token, a
+    /// user's membership, a session and an event, upgraded by every later
+    /// migration: nothing that refers to the site is lost when SQLite
+    /// rebuilds its table, and two sites may then share a name.
+    #[tokio::test]
+    async fn upgrading_a_first_release_database_keeps_everything() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .unwrap();
+        let first = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(vec![SQLITE_MIGRATIONS.migrations[0].clone()]),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        first.run(&pool).await.unwrap();
+        for sql in [
+            "INSERT INTO sites (id, key, name, origins, config, retention_days, created_at, updated_at) \
+             VALUES (1, 'tp_old', 'Shop', '[]', '{\"stages\":[],\"touchpoints\":[]}', 365, 't', 't')",
+            "INSERT INTO tokens (site_id, role, hash, created_at) VALUES (1, 'viewer', 'h', 't')",
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@b.c', 'x', 't')",
+            "INSERT INTO memberships (user_id, site_id, role) VALUES (1, 1, 'admin')",
+            "INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) VALUES ('s', 1, 'c', 't', 'u')",
+            "INSERT INTO events (site_id, id, kind, page, stage, ts, received_at) \
+             VALUES (1, 'e1', 'impression', '/', 'unassigned', 't', 't')",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+
+        let store = Store::open(&url).await.unwrap();
+        for (table, n) in [
+            ("sites", 1),
+            ("tokens", 1),
+            ("memberships", 1),
+            ("sessions", 1),
+            ("events", 1),
+        ] {
+            let count: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&store.pool)
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(count, n, "{table}");
+        }
+        sqlx::query(
+            "INSERT INTO sites (key, name, origins, config, retention_days, created_at, updated_at) \
+             VALUES ('tp_other', 'Shop', '[]', '{\"stages\":[],\"touchpoints\":[]}', 365, 't', 't')",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        // References still hold: deleting the old site takes its rows with it.
+        sqlx::query("DELETE FROM sites WHERE key = 'tp_old'")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let left: i64 = sqlx::query("SELECT COUNT(*) FROM events")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(left, 0);
+    }
 }

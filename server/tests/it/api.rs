@@ -15,7 +15,7 @@ use tower::ServiceExt;
 use crate::both;
 use crate::support::{Db, TestDb, database};
 
-const SITE: &str = r#"
+pub const SITE: &str = r#"
 [site]
 name = "Test shop"
 key = "test-shop"
@@ -87,15 +87,15 @@ both!(
 );
 
 /// The operator's token for `/metrics` in these tests.
-const METRICS_TOKEN: &str = "metrics-secret-for-tests";
+pub const METRICS_TOKEN: &str = "metrics-secret-for-tests";
 
-struct Fixture {
-    _db: TestDb,
-    state: AppState,
-    viewer: String,
+pub struct Fixture {
+    pub _db: TestDb,
+    pub state: AppState,
+    pub viewer: String,
 }
 
-async fn fixture(db: Db) -> Option<Fixture> {
+pub async fn fixture(db: Db) -> Option<Fixture> {
     let test_db = database(db).await?;
     let store = Store::open(&test_db.url).await.unwrap();
     let expected = match db {
@@ -126,7 +126,7 @@ async fn fixture(db: Db) -> Option<Fixture> {
 }
 
 impl Fixture {
-    async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
         let res = app(self.state.clone()).oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
@@ -136,7 +136,7 @@ impl Fixture {
         (status, headers, String::from_utf8_lossy(&body).into_owned())
     }
 
-    async fn post(&self, body: impl Into<String>) -> (StatusCode, Value) {
+    pub async fn post(&self, body: impl Into<String>) -> (StatusCode, Value) {
         let req = Request::post("/v1/events")
             .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")
             .header(header::ORIGIN, "https://shop.example")
@@ -146,7 +146,7 @@ impl Fixture {
         (status, serde_json::from_str(&body).unwrap_or(Value::Null))
     }
 
-    async fn get(&self, uri: &str, token: Option<&str>) -> (StatusCode, String) {
+    pub async fn get(&self, uri: &str, token: Option<&str>) -> (StatusCode, String) {
         let mut req = Request::get(uri);
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -180,18 +180,18 @@ impl Fixture {
     }
 }
 
-fn uuid(n: u32) -> String {
+pub fn uuid(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
 
-fn response(n: u32, page: &str, score: i64) -> Value {
+pub fn response(n: u32, page: &str, score: i64) -> Value {
     json!({
         "id": uuid(n), "kind": "response", "touchpoint": "site-nps", "metric": "nps", "score": score,
         "page": page, "ts": "2026-11-22T10:00:00Z", "visitor": "v1", "session": "s1", "locale": "en-GB", "device": "desktop"
     })
 }
 
-fn batch(events: Vec<Value>) -> String {
+pub fn batch(events: Vec<Value>) -> String {
     json!({ "site": "test-shop", "events": events }).to_string()
 }
 

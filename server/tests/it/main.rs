@@ -1,8 +1,10 @@
 //! The server's integration tests, one binary (one PostgreSQL cluster):
 //!
+//! - `abuse`: a stranger with a loop against a real socket, in bounded form
 //! - `api`: the HTTP API through `app()`: ingest, config, aggregates, exports, auth
 //! - `cli`: the `touchpoint` command line through `cli::run`
 //! - `import`: `touchpoint import` (NDJSON events) against the same events ingested over HTTP
+//! - `security`: each defence tried as an attacker would, through `app()`
 //! - `logs`: what `touchpoint serve` logs through a whole day holds nothing secret
 //! - `shutdown`: `touchpoint serve` as a process, stopped mid-ingest
 //!
@@ -11,9 +13,11 @@
 //! PostgreSQL tests start a throw-away cluster; where its binaries are missing
 //! they are skipped, except in CI and under `cargo xtask test`, where they fail.
 
+mod abuse;
 mod api;
 mod cli;
 mod import;
 mod logs;
+mod security;
 mod shutdown;
 mod support;

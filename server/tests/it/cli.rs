@@ -10,6 +10,7 @@ use crate::support::{Db, database};
 
 both!(
     users_are_added_with_a_hashed_password,
+    users_can_be_listed_their_password_changed_and_removed,
     tokens_can_be_listed_and_revoked,
     visitors_can_be_exported_and_deleted,
     apply_is_idempotent_and_tokens_and_exports_work,
@@ -405,4 +406,146 @@ async fn users_are_added_with_a_hashed_password(db: Db) {
         store.memberships(user_id).await.unwrap(),
         [(key.to_owned(), touchpoint_server::store::Role::Admin)]
     );
+}
+
+/// `user list`, `user passwd` (which ends the user's sessions) and `user
+/// remove` (a role on one site, or the user).
+async fn users_can_be_listed_their_password_changed_and_removed(db: Db) {
+    let Some(test_db) = database(db).await else {
+        return;
+    };
+    let db = test_db.url.clone();
+    let key = apply_demo(&db).await;
+    for (email, role) in [
+        ("ann@shop.example", "admin"),
+        ("bob@shop.example", "viewer"),
+    ] {
+        touchpoint(&[
+            "--database",
+            &db,
+            "user",
+            "add",
+            "--email",
+            email,
+            "--site",
+            &key,
+            "--role",
+            role,
+            "--password",
+            "long enough password",
+        ])
+        .await
+        .unwrap();
+    }
+    let list: Value = serde_json::from_str(
+        &touchpoint(&["--database", &db, "--json", "user", "list", "--site", &key])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let users: Vec<(&str, &str)> = list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["email"].as_str().unwrap(),
+                u["roles"][0]["role"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        users,
+        [
+            ("ann@shop.example", "admin"),
+            ("bob@shop.example", "viewer")
+        ]
+    );
+
+    let store = touchpoint_server::store::Store::open(&db).await.unwrap();
+    let (ann, _) = store
+        .user_by_email("ann@shop.example")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .create_session("session-hash", ann, "csrf", "2999-01-01T00:00:00.000Z")
+        .await
+        .unwrap();
+    assert!(store.session("session-hash").await.unwrap().is_some());
+    touchpoint(&[
+        "--database",
+        &db,
+        "user",
+        "passwd",
+        "--email",
+        "ann@shop.example",
+        "--password",
+        "another long password",
+    ])
+    .await
+    .unwrap();
+    assert!(
+        store.session("session-hash").await.unwrap().is_none(),
+        "the old session ended"
+    );
+    let (_, hash) = store
+        .user_by_email("ann@shop.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(touchpoint_server::auth::verify_password(
+        "another long password",
+        &hash
+    ));
+    let err = touchpoint(&[
+        "--database",
+        &db,
+        "user",
+        "passwd",
+        "--email",
+        "nobody@shop.example",
+        "--password",
+        "another long password",
+    ])
+    .await
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("no user"), "{err:#}");
+
+    touchpoint(&[
+        "--database",
+        &db,
+        "user",
+        "remove",
+        "--email",
+        "bob@shop.example",
+        "--site",
+        &key,
+    ])
+    .await
+    .unwrap();
+    let (bob, _) = store
+        .user_by_email("bob@shop.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store.memberships(bob).await.unwrap().is_empty());
+    touchpoint(&[
+        "--database",
+        &db,
+        "user",
+        "remove",
+        "--email",
+        "bob@shop.example",
+    ])
+    .await
+    .unwrap();
+    assert!(
+        store
+            .user_by_email("bob@shop.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.close().await;
 }

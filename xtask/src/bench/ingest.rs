@@ -5,12 +5,13 @@
 //!
 //! `cargo xtask bench --only ingest [--smoke]` runs this part alone.
 
+use crate::bench::server::{Server, rss_kb, spawn};
+use crate::bench::verdict::verdict;
 use crate::util::{self, target_dir};
 use anyhow::{Context, bail};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 const CONNECTIONS: u32 = 16;
@@ -104,52 +105,6 @@ pub struct Report {
     pub command: String,
 }
 
-/// A server process, killed when dropped.
-pub(crate) struct Server {
-    pub child: Child,
-    /// `host:port` it printed on its first line.
-    pub addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts a server that prints its address (`--json serve` does) on its first line.
-pub(crate) fn spawn(cmd: &mut Command) -> anyhow::Result<Server> {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("no stdout")?).read_line(&mut line)?;
-    let addr = line
-        .trim()
-        .trim_start_matches("{\"addr\":\"")
-        .trim_end_matches("\"}")
-        .trim_start_matches("http://")
-        .to_owned();
-    if addr.is_empty() {
-        let _ = child.kill();
-        bail!("{cmd:?} did not print its address");
-    }
-    Ok(Server { child, addr })
-}
-
-/// A `kB` field of `/proc/PID/status` (`VmRSS:`, `VmHWM:`), 0 if unreadable.
-pub(crate) fn rss_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix(field)
-                    .map(|v| v.trim().trim_end_matches(" kB").trim().to_owned())
-            })
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn ensure_wrk() -> anyhow::Result<()> {
     if util::output("wrk", &["--version"]).is_some()
         || Command::new("wrk").arg("--version").output().is_ok()
@@ -238,7 +193,7 @@ pub fn only(smoke: bool) -> anyhow::Result<()> {
     let report = run(options)?;
     let md = section(&report);
     println!("{}", md.trim());
-    crate::bench::verdict(smoke, &md, report.problems())
+    verdict(smoke, &md, report.problems())
 }
 
 pub fn run(options: Options) -> anyhow::Result<Report> {

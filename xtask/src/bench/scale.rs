@@ -10,7 +10,8 @@
 //!
 //! `cargo xtask bench --only scale [--max 1M] [--smoke]` runs this part alone.
 
-use crate::ingest_bench::{Server, rss_kb, spawn};
+use crate::bench::server::{Server, rss_kb, spawn};
+use crate::bench::verdict::verdict;
 use crate::util::target_dir;
 use anyhow::{Context, bail, ensure};
 use std::fmt::Write as _;
@@ -245,7 +246,7 @@ pub fn only(args: &[String]) -> anyhow::Result<()> {
     report.command = format!("cargo xtask {}", args.join(" "));
     let md = section(&report);
     println!("{}", md.trim());
-    crate::bench::verdict(args.iter().any(|a| a == "--smoke"), &md, report.problems())
+    verdict(args.iter().any(|a| a == "--smoke"), &md, report.problems())
 }
 
 pub fn run(options: Options) -> anyhow::Result<Report> {

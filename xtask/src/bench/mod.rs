@@ -6,10 +6,24 @@
 //! `$CARGO_TARGET_DIR/bench-smoke/BENCHMARKS.md`: its figures mean nothing,
 //! but it fails when a part breaks or measures nothing, so `cargo xtask test`
 //! keeps the benchmark working. It never judges a figure.
+//!
+//! The parts, each also run alone by `cargo xtask bench --only PART`:
+//! [`peers`], [`ingest`], [`impact`], [`scale`]. They share only the helpers
+//! below, which import no part: [`server`] (server processes, their
+//! memory), [`npm`] (pinned packages in a cache) and [`verdict`] (whether a
+//! run worked). No part imports another.
+
+pub mod impact;
+pub mod ingest;
+pub mod peers;
+pub mod scale;
+
+mod npm;
+mod server;
+mod verdict;
 
 use crate::dist::{self, LOADER_GOAL, LOADER_LIMIT, WIDGET_GOAL, WIDGET_LIMIT};
 use crate::util::{output, root, target_dir};
-use crate::{impact_bench, ingest_bench, scale_bench};
 use std::fmt::Write as _;
 
 pub fn run(smoke: bool) -> anyhow::Result<()> {
@@ -21,15 +35,15 @@ pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
     dist::release_server()?;
     let (ingest, scale, impact) = if smoke {
         (
-            ingest_bench::Options::smoke(),
-            scale_bench::Options::smoke(),
-            impact_bench::Options::smoke(),
+            ingest::Options::smoke(),
+            scale::Options::smoke(),
+            impact::Options::smoke(),
         )
     } else {
         (
-            ingest_bench::Options::full(),
-            scale_bench::Options::full(),
-            impact_bench::Options::full(),
+            ingest::Options::full(),
+            scale::Options::full(),
+            impact::Options::full(),
         )
     };
     let command = if smoke {
@@ -37,8 +51,8 @@ pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
     } else {
         "cargo xtask bench"
     };
-    let ingest = ingest_bench::run(ingest)?;
-    let mut scale = scale_bench::run(scale)?;
+    let ingest = ingest::run(ingest)?;
+    let mut scale = scale::run(scale)?;
     scale.command = command.into();
     let mut problems = ingest.problems();
     problems.extend(scale.problems());
@@ -83,10 +97,10 @@ pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
     } else {
         md.push_str("The widget is within its 40 KB goal.");
     }
-    md.push_str(&crate::peers::section(assets, &mut problems));
-    md.push_str(&ingest_bench::section(&ingest));
-    md.push_str(&impact_bench::section(&impact, &mut problems));
-    md.push_str(&scale_bench::section(&scale));
+    md.push_str(&peers::section(assets, &mut problems));
+    md.push_str(&ingest::section(&ingest));
+    md.push_str(&impact::section(&impact, &mut problems));
+    md.push_str(&scale::section(&scale));
     let path = if smoke {
         target_dir().join("bench-smoke/BENCHMARKS.md")
     } else {
@@ -95,62 +109,7 @@ pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(path.parent().unwrap())?;
     std::fs::write(&path, &md)?;
     println!("wrote {}", path.display());
-    verdict(smoke, &md, problems)
-}
-
-/// A smoke run fails on what shows a part no longer works: the `problems`
-/// its parts found, and in the Markdown they wrote a table without rows or
-/// a figure that is not a number. A full run reports and never fails on
-/// them: it only prints them.
-pub fn verdict(smoke: bool, md: &str, mut problems: Vec<String>) -> anyhow::Result<()> {
-    problems.extend(document_problems(md));
-    if problems.is_empty() {
-        return Ok(());
-    }
-    if smoke {
-        anyhow::bail!("the benchmark is broken:\n  - {}", problems.join("\n  - "));
-    }
-    for p in &problems {
-        eprintln!("bench: {p}");
-    }
-    Ok(())
-}
-
-/// Tables with a header and no row, and `NaN` or `inf` anywhere, by section.
-fn document_problems(md: &str) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut heading = "(top)";
-    let mut table: Vec<&str> = Vec::new();
-    let mut end_table = |table: &mut Vec<&str>, heading: &str| {
-        // A header line and its rule, then the rows.
-        if !table.is_empty() && table.len() < 3 {
-            problems.push(format!(
-                "{heading}: a table has no rows ({})",
-                table[0].trim()
-            ));
-        }
-        table.clear();
-    };
-    let mut numbers = Vec::new();
-    for line in md.lines() {
-        if line.starts_with('|') {
-            table.push(line);
-        } else {
-            end_table(&mut table, heading);
-        }
-        if let Some(h) = line.strip_prefix('#') {
-            heading = h.trim_start_matches('#').trim();
-        }
-        if line
-            .split(|c: char| !c.is_alphanumeric())
-            .any(|w| w == "NaN" || w == "inf")
-        {
-            numbers.push(format!("{heading}: not a number in `{}`", line.trim()));
-        }
-    }
-    end_table(&mut table, heading);
-    problems.extend(numbers);
-    problems
+    verdict::verdict(smoke, &md, problems)
 }
 
 fn machine() -> String {
@@ -183,29 +142,4 @@ fn machine() -> String {
         })
         .unwrap_or_default();
     format!("{cpu}, {cores} cores{mem}, {os}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::document_problems;
-
-    #[test]
-    fn empty_tables_and_non_numbers_are_problems() {
-        let good = "# B\n\n## Ingest\n\n| a | b |\n|---|---:|\n| x | 1.00 |\n\nWhat it means: information.\n";
-        assert_eq!(document_problems(good), Vec::<String>::new());
-        let empty = "## Ingest\n\n| a | b |\n|---|---:|\n\n## Scale\n\n| a |\n|---|\n| 1 |\n";
-        assert_eq!(
-            document_problems(empty),
-            ["Ingest: a table has no rows (| a | b |)"]
-        );
-        let nan = "## Scale\n\n| a | b |\n|---|---:|\n| x | NaN |\n| y | inf → 2 |\n";
-        assert_eq!(
-            document_problems(nan).len(),
-            2,
-            "{:?}",
-            document_problems(nan)
-        );
-        let last = "## Memory\n\n| a |\n|---|";
-        assert_eq!(document_problems(last).len(), 1);
-    }
 }

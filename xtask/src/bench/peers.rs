@@ -8,8 +8,10 @@
 //! so and why. A smoke run fails only when installed packages cannot be
 //! measured: the install depends on the network, the measuring on us.
 
+use crate::bench::npm::{cache_dir, npm_install};
+use crate::bench::verdict::verdict;
 use crate::dist::{Asset, Dist};
-use crate::util::{brotli, gzip, root, target_dir};
+use crate::util::{brotli, gzip, target_dir};
 use anyhow::{Context, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -190,7 +192,7 @@ pub fn only(smoke: bool) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     let md = section(&dist, &mut problems);
     println!("{}", md.trim());
-    crate::bench::verdict(smoke, &md, problems)
+    verdict(smoke, &md, problems)
 }
 
 /// The assets a previous `cargo xtask dist` left in the dist directory.
@@ -358,88 +360,9 @@ fn sentry(modules: &Path) -> anyhow::Result<Row> {
     })
 }
 
-/// Where the peers' packages are installed: `$TOUCHPOINT_PEERS`, else
-/// `$HOME/.cache/touchpoint/peers`; never inside the repository.
-fn peers_dir() -> anyhow::Result<PathBuf> {
-    cache_dir("TOUCHPOINT_PEERS", "peers")
-}
-
-/// A cache directory for benchmark tools: `$ENV`, else
-/// `$HOME/.cache/touchpoint/NAME`; never inside the repository.
-pub(crate) fn cache_dir(env: &str, name: &str) -> anyhow::Result<PathBuf> {
-    let dir = match std::env::var_os(env) {
-        Some(d) => std::env::current_dir()?.join(d),
-        None => PathBuf::from(
-            std::env::var_os("HOME").with_context(|| format!("neither {env} nor HOME is set"))?,
-        )
-        .join(".cache/touchpoint")
-        .join(name),
-    };
-    if dir.starts_with(root()) {
-        bail!(
-            "{} is inside the repository; point {env} elsewhere",
-            dir.display()
-        );
-    }
-    Ok(dir)
-}
-
-/// Installs [`PACKAGES`] into the peers dir once; returns its `node_modules`.
+/// Installs [`PACKAGES`] once into `$TOUCHPOINT_PEERS`, else
+/// `$HOME/.cache/touchpoint/peers` (never inside the repository); returns
+/// its `node_modules`.
 fn install() -> anyhow::Result<PathBuf> {
-    npm_install(&peers_dir()?, &PACKAGES)
-}
-
-/// Installs pinned npm `packages` into `dir` once (again only when one is
-/// missing or at another version); returns its `node_modules`.
-pub(crate) fn npm_install(dir: &Path, packages: &[(&str, &str)]) -> anyhow::Result<PathBuf> {
-    let modules = dir.join("node_modules");
-    let installed = |name: &str, version: &str| {
-        std::fs::read_to_string(modules.join(name).join("package.json"))
-            .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")))
-    };
-    if packages.iter().all(|(n, v)| installed(n, v)) {
-        return Ok(modules);
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let deps: Vec<String> = packages
-        .iter()
-        .map(|(n, v)| format!("\"{n}\": \"{v}\""))
-        .collect();
-    std::fs::write(
-        dir.join("package.json"),
-        format!(
-            "{{\"private\": true, \"dependencies\": {{{}}}}}\n",
-            deps.join(", ")
-        ),
-    )?;
-    // Only files are used as published: no install scripts run. esbuild
-    // finds its platform binary (an optional dependency) without its own.
-    let args = [
-        "install",
-        "--no-audit",
-        "--no-fund",
-        "--ignore-scripts",
-        "--prefix",
-        dir.to_str()
-            .with_context(|| format!("{} is not UTF-8", dir.display()))?,
-    ];
-    eprintln!("$ npm {}", args.join(" "));
-    let out = Command::new("npm")
-        .args(args)
-        .output()
-        .map_err(|err| anyhow::anyhow!("npm could not be started ({err})"))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        eprint!("{stderr}");
-        // Only npm's error code: its other lines name hosts and local paths.
-        let code = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("npm error code "))
-            .map_or_else(String::new, |c| format!(", {}", c.trim()));
-        bail!("npm install failed ({}{code})", out.status);
-    }
-    if let Some((n, v)) = packages.iter().find(|(n, v)| !installed(n, v)) {
-        bail!("npm install did not install {n} {v}");
-    }
-    Ok(modules)
+    npm_install(&cache_dir("TOUCHPOINT_PEERS", "peers")?, &PACKAGES)
 }

@@ -14,8 +14,9 @@
 //!
 //! `cargo xtask bench --only impact [--smoke]` runs this part alone.
 
-use crate::ingest_bench::{Server, spawn};
-use crate::peers::{cache_dir, npm_install};
+use crate::bench::npm::{cache_dir, npm_install};
+use crate::bench::server::{Server, free_port, spawn, wait_for};
+use crate::bench::verdict::verdict;
 use crate::util::{self, target_dir};
 use anyhow::{Context, bail};
 use serde_json::Value;
@@ -302,7 +303,7 @@ pub fn only(smoke: bool) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     let md = section(&options, &mut problems);
     println!("{}", md.trim());
-    crate::bench::verdict(smoke, &md, problems)
+    verdict(smoke, &md, problems)
 }
 
 /// The "Page impact" section of `docs/BENCHMARKS.md`, as Markdown (starting
@@ -332,24 +333,6 @@ fn loadavg() -> String {
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "?".into())
-}
-
-/// A free loopback port (the shop does not report the one it got).
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-fn wait_for(addr: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(addr).is_err() {
-        if Instant::now() > deadline {
-            bail!("nothing listens on {addr} after 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(())
 }
 
 fn shop(bin: &Path, api: &str, site: Option<&str>) -> anyhow::Result<Server> {

@@ -8,10 +8,12 @@
 //! keeps the benchmark working. It never judges a figure.
 //!
 //! The parts, each also run alone by `cargo xtask bench --only PART`:
-//! [`peers`], [`ingest`], [`impact`], [`scale`]. They share only the helpers
+//! [`peers`], [`ingest`], [`impact`], [`scale`]. Each measures into its own
+//! structs, then writes its section from them; they share only the helpers
 //! below, which import no part: [`server`] (server processes, their
-//! memory), [`npm`] (pinned packages in a cache) and [`verdict`] (whether a
-//! run worked). No part imports another.
+//! memory), [`npm`] (pinned packages in a cache), [`text`] (the document's
+//! prose, as templates) and [`verdict`] (whether a run worked). No part
+//! imports another.
 
 pub mod impact;
 pub mod ingest;
@@ -20,11 +22,12 @@ pub mod scale;
 
 mod npm;
 mod server;
+mod text;
 mod verdict;
 
 use crate::dist::{self, LOADER_GOAL, LOADER_LIMIT, WIDGET_GOAL, WIDGET_LIMIT};
 use crate::util::{output, root, target_dir};
-use std::fmt::Write as _;
+use text::fill;
 
 pub fn run(smoke: bool) -> anyhow::Result<()> {
     with_assets(&dist::assets()?, smoke)
@@ -33,7 +36,7 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
 /// The run for assets already built (`cargo xtask test` has them).
 pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
     dist::release_server()?;
-    let (ingest, scale, impact) = if smoke {
+    let (ingest_options, scale_options, impact_options) = if smoke {
         (
             ingest::Options::smoke(),
             scale::Options::smoke(),
@@ -51,56 +54,22 @@ pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
     } else {
         "cargo xtask bench"
     };
-    let ingest = ingest::run(ingest)?;
-    let mut scale = scale::run(scale)?;
-    scale.command = command.into();
-    let mut problems = ingest.problems();
-    problems.extend(scale.problems());
-    let mut md = String::from("# Benchmarks\n\n");
-    if smoke {
-        md.push_str("Smoke run: tiny sizes, figures are not measurements. Written by `cargo xtask bench --smoke`, which runs every part of `cargo xtask bench` at tiny sizes and durations to check that each still works; `cargo xtask bench` measures and writes `docs/BENCHMARKS.md`.\n\n");
-    } else {
-        md.push_str("Written by `cargo xtask bench`; every figure below was measured in the run described here. Rerun it to refresh.\n\n");
+    let ingest_report = ingest::run(ingest_options)?;
+    let mut scale_report = scale::run(scale_options)?;
+    scale_report.command = command.into();
+    let mut problems = ingest_report.problems();
+    problems.extend(scale_report.problems());
+    let mut md = head(assets, smoke, command);
+    // Peers and page impact measure as their sections are written.
+    for section in [
+        peers::section(assets, &mut problems),
+        ingest::section(&ingest_report),
+        impact::section(&impact_options, &mut problems),
+        scale::section(&scale_report),
+    ] {
+        md.push_str("\n\n");
+        md.push_str(&section);
     }
-    writeln!(md, "- Machine: {}", machine())?;
-    writeln!(
-        md,
-        "- Toolchain: {}",
-        output("rustc", &["--version"]).unwrap_or_default().trim()
-    )?;
-    writeln!(md, "- Command: `{command}`\n")?;
-    md.push_str("## Bytes on the page\n\n");
-    md.push_str("What a host page downloads from us. The loader is all a page with no eligible touchpoint pays (plus the config JSON); the widget is fetched only when a touchpoint can fire. Brotli at quality 11, gzip at level 9.\n\n");
-    md.push_str("| asset | raw (B) | gzip (B) | brotli (B) |\n|---|---:|---:|---:|\n");
-    for a in &assets.files {
-        let name = match a.role {
-            "loader" => "loader `t.js`",
-            "wasm" => "widget wasm",
-            _ => "widget glue (JS)",
-        };
-        writeln!(md, "| {name} | {} | {} | {} |", a.raw, a.gzip, a.brotli)?;
-    }
-    let loader = assets.brotli(&["loader"]);
-    let widget = assets.brotli(&["wasm", "glue"]);
-    md.push_str("\n| budget | measured (brotli) | goal | hard limit |\n|---|---:|---:|---:|\n");
-    writeln!(
-        md,
-        "| loader | {loader} B | {LOADER_GOAL} B | {LOADER_LIMIT} B |"
-    )?;
-    writeln!(
-        md,
-        "| widget: wasm + glue (styles are inside the wasm) | {widget} B | {WIDGET_GOAL} B | {WIDGET_LIMIT} B |"
-    )?;
-    md.push_str("\nWhat it means: the hard limits hold (`cargo xtask dist` fails above them). ");
-    if widget > WIDGET_GOAL {
-        md.push_str("The widget is still above its 40 KB goal.");
-    } else {
-        md.push_str("The widget is within its 40 KB goal.");
-    }
-    md.push_str(&peers::section(assets, &mut problems));
-    md.push_str(&ingest::section(&ingest));
-    md.push_str(&impact::section(&impact, &mut problems));
-    md.push_str(&scale::section(&scale));
     let path = if smoke {
         target_dir().join("bench-smoke/BENCHMARKS.md")
     } else {
@@ -110,6 +79,57 @@ pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
     std::fs::write(&path, &md)?;
     println!("wrote {}", path.display());
     verdict::verdict(smoke, &md, problems)
+}
+
+/// The title, the run's machine and command, and "Bytes on the page" (up
+/// to the peers), ending without a newline.
+fn head(assets: &dist::Dist, smoke: bool, command: &str) -> String {
+    let files: Vec<String> = assets
+        .files
+        .iter()
+        .map(|a| {
+            let name = match a.role {
+                "loader" => "loader `t.js`",
+                "wasm" => "widget wasm",
+                _ => "widget glue (JS)",
+            };
+            format!("| {name} | {} | {} | {} |", a.raw, a.gzip, a.brotli)
+        })
+        .collect();
+    let widget = assets.brotli(&["wasm", "glue"]);
+    let intro = if smoke {
+        text::INTRO_SMOKE
+    } else {
+        text::INTRO_FULL
+    };
+    let md = fill(
+        text::DOCUMENT,
+        &[
+            ("intro", &intro.trim_end()),
+            ("machine", &machine()),
+            (
+                "toolchain",
+                &output("rustc", &["--version"]).unwrap_or_default().trim(),
+            ),
+            ("command", &command),
+            ("assets", &files.join("\n")),
+            ("loader", &assets.brotli(&["loader"])),
+            ("loader_goal", &LOADER_GOAL),
+            ("loader_limit", &LOADER_LIMIT),
+            ("widget", &widget),
+            ("widget_goal", &WIDGET_GOAL),
+            ("widget_limit", &WIDGET_LIMIT),
+            (
+                "widget_verdict",
+                &if widget > WIDGET_GOAL {
+                    "still above"
+                } else {
+                    "within"
+                },
+            ),
+        ],
+    );
+    md.trim_end().to_owned()
 }
 
 fn machine() -> String {

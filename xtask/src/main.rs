@@ -4,11 +4,7 @@
 mod bench;
 mod demo;
 mod dist;
-mod impact_bench;
-mod ingest_bench;
-mod peers;
 mod quality;
-mod scale_bench;
 mod system;
 mod util;
 
@@ -77,10 +73,10 @@ fn run() -> anyhow::Result<()> {
             }
             match part {
                 None => bench::run(smoke),
-                Some("peers") => peers::only(smoke),
-                Some("ingest") => ingest_bench::only(smoke),
-                Some("impact") => impact_bench::only(smoke),
-                Some("scale") => scale_bench::only(&args),
+                Some("peers") => bench::peers::only(smoke),
+                Some("ingest") => bench::ingest::only(smoke),
+                Some("impact") => bench::impact::only(smoke),
+                Some("scale") => bench::scale::only(&args),
                 Some(other) => bail!(
                     "bench --only: unknown part {other:?} (known: peers, ingest, impact, scale)"
                 ),

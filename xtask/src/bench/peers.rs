@@ -8,8 +8,11 @@
 //! so and why. A smoke run fails only when installed packages cannot be
 //! measured: the install depends on the network, the measuring on us.
 
+use crate::bench::npm::{cache_dir, npm_install};
+use crate::bench::text::{self, fill};
+use crate::bench::verdict::verdict;
 use crate::dist::{Asset, Dist};
-use crate::util::{brotli, gzip, root, target_dir};
+use crate::util::{brotli, gzip, target_dir};
 use anyhow::{Context, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -44,22 +47,52 @@ struct Row {
     partial: bool,
 }
 
+/// What this part measured: our assets as the table shows them, and each
+/// peer's row or why it could not be measured.
+struct Measured {
+    /// Ours on a page with no eligible touchpoint: the loader alone.
+    loader: Row,
+    /// Ours on a page with a prompt: loader, widget wasm and glue.
+    widget: Row,
+    /// Each peer, measured or not; `Err` when the packages could not be
+    /// installed at all.
+    peers: anyhow::Result<Vec<(&'static str, anyhow::Result<Row>)>>,
+}
+
 /// The "beside peers" part of the "Bytes on the page" section, as Markdown
-/// (starting with blank lines, ending without a newline). Never fails; a
-/// peer that could not be measured once installed is added to `problems`.
+/// (ending without a newline). Never fails; a peer that could not be
+/// measured once installed is added to `problems`.
 pub fn section(dist: &Dist, problems: &mut Vec<String>) -> String {
-    let mut md = String::from("\n\n### Beside peers\n\n");
-    let peers = match install() {
-        Ok(modules) => measure(&modules),
-        Err(err) => {
-            eprintln!("peers: {err:#}");
-            let _ = write!(
-                md,
-                "Peers could not be fetched, so they are not measured in this run: {err:#}."
-            );
-            return md;
+    let measured = measure_all(dist);
+    problems.extend(measured.problems());
+    report(&measured)
+}
+
+/// `cargo xtask bench --only peers [--smoke]`: the peers table for the
+/// assets already in the dist directory, printed to stdout (nothing is
+/// built or written). There is nothing to make smaller: `--smoke` only
+/// makes a peer that cannot be measured fail it.
+pub fn only(smoke: bool) -> anyhow::Result<()> {
+    let dist = existing_dist()?;
+    let mut problems = Vec::new();
+    let md = section(&dist, &mut problems);
+    println!("{}", md.trim());
+    verdict(smoke, &md, problems)
+}
+
+/// Installs the peers' packages and measures them beside our assets.
+fn measure_all(dist: &Dist) -> Measured {
+    let peers = install().map(|modules| measure(&modules));
+    match &peers {
+        Err(err) => eprintln!("peers: {err:#}"),
+        Ok(peers) => {
+            for (name, row) in peers {
+                if let Err(err) = row {
+                    eprintln!("peers: {name}: {err:#}");
+                }
+            }
         }
-    };
+    }
     let ours = |roles: &[&str]| -> Row {
         let files: Vec<&Asset> = dist
             .files
@@ -79,118 +112,35 @@ pub fn section(dist: &Dist, problems: &mut Vec<String>) -> String {
             partial: false,
         }
     };
-    let loader = Row {
-        name: "Touchpoint: loader alone (a page with no eligible touchpoint)".into(),
-        ..ours(&["loader"])
-    };
-    let widget = Row {
-        name: "Touchpoint: loader + widget wasm + glue (a page with a prompt)".into(),
-        ..ours(&["loader", "wasm", "glue"])
-    };
-    let base = widget.brotli as f64;
-
-    md.push_str("Other tools' survey or feedback UI, from their published npm packages (exact versions in each row), measured in this run with the same compression as ours. The last column is their brotli size divided by ours with a prompt (loader + widget wasm + glue): above 1 they are heavier, below 1 lighter.\n\n");
-    md.push_str("| asset / peer | files | raw (B) | gzip (B) | brotli (B) | brotli ratio, theirs ÷ ours with a prompt |\n|---|---|---:|---:|---:|---:|\n");
-    let line = |md: &mut String, r: &Row| {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {:.2} |",
-            r.name,
-            r.files,
-            r.raw,
-            r.gzip,
-            r.brotli,
-            r.brotli as f64 / base
-        );
-    };
-    for r in [&loader, &widget] {
-        line(&mut md, r);
+    Measured {
+        loader: Row {
+            name: "Touchpoint: loader alone (a page with no eligible touchpoint)".into(),
+            ..ours(&["loader"])
+        },
+        widget: Row {
+            name: "Touchpoint: loader + widget wasm + glue (a page with a prompt)".into(),
+            ..ours(&["loader", "wasm", "glue"])
+        },
+        peers,
     }
-    for (name, row) in &peers {
-        match row {
-            Ok(r) => line(&mut md, r),
-            Err(err) => {
-                eprintln!("peers: {name}: {err:#}");
-                problems.push(format!("peers, {name}: {err:#}"));
-                let _ = writeln!(md, "| {name} | not measured: {err:#} | | | | |");
-            }
-        }
-    }
-    md.push_str(&meaning(&loader, &widget, &peers));
-    md
 }
 
-/// The "What it means" line under the table.
-fn meaning(loader: &Row, widget: &Row, peers: &[(&str, anyhow::Result<Row>)]) -> String {
-    let kb = |b: usize| format!("{:.1} KB", b as f64 / 1024.0);
-    let measured: Vec<&Row> = peers.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
-    let (heavier, lighter): (Vec<&Row>, Vec<&Row>) = measured
-        .iter()
-        .filter(|r| !r.partial)
-        .partition(|r| r.brotli > widget.brotli);
-    let list = |rows: &[&Row]| {
-        let mut names: Vec<String> = rows
+impl Measured {
+    /// A peer that could not be measured once its package was installed:
+    /// the install depends on the network, the measuring on us.
+    fn problems(&self) -> Vec<String> {
+        let Ok(peers) = &self.peers else {
+            return Vec::new();
+        };
+        peers
             .iter()
-            .map(|r| format!("{} ({})", short(&r.name), kb(r.brotli)))
-            .collect();
-        let last = names.pop().unwrap_or_default();
-        if names.is_empty() {
-            last
-        } else {
-            format!("{} and {last}", names.join(", "))
-        }
-    };
-    let mut s = format!(
-        "\nWhat it means: a page with no eligible touchpoint downloads {} (brotli) from us, a page with a prompt {}",
-        kb(loader.brotli),
-        kb(widget.brotli)
-    );
-    match (heavier.is_empty(), lighter.is_empty()) {
-        (false, false) => {
-            let _ = write!(
-                s,
-                "; that is less than {} and more than {}.",
-                list(&heavier),
-                list(&lighter)
-            );
-        }
-        (false, true) => {
-            let _ = write!(s, "; that is less than {}.", list(&heavier));
-        }
-        (true, false) => {
-            let _ = write!(s, "; that is more than {}.", list(&lighter));
-        }
-        (true, true) => s.push('.'),
+            .filter_map(|(name, row)| {
+                row.as_ref()
+                    .err()
+                    .map(|err| format!("peers, {name}: {err:#}"))
+            })
+            .collect()
     }
-    let partial: Vec<&Row> = measured.iter().copied().filter(|r| r.partial).collect();
-    if !partial.is_empty() {
-        let _ = write!(
-            s,
-            " {} counts only what is on npm: the script it loads at run time is not in the figure, so it is not compared.",
-            list(&partial)
-        );
-    }
-    if measured.iter().any(|r| short(&r.name) == "Formbricks") {
-        s.push_str(" Formbricks' figure leaves out the SDK its loader fetches from the Formbricks server (not on npm), so its real cost is higher.");
-    }
-    s
-}
-
-/// The tool's name: a row's name up to the first space.
-fn short(name: &str) -> &str {
-    name.split(' ').next().unwrap_or(name)
-}
-
-/// `cargo xtask bench --only peers [--smoke]`: the peers table for the
-/// assets already in the dist directory, printed to stdout (nothing is
-/// built or written). There is nothing to make smaller: `--smoke` only
-/// makes a peer that cannot be measured fail it.
-pub fn only(smoke: bool) -> anyhow::Result<()> {
-    let dist = existing_dist()?;
-    let mut problems = Vec::new();
-    let md = section(&dist, &mut problems);
-    println!("{}", md.trim());
-    crate::bench::verdict(smoke, &md, problems)
 }
 
 /// The assets a previous `cargo xtask dist` left in the dist directory.
@@ -358,88 +308,105 @@ fn sentry(modules: &Path) -> anyhow::Result<Row> {
     })
 }
 
-/// Where the peers' packages are installed: `$TOUCHPOINT_PEERS`, else
-/// `$HOME/.cache/touchpoint/peers`; never inside the repository.
-fn peers_dir() -> anyhow::Result<PathBuf> {
-    cache_dir("TOUCHPOINT_PEERS", "peers")
+/// Installs [`PACKAGES`] once into `$TOUCHPOINT_PEERS`, else
+/// `$HOME/.cache/touchpoint/peers` (never inside the repository); returns
+/// its `node_modules`.
+fn install() -> anyhow::Result<PathBuf> {
+    npm_install(&cache_dir("TOUCHPOINT_PEERS", "peers")?, &PACKAGES)
 }
 
-/// A cache directory for benchmark tools: `$ENV`, else
-/// `$HOME/.cache/touchpoint/NAME`; never inside the repository.
-pub(crate) fn cache_dir(env: &str, name: &str) -> anyhow::Result<PathBuf> {
-    let dir = match std::env::var_os(env) {
-        Some(d) => std::env::current_dir()?.join(d),
-        None => PathBuf::from(
-            std::env::var_os("HOME").with_context(|| format!("neither {env} nor HOME is set"))?,
-        )
-        .join(".cache/touchpoint")
-        .join(name),
+/// The Markdown for what was measured.
+fn report(m: &Measured) -> String {
+    let peers = match &m.peers {
+        Ok(peers) => peers,
+        Err(err) => {
+            let md = fill(text::PEERS_NOT_MEASURED, &[("error", &format!("{err:#}"))]);
+            return md.trim_end().to_owned();
+        }
     };
-    if dir.starts_with(root()) {
-        bail!(
-            "{} is inside the repository; point {env} elsewhere",
-            dir.display()
+    let base = m.widget.brotli as f64;
+    let line = |r: &Row| {
+        format!(
+            "| {} | {} | {} | {} | {} | {:.2} |",
+            r.name,
+            r.files,
+            r.raw,
+            r.gzip,
+            r.brotli,
+            r.brotli as f64 / base
+        )
+    };
+    let mut rows = vec![line(&m.loader), line(&m.widget)];
+    for (name, row) in peers {
+        rows.push(match row {
+            Ok(r) => line(r),
+            Err(err) => format!("| {name} | not measured: {err:#} | | | | |"),
+        });
+    }
+    let (comparison, notes) = meaning(&m.widget, peers);
+    let md = fill(
+        text::PEERS,
+        &[
+            ("rows", &rows.join("\n")),
+            ("loader", &kb(m.loader.brotli)),
+            ("widget", &kb(m.widget.brotli)),
+            ("comparison", &comparison),
+            ("notes", &notes),
+        ],
+    );
+    md.trim_end().to_owned()
+}
+
+fn kb(b: usize) -> String {
+    format!("{:.1} KB", b as f64 / 1024.0)
+}
+
+/// How ours with a prompt compares with the peers (the end of the "What it
+/// means" sentence), and the notes on figures that leave code out.
+fn meaning(widget: &Row, peers: &[(&str, anyhow::Result<Row>)]) -> (String, String) {
+    let measured: Vec<&Row> = peers.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
+    let (heavier, lighter): (Vec<&Row>, Vec<&Row>) = measured
+        .iter()
+        .filter(|r| !r.partial)
+        .partition(|r| r.brotli > widget.brotli);
+    let list = |rows: &[&Row]| {
+        let mut names: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{} ({})", short(&r.name), kb(r.brotli)))
+            .collect();
+        let last = names.pop().unwrap_or_default();
+        if names.is_empty() {
+            last
+        } else {
+            format!("{} and {last}", names.join(", "))
+        }
+    };
+    let comparison = match (heavier.is_empty(), lighter.is_empty()) {
+        (false, false) => format!(
+            "; that is less than {} and more than {}.",
+            list(&heavier),
+            list(&lighter)
+        ),
+        (false, true) => format!("; that is less than {}.", list(&heavier)),
+        (true, false) => format!("; that is more than {}.", list(&lighter)),
+        (true, true) => ".".to_owned(),
+    };
+    let mut notes = String::new();
+    let partial: Vec<&Row> = measured.iter().copied().filter(|r| r.partial).collect();
+    if !partial.is_empty() {
+        let _ = write!(
+            notes,
+            " {} counts only what is on npm: the script it loads at run time is not in the figure, so it is not compared.",
+            list(&partial)
         );
     }
-    Ok(dir)
+    if measured.iter().any(|r| short(&r.name) == "Formbricks") {
+        notes.push_str(" Formbricks' figure leaves out the SDK its loader fetches from the Formbricks server (not on npm), so its real cost is higher.");
+    }
+    (comparison, notes)
 }
 
-/// Installs [`PACKAGES`] into the peers dir once; returns its `node_modules`.
-fn install() -> anyhow::Result<PathBuf> {
-    npm_install(&peers_dir()?, &PACKAGES)
-}
-
-/// Installs pinned npm `packages` into `dir` once (again only when one is
-/// missing or at another version); returns its `node_modules`.
-pub(crate) fn npm_install(dir: &Path, packages: &[(&str, &str)]) -> anyhow::Result<PathBuf> {
-    let modules = dir.join("node_modules");
-    let installed = |name: &str, version: &str| {
-        std::fs::read_to_string(modules.join(name).join("package.json"))
-            .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")))
-    };
-    if packages.iter().all(|(n, v)| installed(n, v)) {
-        return Ok(modules);
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let deps: Vec<String> = packages
-        .iter()
-        .map(|(n, v)| format!("\"{n}\": \"{v}\""))
-        .collect();
-    std::fs::write(
-        dir.join("package.json"),
-        format!(
-            "{{\"private\": true, \"dependencies\": {{{}}}}}\n",
-            deps.join(", ")
-        ),
-    )?;
-    // Only files are used as published: no install scripts run. esbuild
-    // finds its platform binary (an optional dependency) without its own.
-    let args = [
-        "install",
-        "--no-audit",
-        "--no-fund",
-        "--ignore-scripts",
-        "--prefix",
-        dir.to_str()
-            .with_context(|| format!("{} is not UTF-8", dir.display()))?,
-    ];
-    eprintln!("$ npm {}", args.join(" "));
-    let out = Command::new("npm")
-        .args(args)
-        .output()
-        .map_err(|err| anyhow::anyhow!("npm could not be started ({err})"))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        eprint!("{stderr}");
-        // Only npm's error code: its other lines name hosts and local paths.
-        let code = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("npm error code "))
-            .map_or_else(String::new, |c| format!(", {}", c.trim()));
-        bail!("npm install failed ({}{code})", out.status);
-    }
-    if let Some((n, v)) = packages.iter().find(|(n, v)| !installed(n, v)) {
-        bail!("npm install did not install {n} {v}");
-    }
-    Ok(modules)
+/// The tool's name: a row's name up to the first space.
+fn short(name: &str) -> &str {
+    name.split(' ').next().unwrap_or(name)
 }

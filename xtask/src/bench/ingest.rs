@@ -5,12 +5,13 @@
 //!
 //! `cargo xtask bench --only ingest [--smoke]` runs this part alone.
 
+use crate::bench::server::{Server, rss_kb, spawn};
+use crate::bench::text::{self, fill};
+use crate::bench::verdict::verdict;
 use crate::util::{self, target_dir};
 use anyhow::{Context, bail};
-use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 const CONNECTIONS: u32 = 16;
@@ -104,52 +105,6 @@ pub struct Report {
     pub command: String,
 }
 
-/// A server process, killed when dropped.
-pub(crate) struct Server {
-    pub child: Child,
-    /// `host:port` it printed on its first line.
-    pub addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts a server that prints its address (`--json serve` does) on its first line.
-pub(crate) fn spawn(cmd: &mut Command) -> anyhow::Result<Server> {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("no stdout")?).read_line(&mut line)?;
-    let addr = line
-        .trim()
-        .trim_start_matches("{\"addr\":\"")
-        .trim_end_matches("\"}")
-        .trim_start_matches("http://")
-        .to_owned();
-    if addr.is_empty() {
-        let _ = child.kill();
-        bail!("{cmd:?} did not print its address");
-    }
-    Ok(Server { child, addr })
-}
-
-/// A `kB` field of `/proc/PID/status` (`VmRSS:`, `VmHWM:`), 0 if unreadable.
-pub(crate) fn rss_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix(field)
-                    .map(|v| v.trim().trim_end_matches(" kB").trim().to_owned())
-            })
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn ensure_wrk() -> anyhow::Result<()> {
     if util::output("wrk", &["--version"]).is_some()
         || Command::new("wrk").arg("--version").output().is_ok()
@@ -238,7 +193,7 @@ pub fn only(smoke: bool) -> anyhow::Result<()> {
     let report = run(options)?;
     let md = section(&report);
     println!("{}", md.trim());
-    crate::bench::verdict(smoke, &md, report.problems())
+    verdict(smoke, &md, report.problems())
 }
 
 pub fn run(options: Options) -> anyhow::Result<Report> {
@@ -402,40 +357,43 @@ impl Report {
     }
 }
 
-/// The "Ingest" section of docs/BENCHMARKS.md (starting with blank lines).
+/// The "Ingest" section of docs/BENCHMARKS.md.
 pub fn section(ingest: &Report) -> String {
-    let mut md = String::from("\n\n## Ingest\n\n");
-    let _ = writeln!(
-        md,
-        "`POST /v1/events` from a second process on loopback: `{}`. Each request carries 1 or 20 NPS responses with fresh ids, so every one is a real insert. The baseline is a bare axum endpoint (`tests/src/bin/bare-202.rs`) that reads the body and answers 202 without storing anything, measured in the same run. Durability on: SQLite in WAL mode with `synchronous = FULL`, PostgreSQL with `fsync = on`; rate limits off; release build. wrk shares the 2 cores with the server.\n",
-        ingest.command
-    );
-    md.push_str("| target | events / request | requests/s | events/s | p50 (ms) | p99 (ms) | non-2xx | ratio to baseline | server RSS idle → peak (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for r in &ingest.runs {
-        let base = ingest
-            .runs
-            .iter()
-            .find(|b| b.target.starts_with("bare") && b.events == r.events)
-            .map_or(f64::NAN, |b| b.requests_per_s);
-        let _ = writeln!(
-            md,
-            "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.1} → {:.1} |",
-            r.target,
-            r.events,
-            r.requests_per_s,
-            r.requests_per_s * f64::from(r.events),
-            r.p50_ms,
-            r.p99_ms,
-            r.errors,
-            r.requests_per_s / base,
-            r.rss_idle_kb as f64 / 1024.0,
-            r.rss_peak_kb as f64 / 1024.0,
-        );
-    }
-    md.push_str("\nDurability check after the runs: every event wrk saw acknowledged with 202 must be in the database (a few more are stored than counted: requests still in flight when wrk stopped):\n\n| database | acknowledged | stored |\n|---|---:|---:|\n");
-    for (db, acked, stored) in &ingest.durability {
-        let _ = writeln!(md, "| {db} | {acked} | {stored} |");
-    }
-    md.push_str("\nWhat it means: the ratio is the headline (the goal is at least 0.5 of the bare endpoint); group commit folds concurrent requests into one transaction, so one durable commit serves many requests; site configurations come from a 2-second cache.\n");
-    md
+    let runs: Vec<String> = ingest
+        .runs
+        .iter()
+        .map(|r| {
+            let base = ingest
+                .runs
+                .iter()
+                .find(|b| b.target.starts_with("bare") && b.events == r.events)
+                .map_or(f64::NAN, |b| b.requests_per_s);
+            format!(
+                "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.1} → {:.1} |",
+                r.target,
+                r.events,
+                r.requests_per_s,
+                r.requests_per_s * f64::from(r.events),
+                r.p50_ms,
+                r.p99_ms,
+                r.errors,
+                r.requests_per_s / base,
+                r.rss_idle_kb as f64 / 1024.0,
+                r.rss_peak_kb as f64 / 1024.0,
+            )
+        })
+        .collect();
+    let durability: Vec<String> = ingest
+        .durability
+        .iter()
+        .map(|(db, acked, stored)| format!("| {db} | {acked} | {stored} |"))
+        .collect();
+    fill(
+        text::INGEST,
+        &[
+            ("command", &ingest.command),
+            ("runs", &runs.join("\n")),
+            ("durability", &durability.join("\n")),
+        ],
+    )
 }

@@ -124,8 +124,6 @@
             Date.now() - (+get(L, `contact:${key}:${t.id}`) || 0) > t.recontact_days * 864e5 &&
             // Sampled once per page load, whatever the routes.
             (t.r ||= Math.random()) < t.sample) : [];
-          // What the loader decided, for tests and debugging: the eligible touchpoints' ids.
-          w.touchpoint.t = ts.map(t => t.id).join(' ');
           if (ts.length && !ready) {
             set(L, 'visitor', visitor);
             set(S, 'session', session);

@@ -8,6 +8,7 @@ pub mod pg;
 use anyhow::{Context, bail};
 use base64::Engine as _;
 use serde_json::{Value, json};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,14 +27,37 @@ pub const CHROMIUM_FLAGS: [&str; 8] = [
     "--disable-sync",
 ];
 
-/// A ChromeDriver process and one browser session; both end on drop.
+/// A ChromeDriver process and one browser session; both end on drop, and
+/// also when the process that started them exits without dropping it (a
+/// browser kept for the next test): see `WATCHER`.
 pub struct Browser {
-    driver: Child,
+    watcher: Child,
     base: String,
     session: String,
     agent: ureq::Agent,
-    _profile: tempfile::TempDir,
 }
+
+/// Runs ChromeDriver (`$0`, port `$1`) in a process group of its own, with
+/// the Chromium it starts, and ends the group and removes the profile (`$2`)
+/// as soon as its stdin closes: on drop, or when the test process exits,
+/// which no destructor sees.
+const WATCHER: &str = r#"
+"$0" --port="$1" >/dev/null 2>&1 &
+driver=$!
+trap '' TERM
+read _
+browsers=$(pgrep -P "$driver")
+kill -TERM -$$ 2>/dev/null
+wait "$driver"
+i=0
+while [ $i -lt 100 ]; do
+  alive=
+  for p in $browsers; do kill -0 "$p" 2>/dev/null && alive=1; done
+  [ -z "$alive" ] && break
+  sleep 0.05; i=$((i + 1))
+done
+rm -rf "$2"
+"#;
 
 /// A WebDriver element reference.
 #[derive(Clone, Debug)]
@@ -57,8 +81,18 @@ impl Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
+        let profile = tempfile::Builder::new()
+            .prefix("touchpoint-chromium-")
+            .tempdir()?
+            .keep();
+        let watcher = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHER)
+            .arg(&chromedriver)
+            .arg(port.to_string())
+            .arg(&profile)
+            .process_group(0)
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -70,11 +104,10 @@ impl Browser {
             .into();
         let base = format!("http://127.0.0.1:{port}");
         let mut browser = Browser {
-            driver,
+            watcher,
             base,
             session: String::new(),
             agent,
-            _profile: tempfile::tempdir()?,
         };
         poll(Duration::from_secs(20), "chromedriver to start", || {
             Ok(browser
@@ -85,10 +118,7 @@ impl Browser {
                 .map(|_| ()))
         })?;
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| (*s).to_owned()).collect();
-        args.push(format!(
-            "--user-data-dir={}",
-            browser._profile.path().display()
-        ));
+        args.push(format!("--user-data-dir={}", profile.display()));
         args.push(format!("--window-size={width},{height}"));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -150,15 +180,66 @@ impl Browser {
         )
     }
 
+    /// Swaps the current tab for a new, blank one: nothing of the old
+    /// tab's pages stays (session storage, scripts added with
+    /// [`Browser::on_new_document`], emulated media).
+    pub fn new_tab(&self) -> anyhow::Result<()> {
+        let created = self.call("POST", "/window/new", Some(json!({ "type": "tab" })))?;
+        let handle = created["handle"]
+            .as_str()
+            .context("no window handle")?
+            .to_owned();
+        self.call("DELETE", "/window", None)?;
+        self.call("POST", "/window", Some(json!({ "handle": handle })))?;
+        Ok(())
+    }
+
+    /// Resizes the browser window.
+    pub fn set_window_size(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )?;
+        Ok(())
+    }
+
+    /// Forgets everything stored for `origin` (local storage, caches,
+    /// cookies, ...), as if the browser had never been there.
+    pub fn forget_origin(&self, origin: &str) -> anyhow::Result<()> {
+        self.cdp(
+            "Storage.clearDataForOrigin",
+            json!({ "origin": origin, "storageTypes": "all" }),
+        )?;
+        Ok(())
+    }
+
+    /// Runs `source` in every page this tab opens from now on, before the
+    /// page's own scripts.
+    pub fn on_new_document(&self, source: &str) -> anyhow::Result<()> {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": source }),
+        )?;
+        Ok(())
+    }
+
     /// Injects axe-core (from `$TOUCHPOINT_AXE`, which `cargo xtask test`
     /// installs) and returns the serious and critical violations within the
     /// elements matching `selector`, as `"rule: target"` lines.
     pub fn axe_violations(&self, selector: &str) -> anyhow::Result<Vec<String>> {
-        let path = std::env::var("TOUCHPOINT_AXE")
-            .context("TOUCHPOINT_AXE is not set: run the tests with `cargo xtask test`")?;
-        let axe = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading axe-core from {path}"))?;
-        self.eval(&format!("{axe}\n;return true;"), vec![])?;
+        static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let axe = match AXE.get() {
+            Some(axe) => axe,
+            None => {
+                let path = std::env::var("TOUCHPOINT_AXE")
+                    .context("TOUCHPOINT_AXE is not set: run the tests with `cargo xtask test`")?;
+                let axe = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading axe-core from {path}"))?;
+                AXE.get_or_init(|| format!("{axe}\n;return true;"))
+            }
+        };
+        self.eval(axe, vec![])?;
         let result = self.eval_async(
             "const done = arguments[arguments.length - 1]; \
              axe.run({ include: [[arguments[0]]] }, { resultTypes: ['violations'] }) \
@@ -243,8 +324,9 @@ impl Drop for Browser {
                 .delete(format!("{}/session/{}", self.base, self.session))
                 .call();
         }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Closing its stdin ends the watcher's group (see `WATCHER`).
+        drop(self.watcher.stdin.take());
+        let _ = self.watcher.wait();
     }
 }
 

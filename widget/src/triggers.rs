@@ -111,7 +111,6 @@ pub fn start(ctx: JsValue) {
         ctx,
     });
     ARMED.with(|a| *a.borrow_mut() = Some(armed.clone()));
-    debug_list("held");
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -262,29 +261,17 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
         return;
     }
     // One prompt at a time, and the contact budget: one prompt per visitor
-    // per `budget` days. What is held back is listed for the curious.
+    // per `budget` days.
     let budget = int(&armed.ctx, "budget").unwrap_or(0);
     let budget_key = ["budget:", &armed.site].concat();
     #[allow(clippy::cast_precision_loss)]
     let spent = budget > 0 && js_sys::Date::now() - recalled(&budget_key) < budget as f64 * 864e5;
     if armed.open.get() || (spent && opener.is_none()) {
-        let id = get(tp, keys::ID);
-        if let Some(held) = debug_list("held").filter(|h| !h.includes(&id, 0)) {
-            held.push(&id);
-        }
         // Its turn comes when the open one closes (a spent budget stays spent).
         if !spent && opener.is_none() && !armed.waiting.borrow().contains(&i) {
             armed.waiting.borrow_mut().push(i);
         }
         return;
-    }
-    // No longer held (`splice(at, 1)`: js_sys's `splice` always inserts).
-    if let Some(held) = debug_list("held") {
-        let at = held.index_of(&get(tp, keys::ID), 0);
-        let splice = get(&held, "splice").dyn_into::<js_sys::Function>();
-        if let (true, Ok(splice)) = (at >= 0, splice) {
-            let _ = splice.call2(&held, &at.into(), &1.into());
-        }
     }
     let Some(ask) = Ask::new(&armed.ctx, tp, armed.stage.borrow().clone()) else {
         return;
@@ -379,18 +366,6 @@ button { writing-mode: vertical-rl; transform: translateY(-50%) rotate(180deg); 
 border: 0; border-radius: 0 8px 8px 0; background: var(--tp-brand); color: var(--tp-on-brand); \
 font: 600 14px/1 system-ui, sans-serif; letter-spacing: .02em; cursor: pointer; } \
 button:focus-visible { outline: 2px solid var(--tp-brand); outline-offset: 3px; }";
-
-/// `window.touchpoint[name]`, an array created on first use: what the
-/// widget decided, for tests and debugging (the loader's `t` is its twin).
-fn debug_list(name: &str) -> Option<js_sys::Array> {
-    let tp = get(&web_sys::window()?.into(), "touchpoint");
-    if let Ok(list) = get(&tp, name).dyn_into::<js_sys::Array>() {
-        return Some(list);
-    }
-    let list = js_sys::Array::new();
-    js_sys::Reflect::set(&tp, &JsValue::from_str(name), &list).ok()?;
-    Some(list)
-}
 
 /// The anonymous visitor id lives 30 days, then a new one is drawn, so
 /// answers months apart are not tied to one browser. Recontact waits are

@@ -13,8 +13,8 @@
 //! the same time.
 
 use crate::auth::{
-    CSRF_HEADER, MAX_PASSWORD_CHARS, SESSION_DAYS, constant_time_eq, hash_token, new_secret,
-    session_cookie, session_from_cookie, verify_password,
+    MAX_PASSWORD_CHARS, SESSION_DAYS, check_csrf, hash_token, new_secret, session_cookie,
+    session_from_cookie, verify_password,
 };
 use crate::error::{Error, Result};
 use crate::extract::{Json, Peer};
@@ -151,16 +151,7 @@ async fn delete_session(State(state): State<AppState>, headers: HeaderMap) -> Re
         .session(&hash)
         .await?
         .ok_or_else(|| Error::Unauthorized("the session has expired".into()))?;
-    let sent = headers
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
-        return Err(Error::forbidden(
-            "csrf_failed",
-            "send the session's CSRF token in X-CSRF-Token to sign out",
-        ));
-    }
+    check_csrf(&headers, &csrf)?;
     state.store.delete_session(&hash).await?;
     let mut response = no_store(axum::Json(SignedOut { signed_out: true }).into_response());
     let gone = session_cookie("", is_https(&state, &headers))

@@ -38,6 +38,14 @@ pub struct UserRow {
     pub roles: Vec<(String, Role)>,
 }
 
+async fn user_id(tx: &mut sqlx::Transaction<'_, sqlx::Any>, email: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.get(0)))
+}
+
 async fn set_password(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user_id: i64,
@@ -167,14 +175,10 @@ impl Store {
     /// exists.
     pub async fn change_password(&self, email: &str, password_hash: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let Some(row) = sqlx::query("SELECT id FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
+        let Some(id) = user_id(&mut tx, email).await? else {
             return Ok(false);
         };
-        set_password(&mut tx, row.get(0), password_hash).await?;
+        set_password(&mut tx, id, password_hash).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -184,14 +188,9 @@ impl Store {
     /// hold pages of it). Returns whether anything was removed.
     pub async fn remove_user(&self, email: &str, site_id: Option<i64>) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let Some(row) = sqlx::query("SELECT id FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
+        let Some(id) = user_id(&mut tx, email).await? else {
             return Ok(false);
         };
-        let id: i64 = row.get(0);
         let removed = match site_id {
             Some(site_id) => {
                 let n = sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND site_id = $2")

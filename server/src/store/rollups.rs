@@ -450,10 +450,11 @@ impl Deltas {
             }
         }
         for (grain, site_id, day) in std::mem::take(&mut self.shrunk) {
+            let zero: Vec<String> = COUNT_COLUMNS.iter().map(|c| format!("{c} = 0")).collect();
             sqlx::query(&format!(
-                "DELETE FROM {} WHERE site_id = $1 AND day = $2 AND impressions = 0 AND responses = 0 \
-                 AND dismissals = 0 AND signals = 0",
-                grain.table()
+                "DELETE FROM {} WHERE site_id = $1 AND day = $2 AND {}",
+                grain.table(),
+                zero.join(" AND ")
             ))
             .bind(site_id)
             .bind(&day)

@@ -4,6 +4,7 @@
 //! - `cli`: the `touchpoint` command line through `cli::run`
 //! - `import`: `touchpoint import` (NDJSON events) against the same events ingested over HTTP
 //! - `logs`: what `touchpoint serve` logs through a whole day holds nothing secret
+//! - `rollups`: kept rollups equal rebuilt ones through random histories; the migration; `rollup rebuild`
 //! - `shutdown`: `touchpoint serve` as a process, stopped mid-ingest
 //!
 //! Every test runs on SQLite and on PostgreSQL: `both!` makes a
@@ -15,5 +16,6 @@ mod api;
 mod cli;
 mod import;
 mod logs;
+mod rollups;
 mod shutdown;
 mod support;

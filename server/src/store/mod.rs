@@ -137,8 +137,6 @@ impl Store {
         self.backend
     }
 
-    /// Creates or updates a site from a validated file. A site is matched by
-
     /// `(open, idle)` connections of the pool.
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())

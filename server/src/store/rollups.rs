@@ -258,6 +258,9 @@ struct View {
     page: String,
 }
 
+/// A changed page view's impressions and signals: those added, those removed.
+type ViewChange<'a> = (Vec<&'a Facts>, Vec<&'a Facts>);
+
 /// A row's key in one grain.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Key {
@@ -589,7 +592,7 @@ impl Changes {
             deltas.fill(*site_id, &zones[site_id], f, *comment, choices.as_deref());
         }
         // Page views whose impressions or signals changed.
-        let mut views: BTreeMap<(i64, View), (Vec<&Facts>, Vec<&Facts>)> = BTreeMap::new();
+        let mut views: BTreeMap<(i64, View), ViewChange<'_>> = BTreeMap::new();
         for (site_id, f) in &self.added {
             if let Some(view) = f.view() {
                 views.entry((*site_id, view)).or_default().0.push(f);
@@ -608,7 +611,7 @@ impl Changes {
             )
             .await?;
             for site_id in &sites {
-                let changed: Vec<(&View, &(Vec<&Facts>, Vec<&Facts>))> = views
+                let changed: Vec<(&View, &ViewChange<'_>)> = views
                     .range((*site_id, min_view())..)
                     .take_while(|((s, _), _)| s == site_id)
                     .map(|((_, v), c)| (v, c))
@@ -675,7 +678,7 @@ async fn link_views(
     backend: Backend,
     site_id: i64,
     zone: &Zone,
-    changed: &[(&View, &(Vec<&Facts>, Vec<&Facts>))],
+    changed: &[(&View, &ViewChange<'_>)],
     deltas: &mut Deltas,
 ) -> Result<()> {
     let visitors: BTreeSet<&str> = changed.iter().map(|(v, _)| v.visitor.as_str()).collect();

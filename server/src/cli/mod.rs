@@ -111,7 +111,8 @@ pub enum Command {
         site: String,
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
-        /// Group by any of page, stage, touchpoint, day, device, locale (comma-separated).
+        /// Group by any of page, stage, touchpoint, day, week, device, locale (comma-separated;
+        /// page does not combine with device or locale). Days are the site's.
         #[arg(long)]
         group_by: Option<String>,
         #[command(flatten)]

@@ -660,11 +660,22 @@ async fn lock_visitors<'a>(
             i64::from_be_bytes(hash[..8].try_into().expect("8 bytes"))
         })
         .collect();
-    for lock in locks {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(lock)
-            .execute(&mut *conn)
-            .await?;
+    // Many at a time (a bulk import's batch has thousands of visitors):
+    // PostgreSQL computes a volatile output column after the sort, so each
+    // statement takes its locks in order, and the chunks follow each other.
+    let locks: Vec<i64> = locks.into_iter().collect();
+    for chunk in locks.chunks(500) {
+        let values = (1..=chunk.len())
+            .map(|i| format!("(${i}::BIGINT)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql =
+            format!("SELECT pg_advisory_xact_lock(k) FROM (VALUES {values}) AS v(k) ORDER BY k");
+        let mut query = sqlx::query(&sql);
+        for lock in chunk {
+            query = query.bind(*lock);
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -1,68 +1,148 @@
 //! Aggregates as DESIGN.md defines them: one row per group × metric, scales
-//! never mixed, every row with its sample size and, where a score has one,
-//! its 95 % interval. Derived from raw events on every call.
+//! never mixed, every row with its sample size, its 95 % interval where the
+//! score has one, and `small_sample` under 30 answers. Read from the
+//! rollups ([`crate::store::rollups`]): the smallest grain that has the
+//! columns asked for, summed per group. The scoring here ([`Tally`],
+//! [`estimate`]) is shared by the journey map and trends.
 
-use crate::error::Result;
-use crate::store::{ChoiceCountRow, CountRow, Filter, GroupBy, Store};
+use crate::error::{Error, Result};
+use crate::filters::rollup_filter;
+use crate::stats::{self, Estimate, Moments, round};
+use crate::store::{Counts, Filter, Grain, GroupBy, ItemRow, RollupFilter, RollupRow, Store};
+use crate::zone::{Zone, week_of};
 use std::collections::BTreeMap;
 use touchpoint_wire::{AggregateRow, Metric};
 
-/// The aggregate rows of a site's events, grouped and filtered.
+/// The aggregate rows of a site's events, grouped and filtered; dates and
+/// days in the site's time zone `zone`.
 pub async fn aggregate(
     store: &Store,
     site_id: i64,
+    zone: &Zone,
     group_by: &[GroupBy],
     filter: &Filter,
 ) -> Result<Vec<AggregateRow>> {
-    let counts = store.aggregate_counts(site_id, group_by, filter).await?;
-    let choices = store.choice_counts(site_id, group_by, filter).await?;
+    let days = rollup_filter(filter, zone)?;
+    let grain = grain_for(group_by, &days)?;
+    let columns: Vec<&str> = group_by.iter().map(|g| g.column()).collect();
+    let counts = store.rollup_counts(site_id, grain, &columns, &days).await?;
+    let choices = store
+        .rollup_items(site_id, grain, &columns, &days, "choice:")
+        .await?;
     Ok(rows(group_by, counts, choices))
 }
 
-/// Folds counts into aggregate rows, sorted by group then metric.
+/// The smallest rollup grain with every column asked for. Pages and
+/// segments (device, locale) are kept apart, so they do not combine.
+pub fn grain_for(group_by: &[GroupBy], filter: &RollupFilter) -> Result<Grain> {
+    let page = group_by.contains(&GroupBy::Page) || filter.page.is_some();
+    let segment = group_by
+        .iter()
+        .any(|g| matches!(g, GroupBy::Device | GroupBy::Locale));
+    match (page, segment) {
+        (true, true) => Err(Error::bad_request(
+            "invalid_group_by",
+            "group_by: pages are counted apart from devices and locales; group by page, or by device and locale, not both",
+        )),
+        (true, false) => Ok(Grain::Pages),
+        (false, true) => Ok(Grain::Segments),
+        (false, false) => Ok(Grain::Days),
+    }
+}
+
+/// What one group × metric adds up to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub counts: Counts,
+    /// Option id → responses that picked it; `None` when no response did.
+    pub choices: Option<BTreeMap<String, u64>>,
+}
+
+impl Tally {
+    /// Score → count, without empty scores.
+    pub fn distribution(&self) -> BTreeMap<i64, u64> {
+        self.counts
+            .scores
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(s, c)| (s as i64, count(*c)))
+            .collect()
+    }
+
+    pub fn responses(&self) -> u64 {
+        count(self.counts.responses)
+    }
+
+    pub fn impressions(&self) -> u64 {
+        count(self.counts.impressions)
+    }
+
+    pub fn dismissals(&self) -> u64 {
+        count(self.counts.dismissals)
+    }
+
+    /// `part` / impressions, 0–1 to four places; `None` without impressions.
+    pub fn rate(&self, part: i64) -> Option<f64> {
+        let shown = self.impressions();
+        (shown > 0).then(|| round(count(part) as f64 / shown as f64, 4))
+    }
+
+    /// Anything shown or answered (a group of dismissals alone is not a row).
+    pub fn is_seen(&self) -> bool {
+        self.counts.impressions > 0 || self.counts.responses > 0
+    }
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Folds rollup sums into aggregate rows, sorted by group then metric.
 pub fn rows(
     group_by: &[GroupBy],
-    counts: Vec<CountRow>,
-    choice_counts: Vec<ChoiceCountRow>,
+    counts: Vec<RollupRow>,
+    choices: Vec<ItemRow>,
 ) -> Vec<AggregateRow> {
-    #[derive(Default)]
-    struct Acc {
-        impressions: u64,
-        distribution: BTreeMap<i64, u64>,
-        unscored: u64,
-        comments: u64,
-        choices: Option<BTreeMap<String, u64>>,
-    }
-    let mut groups: BTreeMap<(Vec<String>, Metric), Acc> = BTreeMap::new();
-    for c in counts {
-        let Some(metric) = Metric::parse(&c.metric) else {
+    let group = |values: Vec<String>| -> Vec<String> {
+        group_by
+            .iter()
+            .zip(values)
+            .map(|(g, v)| match g {
+                GroupBy::Week => week_of(&v).unwrap_or(v),
+                _ => v,
+            })
+            .collect()
+    };
+    let mut groups: BTreeMap<(Vec<String>, Metric), Tally> = BTreeMap::new();
+    for r in counts {
+        let Some(metric) = Metric::parse(&r.metric) else {
             continue;
         };
-        let acc = groups.entry((c.groups, metric)).or_default();
-        match (c.kind.as_str(), c.score) {
-            ("impression", _) => acc.impressions += c.count,
-            ("response", Some(score)) => *acc.distribution.entry(score).or_default() += c.count,
-            ("response", None) => acc.unscored += c.count,
-            _ => {}
-        }
-        if c.kind == "response" {
-            acc.comments += c.comments;
-        }
+        groups
+            .entry((group(r.groups), metric))
+            .or_default()
+            .counts
+            .add(&r.counts);
     }
-    for c in choice_counts {
-        let Some(metric) = Metric::parse(&c.metric) else {
+    for c in choices {
+        let (Some(metric), Some(option)) =
+            (Metric::parse(&c.metric), c.item.strip_prefix("choice:"))
+        else {
             continue;
         };
-        let picked: Vec<String> = serde_json::from_str(&c.choices).unwrap_or_default();
-        let acc = groups.entry((c.groups, metric)).or_default();
-        let tally = acc.choices.get_or_insert_default();
-        for option in picked {
-            *tally.entry(option).or_default() += c.count;
+        if let Some(tally) = groups.get_mut(&(group(c.groups), metric)) {
+            *tally
+                .choices
+                .get_or_insert_default()
+                .entry(option.to_owned())
+                .or_default() += count(c.n);
         }
     }
     groups
         .into_iter()
-        .map(|((values, metric), acc)| {
+        .filter(|(_, tally)| tally.is_seen())
+        .map(|((values, metric), tally)| {
             let mut row = AggregateRow {
                 metric: Some(metric),
                 ..AggregateRow::default()
@@ -73,76 +153,78 @@ pub fn rows(
                     GroupBy::Stage => &mut row.stage,
                     GroupBy::Touchpoint => &mut row.touchpoint,
                     GroupBy::Day => &mut row.day,
+                    GroupBy::Week => &mut row.week,
                     GroupBy::Device => &mut row.device,
                     GroupBy::Locale => &mut row.locale,
                 };
                 *slot = Some(v);
             }
-            fill(
-                &mut row,
-                metric,
-                acc.distribution,
-                acc.unscored,
-                acc.impressions,
-            );
-            row.comments = acc.comments;
-            // A choice question always shows its tally, empty or not.
-            row.choices = acc
-                .choices
-                .or_else(|| (metric == Metric::Choice).then(BTreeMap::new));
+            fill(&mut row, metric, &tally);
             row
         })
         .collect()
 }
 
-fn fill(
-    row: &mut AggregateRow,
-    metric: Metric,
-    distribution: BTreeMap<i64, u64>,
-    unscored: u64,
-    impressions: u64,
-) {
+fn fill(row: &mut AggregateRow, metric: Metric, tally: &Tally) {
+    let distribution = tally.distribution();
     let scored: u64 = distribution.values().sum();
-    let n = scored + unscored;
-    row.responses = n;
-    row.impressions = impressions;
-    row.response_rate = (impressions > 0).then(|| round(n as f64 / impressions as f64, 4));
-    let count = |f: &dyn Fn(i64) -> bool| {
+    let c = &tally.counts;
+    row.responses = tally.responses();
+    row.impressions = tally.impressions();
+    row.response_rate = tally.rate(c.responses);
+    row.dismissals = tally.dismissals();
+    row.dismiss_rate = tally.rate(c.dismissals);
+    row.frustration_rate = tally.rate(c.signal_views);
+    row.small_sample = row.responses < stats::SMALL_SAMPLE;
+    row.comments = count(c.comments);
+    // A choice question always shows its tally, empty or not.
+    row.choices = tally
+        .choices
+        .clone()
+        .or_else(|| (metric == Metric::Choice).then(BTreeMap::new));
+    let share = |f: &dyn Fn(i64) -> bool| {
         distribution
             .iter()
             .filter(|(s, _)| f(**s))
             .map(|(_, c)| c)
             .sum::<u64>()
     };
-    if scored > 0 {
-        let sum: f64 = distribution
-            .iter()
-            .map(|(s, c)| *s as f64 * *c as f64)
-            .sum();
-        row.mean = Some(round(sum / scored as f64, 2));
+    if let Some(m) = Moments::of(distribution.iter().map(|(s, c)| (*s, *c))) {
+        row.mean = Some(round(m.mean, 2));
+        let percent = |k: u64| round(100.0 * k as f64 / scored as f64, 2);
         match metric {
             Metric::Nps => {
-                let (p, d) = (count(&|s| s >= 9), count(&|s| s <= 6));
-                let (nps, moe) = nps(p, d, scored);
-                row.nps = Some(nps);
-                row.nps_moe = Some(moe);
+                let (p, d) = (share(&|s| s >= 9), share(&|s| s <= 6));
+                let (nps, moe) = stats::nps(p, d, scored);
+                row.nps = Some(round(nps, 2));
+                row.nps_moe = Some(round(moe, 2));
+                row.nps_low = Some(round((nps - moe).max(-100.0), 2));
+                row.nps_high = Some(round((nps + moe).min(100.0), 2));
                 row.promoters = Some(p);
                 row.passives = Some(scored - p - d);
                 row.detractors = Some(d);
             }
             Metric::Csat => {
-                let top = count(&|s| s >= 4);
-                let (low, high) = wilson(top, scored);
-                row.csat = Some(round(100.0 * top as f64 / scored as f64, 2));
-                row.csat_low = Some(low);
-                row.csat_high = Some(high);
+                let top = share(&|s| s >= 4);
+                let (low, high) = stats::wilson(top, scored);
+                row.csat = Some(percent(top));
+                row.csat_low = Some(round(100.0 * low, 2));
+                row.csat_high = Some(round(100.0 * high, 2));
             }
             Metric::Ces => {
                 row.ces = row.mean;
-                row.ces_easy = Some(round(100.0 * count(&|s| s >= 5) as f64 / scored as f64, 2));
+                row.ces_easy = Some(percent(share(&|s| s >= 5)));
+                if let Some((low, high)) = m.interval((1, 7)) {
+                    row.ces_low = Some(round(low, 2));
+                    row.ces_high = Some(round(high, 2));
+                }
             }
             Metric::Thumbs => {
-                row.thumbs_up = Some(round(100.0 * count(&|s| s == 1) as f64 / scored as f64, 2));
+                let up = share(&|s| s == 1);
+                let (low, high) = stats::wilson(up, scored);
+                row.thumbs_up = Some(percent(up));
+                row.thumbs_low = Some(round(100.0 * low, 2));
+                row.thumbs_high = Some(round(100.0 * high, 2));
             }
             Metric::Emoji | Metric::Text | Metric::Choice => {}
         }
@@ -150,79 +232,75 @@ fn fill(
     row.distribution = distribution;
 }
 
-/// NPS and its 95 % margin of error, both on −100…100:
-/// NPS = 100 (p − d); MoE = 196 √((p + d − (p − d)²) / n), p and d shares.
-pub fn nps(promoters: u64, detractors: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 0.0);
-    }
-    let (p, d) = (promoters as f64 / n as f64, detractors as f64 / n as f64);
-    let var = (p + d - (p - d).powi(2)).max(0.0);
-    (
-        round(100.0 * (p - d), 2),
-        round(196.0 * (var / n as f64).sqrt(), 2),
-    )
+/// The headline score of a metric with its 95 % interval, as the journey
+/// map and trends show it: NPS (−100…100, ± its margin of error), CSAT %
+/// top-2-box (Wilson), CES and emoji means (t interval, within the scale),
+/// thumbs-up % (Wilson); rounded to two places. `None` without scored
+/// answers, and for text and choice questions.
+pub fn estimate(metric: Metric, distribution: &BTreeMap<i64, u64>) -> Option<Estimate> {
+    estimate_exact(metric, distribution).map(|e| Estimate {
+        score: round(e.score, 2),
+        low: e.low.map(|v| round(v, 2)),
+        high: e.high.map(|v| round(v, 2)),
+    })
 }
 
-/// 95 % Wilson score interval of `k` successes in `n`, in percent.
-pub fn wilson(k: u64, n: u64) -> (f64, f64) {
+/// [`estimate`] unrounded (changes between periods are computed from it).
+pub fn estimate_exact(metric: Metric, distribution: &BTreeMap<i64, u64>) -> Option<Estimate> {
+    let n: u64 = distribution.values().sum();
     if n == 0 {
-        return (0.0, 100.0);
+        return None;
     }
-    let z = 1.959_963_984_540_054_f64;
-    let (n, p) = (n as f64, k as f64 / n as f64);
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
-    (
-        round(100.0 * (centre - half).max(0.0), 2),
-        round(100.0 * (centre + half).min(1.0), 2),
-    )
-}
-
-fn round(x: f64, places: i32) -> f64 {
-    let f = 10f64.powi(places);
-    (x * f).round() / f
+    let share = |f: &dyn Fn(i64) -> bool| {
+        distribution
+            .iter()
+            .filter(|(s, _)| f(**s))
+            .map(|(_, c)| c)
+            .sum::<u64>()
+    };
+    let proportion = |k: u64| {
+        let (low, high) = stats::wilson(k, n);
+        Estimate {
+            score: 100.0 * k as f64 / n as f64,
+            low: Some(100.0 * low),
+            high: Some(100.0 * high),
+        }
+    };
+    match metric {
+        Metric::Nps => {
+            let (nps, moe) = stats::nps(share(&|s| s >= 9), share(&|s| s <= 6), n);
+            Some(Estimate {
+                score: nps,
+                low: Some((nps - moe).max(-100.0)),
+                high: Some((nps + moe).min(100.0)),
+            })
+        }
+        Metric::Csat => Some(proportion(share(&|s| s >= 4))),
+        Metric::Thumbs => Some(proportion(share(&|s| s == 1))),
+        Metric::Ces | Metric::Emoji => {
+            let m = Moments::of(distribution.iter().map(|(s, c)| (*s, *c)))?;
+            let interval = m.interval(metric.scale()?);
+            Some(Estimate {
+                score: m.mean,
+                low: interval.map(|(l, _)| l),
+                high: interval.map(|(_, h)| h),
+            })
+        }
+        Metric::Text | Metric::Choice => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn nps_and_margin() {
-        // 2 promoters, 1 passive, 1 detractor of 4: p = .5, d = .25
-        // NPS = 25; MoE = 196 * sqrt((.75 - .0625) / 4) = 196 * 0.41458 = 81.26
-        assert_eq!(nps(2, 1, 4), (25.0, 81.26));
-        assert_eq!(nps(1, 0, 1), (100.0, 0.0));
-        assert_eq!(nps(0, 3, 3), (-100.0, 0.0));
-        assert_eq!(nps(0, 0, 0), (0.0, 0.0));
-        // 50 promoters, 30 detractors of 100: p-d = .2, var = .8 - .04 = .76
-        assert_eq!(nps(50, 30, 100), (20.0, 17.09));
-    }
-
-    #[test]
-    fn wilson_interval() {
-        // 8 of 10: the textbook interval is 49.02 % – 94.33 %
-        assert_eq!(wilson(8, 10), (49.02, 94.33));
-        assert_eq!(wilson(0, 10).0, 0.0);
-        assert_eq!(wilson(10, 10).1, 100.0);
-    }
-
-    fn count(
-        groups: &[&str],
-        metric: &str,
-        kind: &str,
-        score: Option<i64>,
-        count: u64,
-    ) -> CountRow {
-        CountRow {
+    fn counts(groups: &[&str], metric: &str, f: impl Fn(&mut Counts)) -> RollupRow {
+        let mut counts = Counts::default();
+        f(&mut counts);
+        RollupRow {
             groups: groups.iter().map(|s| (*s).to_owned()).collect(),
             metric: metric.into(),
-            kind: kind.into(),
-            score,
-            count,
-            comments: 0,
+            counts,
         }
     }
 
@@ -231,12 +309,22 @@ mod tests {
         let rows = rows(
             &[GroupBy::Page],
             vec![
-                count(&["/a"], "nps", "impression", None, 4),
-                count(&["/a"], "nps", "response", Some(9), 1),
-                count(&["/a"], "nps", "response", Some(10), 1),
-                count(&["/a"], "nps", "response", Some(3), 1),
-                count(&["/a"], "csat", "response", Some(4), 3),
-                count(&["/b"], "nps", "impression", None, 2),
+                counts(&["/a"], "nps", |c| {
+                    c.impressions = 4;
+                    c.responses = 3;
+                    c.scores[9] = 1;
+                    c.scores[10] = 1;
+                    c.scores[3] = 1;
+                    c.dismissals = 1;
+                    c.signal_views = 2;
+                }),
+                counts(&["/a"], "csat", |c| {
+                    c.responses = 3;
+                    c.scores[4] = 3;
+                }),
+                counts(&["/b"], "nps", |c| c.impressions = 2),
+                // Only dismissed: not a row.
+                counts(&["/c"], "nps", |c| c.dismissals = 2),
             ],
             vec![],
         );
@@ -256,11 +344,23 @@ mod tests {
         );
         assert_eq!(a.nps, Some(33.33));
         assert_eq!(a.mean, Some(7.33));
+        assert_eq!(
+            (
+                a.dismissals,
+                a.dismiss_rate,
+                a.frustration_rate,
+                a.small_sample
+            ),
+            (1, Some(0.25), Some(0.5), true)
+        );
+        // 33.33 ± 106.69, within −100…100.
+        assert_eq!((a.nps_low, a.nps_high), (Some(-73.36), Some(100.0)));
         let csat = &rows[1];
         assert_eq!(
             (csat.metric, csat.csat, csat.impressions, csat.response_rate),
             (Some(Metric::Csat), Some(100.0), 0, None)
         );
+        assert_eq!((csat.csat_low, csat.csat_high), (Some(43.85), Some(100.0)));
         assert_eq!(csat.nps, None);
         let b = &rows[2];
         assert_eq!(
@@ -270,30 +370,61 @@ mod tests {
     }
 
     #[test]
+    fn days_fold_into_iso_weeks() {
+        let day = |d: &str, n: i64| {
+            counts(&[d], "thumbs", move |c| {
+                c.responses = n;
+                c.scores[1] = n;
+            })
+        };
+        let rows = rows(
+            &[GroupBy::Week],
+            vec![
+                day("2026-11-16", 2),
+                day("2026-11-22", 3),
+                day("2026-11-23", 1),
+            ],
+            vec![],
+        );
+        let weeks: Vec<_> = rows
+            .iter()
+            .map(|r| (r.week.as_deref().unwrap(), r.responses))
+            .collect();
+        assert_eq!(weeks, [("2026-W47", 5), ("2026-W48", 1)]);
+        assert_eq!(rows[0].thumbs_up, Some(100.0));
+        // Wilson for 5 of 5: 56.55 % – 100 %.
+        assert_eq!(
+            (rows[0].thumbs_low, rows[0].thumbs_high),
+            (Some(56.55), Some(100.0))
+        );
+    }
+
+    #[test]
     fn text_and_choice_rows_count_comments_and_options() {
-        let mut text = count(&["/a"], "text", "response", None, 3);
-        text.comments = 3;
-        let mut nps = count(&["/a"], "nps", "response", Some(2), 2);
-        nps.comments = 1;
-        let choice = |picked: &str, n| ChoiceCountRow {
+        let choice = |picked: &str, n| ItemRow {
             groups: vec!["/a".into()],
             metric: "choice".into(),
-            choices: picked.into(),
-            count: n,
+            item: format!("choice:{picked}"),
+            n,
         };
         let rows = rows(
             &[GroupBy::Page],
             vec![
-                nps,
-                text,
-                count(&["/a"], "choice", "impression", None, 10),
-                count(&["/a"], "choice", "response", None, 4),
+                counts(&["/a"], "nps", |c| {
+                    c.responses = 2;
+                    c.scores[2] = 2;
+                    c.comments = 1;
+                }),
+                counts(&["/a"], "text", |c| {
+                    c.responses = 3;
+                    c.comments = 3;
+                }),
+                counts(&["/a"], "choice", |c| {
+                    c.impressions = 10;
+                    c.responses = 4;
+                }),
             ],
-            vec![
-                choice(r#"["price"]"#, 2),
-                choice(r#"["price","speed"]"#, 1),
-                choice(r#"["speed"]"#, 1),
-            ],
+            vec![choice("price", 3), choice("speed", 2)],
         );
         let [nps, text, choice] = rows.as_slice() else {
             panic!("{rows:?}")
@@ -309,5 +440,43 @@ mod tests {
         assert_eq!((choice.responses, choice.response_rate), (4, Some(0.4)));
         let tally: Vec<_> = choice.choices.clone().unwrap().into_iter().collect();
         assert_eq!(tally, [("price".to_owned(), 3), ("speed".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn ces_has_a_t_interval_and_estimates_every_scale() {
+        // 2, 4, 4, 4, 5, 5, 7 on 1–7: mean 4.43, s = 1.51, t(6) = 2.447
+        let d: BTreeMap<i64, u64> = [(2, 1), (4, 3), (5, 2), (7, 1)].into();
+        let e = estimate(Metric::Ces, &d).unwrap();
+        assert_eq!((e.score, e.low, e.high), (4.43, Some(3.03), Some(5.83)));
+        let rows = rows(
+            &[],
+            vec![counts(&[], "ces", |c| {
+                c.responses = 7;
+                for (s, n) in &d {
+                    c.scores[*s as usize] = *n as i64;
+                }
+            })],
+            vec![],
+        );
+        assert_eq!(
+            (
+                rows[0].ces,
+                rows[0].ces_low,
+                rows[0].ces_high,
+                rows[0].ces_easy
+            ),
+            (Some(4.43), Some(3.03), Some(5.83), Some(42.86))
+        );
+        let nps: BTreeMap<i64, u64> = [(10, 2), (8, 1), (3, 1)].into();
+        let e = estimate(Metric::Nps, &nps).unwrap();
+        assert_eq!((e.score, e.low, e.high), (25.0, Some(-56.26), Some(100.0)));
+        let csat: BTreeMap<i64, u64> = [(5, 6), (4, 2), (2, 2)].into();
+        let e = estimate(Metric::Csat, &csat).unwrap();
+        assert_eq!((e.score, e.low, e.high), (80.0, Some(49.02), Some(94.33)));
+        assert_eq!(estimate(Metric::Text, &d), None);
+        assert_eq!(estimate(Metric::Nps, &BTreeMap::new()), None);
+        // One answer: a mean, no interval.
+        let one = estimate(Metric::Emoji, &[(4, 1)].into()).unwrap();
+        assert_eq!((one.score, one.low, one.high), (4.0, None, None));
     }
 }

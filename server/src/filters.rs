@@ -1,10 +1,12 @@
 //! What a report covers, as a query string or as `touchpoint export`
 //! flags: the grouping columns and the filters (time range, page, stage,
-//! touchpoint, metric), parsed and checked into the store's terms.
+//! touchpoint, metric), parsed and checked into the store's terms. Dates
+//! are days in the site's time zone.
 
 use crate::error::{Error, Result};
-use crate::store::{Filter, GroupBy};
-use crate::time::parse_bound;
+use crate::store::{Filter, GroupBy, RollupFilter};
+use crate::time::{format_ts, parse_ts};
+use crate::zone::{Zone, parse_day};
 use serde::Deserialize;
 use touchpoint_wire::Metric;
 
@@ -21,7 +23,7 @@ pub fn parse_group_by(s: Option<&str>) -> Result<Vec<GroupBy>> {
             Error::bad_request(
                 "invalid_group_by",
                 format!(
-                    "group_by: {name:?} is not one of page, stage, touchpoint, day, device, locale"
+                    "group_by: {name:?} is not one of page, stage, touchpoint, day, week, device, locale"
                 ),
             )
         })?;
@@ -36,7 +38,7 @@ pub fn parse_group_by(s: Option<&str>) -> Result<Vec<GroupBy>> {
 /// `touchpoint export` flags.
 #[derive(Clone, Debug, Default, Deserialize, clap::Args)]
 pub struct FilterArgs {
-    /// Start: a date (2026-11-01, UTC, inclusive) or an RFC 3339 time.
+    /// Start: a date (2026-11-01, in the site's time zone, inclusive) or an RFC 3339 time.
     #[arg(long)]
     pub from: Option<String>,
     /// End: a date (included whole) or an RFC 3339 time (exclusive).
@@ -57,8 +59,9 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
-    pub fn parse(&self) -> Result<Filter> {
-        let range = parse_range(self.from.as_deref(), self.to.as_deref())?;
+    /// The filter, with dates as days in `zone` (the site's).
+    pub fn parse(&self, zone: &Zone) -> Result<Filter> {
+        let range = parse_range(self.from.as_deref(), self.to.as_deref(), zone)?;
         let some = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
@@ -95,11 +98,23 @@ impl FilterArgs {
     }
 }
 
-/// Parses `from`/`to`: an RFC 3339 time, or a `YYYY-MM-DD` date (UTC). A
-/// date in `to` includes that whole day.
-pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Filter> {
+/// Parses `from`/`to`: an RFC 3339 time, or a `YYYY-MM-DD` date, a day in
+/// `zone`. A date in `to` includes that whole day.
+pub fn parse_range(from: Option<&str>, to: Option<&str>, zone: &Zone) -> Result<Filter> {
     let parse = |name: &str, s: &str, end_of_day: bool| -> Result<String> {
-        parse_bound(s, end_of_day).ok_or_else(|| {
+        let bound = match parse_ts(s) {
+            Some(t) => Some(format_ts(t)),
+            None => parse_day(s)
+                .and_then(|day| {
+                    if end_of_day {
+                        day.tomorrow().ok()
+                    } else {
+                        Some(day)
+                    }
+                })
+                .and_then(|day| zone.start_of(day)),
+        };
+        bound.ok_or_else(|| {
             Error::bad_request(
                 "invalid_range",
                 format!("{name}: {s:?} is neither a date (2026-11-22) nor an RFC 3339 time"),
@@ -128,6 +143,36 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>) -> Result<Filter> {
     Ok(range)
 }
 
+/// The rollup rows a filter covers: its bounds as local days. Rollups
+/// keep whole days, so a bound inside a day (a time, not a date) is refused
+/// with the reason; raw exports take any time.
+pub fn rollup_filter(filter: &Filter, zone: &Zone) -> Result<RollupFilter> {
+    let day = |name: &str, bound: &Option<String>| -> Result<Option<String>> {
+        bound
+            .as_deref()
+            .map(|ts| {
+                zone.day_starting_at(ts).map(|d| d.to_string()).ok_or_else(|| {
+                    Error::bad_request(
+                        "invalid_range",
+                        format!(
+                            "{name}: reports count whole days in the site's time zone ({}); give a date such as 2026-11-01, or a time at the start of a day there",
+                            zone.name()
+                        ),
+                    )
+                })
+            })
+            .transpose()
+    };
+    Ok(RollupFilter {
+        from_day: day("from", &filter.from)?,
+        to_day: day("to", &filter.to)?,
+        page: filter.page.clone(),
+        stage: filter.stage.clone(),
+        touchpoint: filter.touchpoint.clone(),
+        metric: filter.metric.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,12 +189,39 @@ mod tests {
                 .to_string()
                 .contains("\"pages\"")
         );
-        let r = parse_range(Some("2026-11-01"), Some("2026-11-30")).unwrap();
+        let utc = Zone::utc();
+        let r = parse_range(Some("2026-11-01"), Some("2026-11-30"), &utc).unwrap();
         assert_eq!(r.from.as_deref(), Some("2026-11-01T00:00:00.000Z"));
         assert_eq!(r.to.as_deref(), Some("2026-12-01T00:00:00.000Z"));
-        let r = parse_range(None, Some("2026-11-30T12:00:00+02:00")).unwrap();
+        let r = parse_range(None, Some("2026-11-30T12:00:00+02:00"), &utc).unwrap();
         assert_eq!(r.to.as_deref(), Some("2026-11-30T10:00:00.000Z"));
-        assert!(parse_range(Some("yesterday"), None).is_err());
-        assert!(parse_range(Some("2026-11-02"), Some("2026-11-01")).is_err());
+        assert!(parse_range(Some("yesterday"), None, &utc).is_err());
+        assert!(parse_range(Some("2026-11-02"), Some("2026-11-01"), &utc).is_err());
+        assert_eq!(parse_group_by(Some("week")).unwrap(), [GroupBy::Week]);
+    }
+
+    #[test]
+    fn dates_are_days_in_the_site_time_zone() {
+        let berlin = Zone::parse("Europe/Berlin").unwrap();
+        let r = parse_range(Some("2026-11-01"), Some("2026-11-30"), &berlin).unwrap();
+        assert_eq!(r.from.as_deref(), Some("2026-10-31T23:00:00.000Z"));
+        assert_eq!(r.to.as_deref(), Some("2026-11-30T23:00:00.000Z"));
+        let days = rollup_filter(&r, &berlin).unwrap();
+        assert_eq!(
+            (days.from_day.as_deref(), days.to_day.as_deref()),
+            (Some("2026-11-01"), Some("2026-12-01"))
+        );
+        // A time at a Berlin midnight is a day there; any other time is not.
+        let r = parse_range(Some("2026-11-01T00:00:00+01:00"), None, &berlin).unwrap();
+        assert_eq!(
+            rollup_filter(&r, &berlin).unwrap().from_day.as_deref(),
+            Some("2026-11-01")
+        );
+        let r = parse_range(Some("2026-11-01T06:00:00Z"), None, &berlin).unwrap();
+        let err = rollup_filter(&r, &berlin).unwrap_err().to_string();
+        assert!(
+            err.contains("from: reports count whole days") && err.contains("Europe/Berlin"),
+            "{err}"
+        );
     }
 }

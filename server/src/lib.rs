@@ -5,13 +5,14 @@
 //!
 //! Reading order: [`store`] (schema in `migrations/`), [`site_file`],
 //! [`validate`], [`routes`] (from [`routes::ingest`] on), [`aggregate`],
-//! [`export`], [`import`], [`auth`], [`cli`].
+//! [`insights`], [`export`], [`import`], [`auth`], [`cli`].
 //!
 //! Modules import downward only: nothing imports this file back. The
-//! layers, lowest first: [`error`], [`time`], [`privacy`], [`extract`] →
-//! [`store`] → [`site_file`], [`validate`], [`filters`], [`aggregate`],
-//! [`export`], [`import`], [`limits`], [`cache`], [`commit`], [`metrics`],
-//! [`auth`] → [`state`] → [`routes`], [`serve`] → [`cli`].
+//! layers, lowest first: [`error`], [`time`], [`zone`], [`stats`],
+//! [`privacy`], [`extract`] → [`store`] → [`site_file`], [`validate`],
+//! [`filters`], [`aggregate`], [`insights`], [`export`], [`import`],
+//! [`limits`], [`cache`], [`commit`], [`metrics`], [`auth`] → [`state`] →
+//! [`routes`], [`serve`] → [`cli`].
 
 pub mod aggregate;
 pub mod assets;
@@ -24,6 +25,7 @@ pub mod export;
 pub mod extract;
 pub mod filters;
 pub mod import;
+pub mod insights;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -32,9 +34,11 @@ pub mod routes;
 pub mod serve;
 pub mod site_file;
 pub mod state;
+pub mod stats;
 pub mod store;
 pub mod time;
 pub mod validate;
+pub mod zone;
 
 pub use routes::app;
 pub use serve::serve;

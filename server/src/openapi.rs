@@ -119,6 +119,24 @@ pub fn document() -> Value {
                 "parameters": filters,
                 "responses": with(json!({ "200": { "description": "Rows", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
             } },
+            "/v1/sites/{key}/journey": { "get": {
+                "summary": "The journey map: the site's stages in journey order (`unassigned` last, when it has events), each with a cell per touchpoint: score, its 95 % interval, responses, impressions, response, dismiss and frustration rates, small_sample.",
+                "security": [{ "bearer": [] }],
+                "parameters": [key.clone(), { "$ref": "#/components/parameters/from" }, { "$ref": "#/components/parameters/to" }],
+                "responses": with(json!({ "200": { "description": "{\"stages\": [{\"id\", \"label\", \"touchpoints\": [cell…]}]}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
+            "/v1/sites/{key}/trends": { "get": {
+                "summary": "One touchpoint's score per day or ISO week (site's time zone), each point with n, its interval and the change from the point before (delta, p_value, significant: p < 0.05 with both n ≥ 30).",
+                "security": [{ "bearer": [] }],
+                "parameters": [
+                    key.clone(),
+                    { "name": "touchpoint", "in": "query", "required": true, "description": "The touchpoint's id.", "schema": { "type": "string" } },
+                    { "name": "interval", "in": "query", "required": false, "description": "day (default) or week.", "schema": { "enum": ["day", "week"] } },
+                    { "$ref": "#/components/parameters/from" },
+                    { "$ref": "#/components/parameters/to" }
+                ],
+                "responses": with(json!({ "200": { "description": "{\"touchpoint\", \"metric\", \"interval\", \"points\": [{\"period\", \"responses\", \"score\", \"low\", \"high\", \"small_sample\", \"change\"}]}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403", "404"]))
+            } },
             "/v1/sites/{key}/site": {
                 "get": {
                     "summary": "The site's configuration, shaped like the site file (viewer).",
@@ -163,9 +181,9 @@ pub fn document() -> Value {
             "parameters": {
                 "key": { "name": "key", "in": "path", "required": true, "description": "The site key.", "schema": { "type": "string" } },
                 "visitor": { "name": "visitor", "in": "path", "required": true, "description": "The anonymous visitor id.", "schema": { "type": "string" } },
-                "group_by": query("group_by", "Comma-separated: page, stage, touchpoint, day, device, locale."),
-                "from": query("from", "A date (UTC, inclusive) or an RFC 3339 time."),
-                "to": query("to", "A date (the whole day included) or an RFC 3339 time (exclusive)."),
+                "group_by": query("group_by", "Comma-separated: page, stage, touchpoint, day, week, device, locale (page does not combine with device or locale)."),
+                "from": query("from", "A date (in the site's time zone, inclusive) or an RFC 3339 time (reports: the start of a day there)."),
+                "to": query("to", "A date (the whole day included) or an RFC 3339 time (exclusive; reports: the start of a day there)."),
                 "page": query("page", "Only this page (path or URL)."),
                 "stage": query("stage", "Only this journey stage."),
                 "touchpoint": query("touchpoint", "Only this touchpoint."),

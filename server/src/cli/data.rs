@@ -144,10 +144,12 @@ pub(super) async fn export(
     } else {
         Some(parse_group_by(args.group_by.as_deref())?)
     };
+    let zone = record.config.zone();
     let prepared = Export {
         site_id: record.id,
         group_by,
-        filter: args.filter.parse()?,
+        filter: args.filter.parse(&zone)?,
+        zone,
         format,
         bom: args.bom,
     }

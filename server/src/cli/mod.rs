@@ -1,10 +1,11 @@
 //! The `touchpoint` command line, as the public contract fixes it. Every
 //! command takes `--database URL`; `--json` prints one JSON object on stdout.
-//! The arguments are here; the commands are in [`accounts`] (tokens, users)
-//! and [`data`] (sites, imports, exports, visitors).
+//! The arguments are here; the commands are in [`accounts`] (tokens, users),
+//! [`data`] (sites, imports, exports, visitors) and [`rollup`].
 
 mod accounts;
 mod data;
+mod rollup;
 
 use crate::filters::FilterArgs;
 use crate::serve::{serve, serve_metrics, spawn_retention};
@@ -85,6 +86,11 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The rollups reports are read from.
+    Rollup {
+        #[command(subcommand)]
+        command: RollupCommand,
+    },
     /// Export aggregates (or, with --raw, responses) to stdout or a file.
     Export {
         /// Site key.
@@ -92,7 +98,8 @@ pub enum Command {
         site: String,
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
-        /// Group by any of page, stage, touchpoint, day, device, locale (comma-separated).
+        /// Group by any of page, stage, touchpoint, day, week, device, locale (comma-separated;
+        /// page does not combine with device or locale). Days are the site's.
         #[arg(long)]
         group_by: Option<String>,
         #[command(flatten)]
@@ -262,6 +269,21 @@ pub enum VisitorCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum RollupCommand {
+    /// Recreate the rollups from the raw events, of one site or of all.
+    ///
+    /// Rollups are kept up to date with every write; a rebuild is for a
+    /// restored or hand-edited database. Each site is rebuilt in one
+    /// transaction, during which its writes wait (on SQLite, every write):
+    /// run it at a quiet hour on a large site.
+    Rebuild {
+        /// Site key; every site when absent.
+        #[arg(long)]
+        site: Option<String>,
+    },
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum RoleArg {
     Viewer,
@@ -292,6 +314,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
         Command::Token { command } => accounts::token(&store, json, out, command).await,
         Command::User { command } => accounts::user(&store, json, out, command).await,
         Command::Visitor { command } => data::visitor(&store, json, out, command).await,
+        Command::Rollup { command } => rollup::run(&store, json, out, command).await,
         Command::Import {
             site,
             file,

@@ -10,6 +10,7 @@ pub use table::{Cell, Format, TableWriter};
 use crate::aggregate;
 use crate::error::Result;
 use crate::store::{Filter, GroupBy, ResponseRow, Store};
+use crate::zone::Zone;
 use std::io::Write;
 use touchpoint_wire::AggregateRow;
 
@@ -21,6 +22,8 @@ pub struct Export {
     /// per raw response.
     pub group_by: Option<Vec<GroupBy>>,
     pub filter: Filter,
+    /// The site's time zone: the days aggregates are counted in.
+    pub zone: Zone,
     pub format: Format,
     /// Start a CSV with a UTF-8 byte-order mark (for Excel).
     pub bom: bool,
@@ -38,7 +41,8 @@ impl Export {
     pub async fn prepare(self, store: &Store) -> Result<Prepared> {
         let aggregates = match &self.group_by {
             Some(group_by) => {
-                aggregate::aggregate(store, self.site_id, group_by, &self.filter).await?
+                aggregate::aggregate(store, self.site_id, &self.zone, group_by, &self.filter)
+                    .await?
             }
             None => Vec::new(),
         };
@@ -115,8 +119,10 @@ impl<W: Write> Writing<'_, W> {
     }
 }
 
-/// Columns after the group columns, in contract order.
-pub const AGGREGATE_COLUMNS: [&str; 19] = [
+/// Columns after the group columns: the contract's, in its order, then
+/// the intervals, dismissals and rates added since (appended, so a
+/// spreadsheet reading columns by position keeps working).
+pub const AGGREGATE_COLUMNS: [&str; 29] = [
     "metric",
     "responses",
     "impressions",
@@ -136,6 +142,16 @@ pub const AGGREGATE_COLUMNS: [&str; 19] = [
     "thumbs_up",
     "comments",
     "choices",
+    "nps_low",
+    "nps_high",
+    "ces_low",
+    "ces_high",
+    "thumbs_low",
+    "thumbs_high",
+    "dismissals",
+    "dismiss_rate",
+    "frustration_rate",
+    "small_sample",
 ];
 
 pub const RESPONSE_COLUMNS: [&str; 12] = [
@@ -196,6 +212,7 @@ pub fn write_aggregates<W: Write>(
                     GroupBy::Stage => r.stage.as_deref(),
                     GroupBy::Touchpoint => r.touchpoint.as_deref(),
                     GroupBy::Day => r.day.as_deref(),
+                    GroupBy::Week => r.week.as_deref(),
                     GroupBy::Device => r.device.as_deref(),
                     GroupBy::Locale => r.locale.as_deref(),
                 };
@@ -222,6 +239,17 @@ pub fn write_aggregates<W: Write>(
             num(r.thumbs_up),
             int(Some(r.comments)),
             choices.as_deref().map_or(Cell::Empty, Cell::Json),
+            num(r.nps_low),
+            num(r.nps_high),
+            num(r.ces_low),
+            num(r.ces_high),
+            num(r.thumbs_low),
+            num(r.thumbs_high),
+            int(Some(r.dismissals)),
+            num(r.dismiss_rate),
+            num(r.frustration_rate),
+            // A JSON boolean in NDJSON, the word elsewhere.
+            Cell::Json(if r.small_sample { "true" } else { "false" }),
         ]);
         w.row(&cells)?;
     }

@@ -2,12 +2,13 @@
 //! beside its handlers, composed by [`app`].
 //!
 //! Public (any page, any origin): [`ingest`], [`config`]. Private (API
-//! token or dashboard session, see `auth`): [`reports`], [`site_admin`],
-//! [`visitors`]. Sign-in: [`session`]. Operations: [`ops`]. The loader and
+//! token or dashboard session, see `auth`): [`reports`], [`insights`],
+//! [`site_admin`], [`visitors`]. Sign-in: [`session`]. Operations: [`ops`]. The loader and
 //! the widget: `assets`.
 
 pub mod config;
 pub mod ingest;
+pub mod insights;
 pub mod ops;
 pub mod reports;
 pub mod session;
@@ -41,6 +42,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
         .merge(reports::router())
+        .merge(insights::router())
         .merge(site_admin::router())
         .merge(visitors::router())
         .merge(session::router())

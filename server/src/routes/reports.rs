@@ -48,10 +48,11 @@ async fn get_aggregates(
     let q = query(q)?;
     let site = authorize(&state, &headers, &key, Role::Viewer).await?;
     let group_by = parse_group_by(q.group_by.as_deref())?;
-    let filter = q.filter.parse()?;
+    let zone = site.config.zone();
+    let filter = q.filter.parse(&zone)?;
     Ok(Json(Aggregates {
         group_by: group_by.iter().map(|g| g.as_str().to_owned()).collect(),
-        rows: aggregate(&state.store, site.id, &group_by, &filter).await?,
+        rows: aggregate(&state.store, site.id, &zone, &group_by, &filter).await?,
     }))
 }
 
@@ -88,10 +89,12 @@ async fn get_export(
         })?),
         _ => None,
     };
+    let zone = site.config.zone();
     let prepared = Export {
         site_id: site.id,
         group_by,
-        filter: q.filter.parse()?,
+        filter: q.filter.parse(&zone)?,
+        zone,
         format,
         bom: matches!(q.bom.as_deref(), Some("1" | "true" | "yes")),
     }

@@ -66,6 +66,14 @@ pub fn validate(doc: &mut SiteDocument) -> Result<()> {
             doc.site.retention_days
         )));
     }
+    doc.site.timezone = crate::zone::Zone::parse(doc.site.timezone.trim())
+        .map(|z| z.name().to_owned())
+        .ok_or_else(|| {
+            bad(format!(
+                "site.timezone: {:?} is not an IANA time zone such as \"Europe/Berlin\" or \"UTC\"",
+                doc.site.timezone
+            ))
+        })?;
     let mut seen = std::collections::HashSet::new();
     for (i, stage) in doc.stage.iter().enumerate() {
         if !is_slug(&stage.id, 1, 64, false) {

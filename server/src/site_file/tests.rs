@@ -175,3 +175,18 @@ fn origins_are_normalised() {
         ["https://shop.example", "http://127.0.0.1:8081"]
     );
 }
+
+#[test]
+fn the_time_zone_is_an_iana_name_stored_canonically() {
+    assert_eq!(parse("[site]\nname = \"x\"").unwrap().site.timezone, "UTC");
+    let berlin = parse("[site]\nname = \"x\"\ntimezone = \"europe/berlin\"").unwrap();
+    assert_eq!(berlin.site.timezone, "Europe/Berlin");
+    check_err(
+        "[site]\nname = \"x\"\ntimezone = \"Europe/Berln\"",
+        "site.timezone: \"Europe/Berln\" is not an IANA time zone",
+    );
+    check_err(
+        "[site]\nname = \"x\"\ntimezone = \"+02:00\"",
+        "site.timezone",
+    );
+}

@@ -1,7 +1,10 @@
 //! Raw events, the source of truth: the idempotent group insert, the
-//! retention purge, and a visitor's data (export and erasure).
+//! retention purge, and a visitor's data (export and erasure). Each of
+//! them counts what it changed into the rollups in its own transaction
+//! ([`rollups::Changes`]).
 
-use super::{Backend, Store};
+use super::Store;
+use super::rollups::{self, Changes, FACT_COLUMNS, Facts};
 use crate::error::Result;
 use crate::time::{format_ts, now};
 use sqlx::Row;
@@ -59,6 +62,7 @@ impl Store {
         let follow_up_since = format_ts(::time::OffsetDateTime::now_utc() - FOLLOW_UP_WINDOW);
         let mut tx = self.pool.begin().await?;
         let mut counts = Vec::with_capacity(batches.len());
+        let mut changes = Changes::default();
         for (site_id, events) in batches {
             let mut accepted = 0;
             for chunk in events.chunks(ROWS_PER_INSERT) {
@@ -66,25 +70,15 @@ impl Store {
                     "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
                      visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent) VALUES ",
                 );
-                for row in 0..chunk.len() {
-                    sql.push_str(if row == 0 { "(" } else { ", (" });
-                    for col in 0..EVENT_COLUMNS {
-                        if col > 0 {
-                            sql.push_str(", ");
-                        }
-                        // sqlx looks up each numbered SQLite parameter by
-                        // name, a linear search per parameter: with a
-                        // thousand of them that costs more than the insert.
-                        // Anonymous `?` are bound in order at no cost.
-                        match self.backend {
-                            Backend::Sqlite => sql.push('?'),
-                            Backend::Postgres => {
-                                sql.push_str(&format!("${}", row * EVENT_COLUMNS + col + 1));
-                            }
-                        }
-                    }
-                    sql.push(')');
-                }
+                // sqlx looks up each numbered SQLite parameter by name, a
+                // linear search per parameter: with a thousand of them that
+                // costs more than the insert. Anonymous `?` are bound in
+                // order at no cost.
+                sql.push_str(&rollups::placeholders(
+                    self.backend,
+                    chunk.len(),
+                    EVENT_COLUMNS,
+                ));
                 sql.push_str(" ON CONFLICT (site_id, id) DO NOTHING RETURNING id");
                 let mut query = sqlx::query(&sql);
                 for e in chunk {
@@ -129,36 +123,49 @@ impl Store {
                 // Only the visitor and session that gave the answer may
                 // complete it, and only soon after: knowing an event's id
                 // is not enough to write into it.
+                // Comment and choices are filled one statement each, so
+                // that the rollups count exactly what each one filled.
                 let mut seen = HashSet::new();
                 for e in chunk {
                     let first = seen.insert(e.id.as_str());
-                    if e.kind != "response"
-                        || (e.comment.is_none() && e.choices.is_none())
-                        || (first && inserted.contains(&e.id))
-                    {
+                    if first && inserted.contains(&e.id) {
+                        changes.added(*site_id, Facts::of(e));
                         continue;
                     }
-                    sqlx::query(
-                        "UPDATE events SET comment = COALESCE(comment, $1), choices = COALESCE(choices, $2) \
-                         WHERE site_id = $3 AND id = $4 AND kind = 'response' AND touchpoint = $5 \
-                         AND ((comment IS NULL AND $1 IS NOT NULL) OR (choices IS NULL AND $2 IS NOT NULL)) \
-                         AND visitor IS NOT DISTINCT FROM $6 AND session IS NOT DISTINCT FROM $7 \
-                         AND received_at >= $8",
-                    )
-                    .bind(&e.comment)
-                    .bind(&e.choices)
-                    .bind(*site_id)
-                    .bind(&e.id)
-                    .bind(&e.touchpoint)
-                    .bind(&e.visitor)
-                    .bind(&e.session)
-                    .bind(&follow_up_since)
-                    .execute(&mut *tx)
-                    .await?;
+                    if e.kind != "response" {
+                        continue;
+                    }
+                    for (column, value) in [("comment", &e.comment), ("choices", &e.choices)] {
+                        let Some(value) = value else { continue };
+                        let filled = sqlx::query(&format!(
+                            "UPDATE events SET {column} = $1 WHERE site_id = $2 AND id = $3 \
+                             AND kind = 'response' AND touchpoint = $4 AND {column} IS NULL \
+                             AND visitor IS NOT DISTINCT FROM $5 AND session IS NOT DISTINCT FROM $6 \
+                             AND received_at >= $7 \
+                             RETURNING {FACT_COLUMNS}"
+                        ))
+                        .bind(value)
+                        .bind(*site_id)
+                        .bind(&e.id)
+                        .bind(&e.touchpoint)
+                        .bind(&e.visitor)
+                        .bind(&e.session)
+                        .bind(&follow_up_since)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let Some(row) = filled {
+                            let (comment, choices) = match column {
+                                "comment" => (true, None),
+                                _ => (false, Some(value.clone())),
+                            };
+                            changes.filled(*site_id, Facts::of_row(&row), comment, choices);
+                        }
+                    }
                 }
             }
             counts.push((accepted, events.len() as u64 - accepted));
         }
+        changes.apply(&mut tx, self.backend).await?;
         tx.commit().await?;
         Ok(counts)
     }
@@ -180,20 +187,45 @@ impl Store {
     }
 
     /// Deletes every site's events older than its `retention_days`
-    /// (by event time). Returns how many were deleted.
+    /// (by event time), and what they counted in the rollups. Returns how
+    /// many were deleted.
     pub async fn purge_expired(&self, now: time::OffsetDateTime) -> Result<u64> {
+        /// Events deleted per transaction: a long backlog (a shortened
+        /// retention) goes in bounded steps, never one huge transaction.
+        const STEP: i64 = 2000;
         let sites = sqlx::query("SELECT id, retention_days FROM sites")
             .fetch_all(&self.pool)
             .await?;
         let mut deleted = 0;
         for site in sites {
+            let site_id = site.get::<i64, _>(0);
             let cutoff = format_ts(now - time::Duration::days(site.get::<i64, _>(1)));
-            deleted += sqlx::query("DELETE FROM events WHERE site_id = $1 AND ts < $2")
-                .bind(site.get::<i64, _>(0))
-                .bind(cutoff)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+            // Kind by kind, along the (site_id, kind, ts) index.
+            for kind in rollups::KINDS {
+                loop {
+                    let mut tx = self.pool.begin().await?;
+                    let rows = sqlx::query(&format!(
+                        "DELETE FROM events WHERE site_id = $1 AND id IN (\
+                           SELECT id FROM events WHERE site_id = $1 AND kind = $2 AND ts < $3 LIMIT {STEP}) \
+                         RETURNING {FACT_COLUMNS}"
+                    ))
+                    .bind(site_id)
+                    .bind(kind)
+                    .bind(&cutoff)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let mut changes = Changes::default();
+                    for row in &rows {
+                        changes.removed(site_id, Facts::of_row(row));
+                    }
+                    changes.apply(&mut tx, self.backend).await?;
+                    tx.commit().await?;
+                    deleted += rows.len() as u64;
+                    if (rows.len() as i64) < STEP {
+                        break;
+                    }
+                }
+            }
         }
         Ok(deleted)
     }
@@ -241,15 +273,23 @@ impl Store {
             .collect())
     }
 
-    /// Deletes everything stored about one visitor of a site.
+    /// Deletes everything stored about one visitor of a site, and what it
+    /// counted in the rollups.
     pub async fn delete_visitor(&self, site_id: i64, visitor: &str) -> Result<u64> {
-        Ok(
-            sqlx::query("DELETE FROM events WHERE site_id = $1 AND visitor = $2")
-                .bind(site_id)
-                .bind(visitor)
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(&format!(
+            "DELETE FROM events WHERE site_id = $1 AND visitor = $2 RETURNING {FACT_COLUMNS}"
+        ))
+        .bind(site_id)
+        .bind(visitor)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut changes = Changes::default();
+        for row in &rows {
+            changes.removed(site_id, Facts::of_row(row));
+        }
+        changes.apply(&mut tx, self.backend).await?;
+        tx.commit().await?;
+        Ok(rows.len() as u64)
     }
 }

@@ -13,19 +13,22 @@
 //! after the commit returns. PostgreSQL commits are durable by default.
 //!
 //! One file per kind of table: [`sites`] (and the stored configuration's
-//! own format, [`site_format`]), [`events`], [`accounts`] (roles, tokens,
-//! users, sessions) and [`queries`] (grouping, filters, aggregate counts,
-//! raw response pages).
+//! own format, [`site_format`]), [`events`], [`rollups`] (the per-day
+//! counts every report reads, kept with the events), [`accounts`] (roles,
+//! tokens, users, sessions) and [`queries`] (grouping, filters, raw
+//! response pages).
 
 pub mod accounts;
 pub mod events;
 pub mod queries;
+pub mod rollups;
 pub mod site_format;
 pub mod sites;
 
 pub use accounts::Role;
 pub use events::StoredEvent;
-pub use queries::{ChoiceCountRow, CountRow, Filter, GroupBy, ResponseRow};
+pub use queries::{Filter, GroupBy, ResponseRow};
+pub use rollups::{Counts, Grain, ItemRow, RollupFilter, RollupRow};
 pub use site_format::SiteConfig;
 pub use sites::Site;
 
@@ -154,8 +157,6 @@ impl Store {
     pub fn backend(&self) -> Backend {
         self.backend
     }
-
-    /// Creates or updates a site from a validated file. A site is matched by
 
     /// `(open, idle)` connections of the pool.
     pub fn pool_stats(&self) -> (u32, usize) {

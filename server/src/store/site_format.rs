@@ -5,13 +5,14 @@
 //!
 //! Format 1 is the JSON the first release stored (no `format` field);
 //! every later format writes `"format": N` and reads the earlier ones.
+//! Format 2 adds `timezone` (an IANA name; absent, as in format 1, is UTC).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use touchpoint_wire as wire;
 
 /// The newest format this build writes.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoredConfig {
@@ -25,6 +26,9 @@ pub struct StoredConfig {
     respect_gpc: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     theme: Option<Theme>,
+    /// IANA name; absent means UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    timezone: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -125,6 +129,29 @@ pub struct SiteConfig {
     pub contact_days: u32,
     pub respect_gpc: bool,
     pub theme: Option<wire::Theme>,
+    /// The IANA time zone the site's days are counted in (`UTC` by default).
+    pub timezone: String,
+}
+
+impl SiteConfig {
+    /// The site's time zone; UTC if the stored name is unknown to this build.
+    pub fn zone(&self) -> crate::zone::Zone {
+        crate::zone::Zone::parse(&self.timezone).unwrap_or_default()
+    }
+}
+
+/// Only the time zone of a stored configuration (read on every write of
+/// events, so the days of its rollups follow the site's zone).
+pub fn decode_timezone(text: &str) -> Result<String, String> {
+    #[derive(Deserialize)]
+    struct Zoned {
+        #[serde(default)]
+        timezone: Option<String>,
+    }
+    let zoned: Zoned = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    Ok(zoned
+        .timezone
+        .unwrap_or_else(|| crate::zone::UTC.to_owned()))
 }
 
 /// Encodes a configuration in the newest format.
@@ -140,6 +167,7 @@ pub fn encode(config: &SiteConfig) -> String {
             corner: t.corner.map(|c| corner_str(c).to_owned()),
             font: t.font.map(|f| font_str(f).to_owned()),
         }),
+        timezone: (config.timezone != crate::zone::UTC).then(|| config.timezone.clone()),
     };
     serde_json::to_string(&stored).expect("a stored configuration always encodes")
 }
@@ -171,6 +199,9 @@ pub fn decode(text: &str) -> Result<SiteConfig, String> {
         contact_days: stored.contact_days,
         respect_gpc: stored.respect_gpc,
         theme,
+        timezone: stored
+            .timezone
+            .unwrap_or_else(|| crate::zone::UTC.to_owned()),
     })
 }
 
@@ -348,8 +379,24 @@ mod tests {
         let config = decode(FIRST_RELEASE).unwrap();
         assert_eq!(
             encode(&config),
-            r##"{"format":1,"stages":[{"id":"purchase","label":"Purchase","pages":["/cart","/checkout/**"]}],"touchpoints":[{"id":"checkout-ces","metric":"ces","question":{"en":"How easy was it?"},"trigger":{"on":"click","delay_ms":0,"selector":"#pay"},"pages":["/checkout/**"],"stages":["purchase"],"sample":0.5,"recontact_days":7,"follow_up":{"question":{"en":"Why?"},"min":1,"max":3,"options":[{"id":"price","label":{"en":"Price"}},{"id":"speed","label":{"en":"Speed"}}],"multiple":true},"multiple":false,"scale":"stars","position":"center"}],"contact_days":14,"respect_gpc":false,"theme":{"brand":"#c4471c","corner":"left","font":"inherit"}}"##
+            r##"{"format":2,"stages":[{"id":"purchase","label":"Purchase","pages":["/cart","/checkout/**"]}],"touchpoints":[{"id":"checkout-ces","metric":"ces","question":{"en":"How easy was it?"},"trigger":{"on":"click","delay_ms":0,"selector":"#pay"},"pages":["/checkout/**"],"stages":["purchase"],"sample":0.5,"recontact_days":7,"follow_up":{"question":{"en":"Why?"},"min":1,"max":3,"options":[{"id":"price","label":{"en":"Price"}},{"id":"speed","label":{"en":"Speed"}}],"multiple":true},"multiple":false,"scale":"stars","position":"center"}],"contact_days":14,"respect_gpc":false,"theme":{"brand":"#c4471c","corner":"left","font":"inherit"}}"##
         );
+    }
+
+    /// Format 2: the time zone, written only when it is not UTC.
+    #[test]
+    fn the_time_zone_is_stored_from_format_2() {
+        let mut config = decode(FIRST_RELEASE).unwrap();
+        assert_eq!(config.timezone, "UTC");
+        config.timezone = "Europe/Berlin".into();
+        let text = encode(&config);
+        assert!(
+            text.starts_with(r#"{"format":2,"#) && text.ends_with(r##""theme":{"brand":"#c4471c","corner":"left","font":"inherit"},"timezone":"Europe/Berlin"}"##),
+            "{text}"
+        );
+        assert_eq!(decode(&text).unwrap(), config);
+        assert_eq!(decode_timezone(&text).unwrap(), "Europe/Berlin");
+        assert_eq!(decode_timezone(FIRST_RELEASE).unwrap(), "UTC");
     }
 
     #[test]

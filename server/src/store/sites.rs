@@ -31,6 +31,7 @@ impl Site {
                 retention_days: u32::try_from(self.retention_days).unwrap_or(u32::MAX),
                 contact_days: self.config.contact_days,
                 respect_gpc: self.config.respect_gpc,
+                timezone: self.config.timezone.clone(),
             },
             theme: self.config.theme.clone(),
             stage: self.config.stages.clone(),
@@ -47,6 +48,7 @@ pub fn config_of(doc: &SiteDocument) -> SiteConfig {
         contact_days: doc.site.contact_days,
         respect_gpc: doc.site.respect_gpc,
         theme: doc.theme.clone(),
+        timezone: doc.site.timezone.clone(),
     }
 }
 
@@ -123,6 +125,17 @@ impl Store {
                     .bind(stored.id)
                     .execute(&mut *tx)
                     .await?;
+                    // Rollups are kept per local day: a new time zone
+                    // moves every day's boundaries.
+                    if stored.config.timezone != config.timezone {
+                        super::rollups::rebuild_in(
+                            &mut tx,
+                            self.backend,
+                            stored.id,
+                            Some(&config.zone()),
+                        )
+                        .await?;
+                    }
                 }
                 (stored.key, !same)
             }

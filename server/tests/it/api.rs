@@ -487,13 +487,17 @@ async fn export_csv_has_the_aggregate_columns(db: Db) {
         .await;
     assert_eq!(status, StatusCode::OK, "{csv}");
     let lines: Vec<&str> = csv.lines().collect();
+    // The contract's columns in its order, then the intervals, dismissals,
+    // rates and the small-sample flag added since.
     assert_eq!(
         lines[0],
-        "page,stage,metric,responses,impressions,response_rate,mean,distribution,nps,nps_moe,promoters,passives,detractors,csat,csat_low,csat_high,ces,ces_easy,thumbs_up,comments,choices"
+        "page,stage,metric,responses,impressions,response_rate,mean,distribution,nps,nps_moe,promoters,passives,detractors,csat,csat_low,csat_high,ces,ces_easy,thumbs_up,comments,choices,\
+         nps_low,nps_high,ces_low,ces_high,thumbs_low,thumbs_high,dismissals,dismiss_rate,frustration_rate,small_sample"
     );
     assert_eq!(
         lines[1],
-        "/product/42,evaluate,nps,2,0,,9.5,\"{\"\"9\"\":1,\"\"10\"\":1}\",100,0,2,0,0,,,,,,,0,"
+        "/product/42,evaluate,nps,2,0,,9.5,\"{\"\"9\"\":1,\"\"10\"\":1}\",100,0,2,0,0,,,,,,,0,\
+         ,100,100,,,,,0,,,true"
     );
     assert_eq!(lines.len(), 2);
 
@@ -1647,13 +1651,14 @@ async fn text_choice_and_follow_up_answers_are_checked_and_counted(db: Db) {
         .await;
     let lines: Vec<&str> = csv.lines().collect();
     assert!(
-        lines[0].ends_with(",thumbs_up,comments,choices"),
+        lines[0].contains(",thumbs_up,comments,choices,")
+            && lines[0].ends_with(",dismissals,dismiss_rate,frustration_rate,small_sample"),
         "{}",
         lines[0]
     );
     assert_eq!(
         lines[1],
-        "found-us,choice,3,0,,,{},,,,,,,,,,,,0,\"{\"\"friend\"\":2,\"\"search\"\":1}\""
+        "found-us,choice,3,0,,,{},,,,,,,,,,,,0,\"{\"\"friend\"\":2,\"\"search\"\":1}\",,,,,,,0,,,true"
     );
     let (_, raw) = f
         .get(

@@ -6,6 +6,8 @@
 //! - `import`: `touchpoint import` (NDJSON events) against the same events ingested over HTTP
 //! - `security`: each defence tried as an attacker would, through `app()`
 //! - `logs`: what `touchpoint serve` logs through a whole day holds nothing secret
+//! - `rollups`: kept rollups equal rebuilt ones through random histories; the migration; `rollup rebuild`
+//! - `read`: the journey map, trends and aggregates against a recomputation from raw events
 //! - `shutdown`: `touchpoint serve` as a process, stopped mid-ingest
 //!
 //! Every test runs on SQLite and on PostgreSQL: `both!` makes a
@@ -18,6 +20,8 @@ mod api;
 mod cli;
 mod import;
 mod logs;
+mod read;
+mod rollups;
 mod security;
 mod shutdown;
 mod support;

@@ -353,10 +353,18 @@ pub struct SiteSettings {
     /// Do-Not-Track, unless the page gave consent (default true).
     #[serde(default = "yes")]
     pub respect_gpc: bool,
+    /// The IANA time zone (`Europe/Berlin`) the site's days are counted in:
+    /// daily and weekly figures, date filters, trends. UTC by default.
+    #[serde(default = "utc")]
+    pub timezone: String,
 }
 
 fn default_retention() -> u32 {
     365
+}
+
+fn utc() -> String {
+    "UTC".to_owned()
 }
 
 /// The keys the widget reads from the configuration the loader hands it

@@ -8,7 +8,7 @@
 //! - [`config`]: the site file (`SiteDocument`) and the widget's
 //!   configuration (`WidgetConfig`), with the keys the widget reads.
 //! - [`api`]: errors, sign-in, site changes, a visitor's data.
-//! - [`report`]: aggregate rows.
+//! - [`report`]: aggregate rows, the journey map, trends.
 //! - [`page`]: the contract's page rules (path normalisation, globs, stage
 //!   resolution), which the widget and the server must agree on.
 
@@ -72,15 +72,115 @@ mod tests {
             comments: 1,
             nps: Some(0.0),
             nps_moe: Some(98.0),
+            nps_low: Some(-98.0),
+            nps_high: Some(98.0),
             promoters: Some(1),
             passives: Some(0),
             detractors: Some(1),
+            dismissals: 1,
+            dismiss_rate: Some(0.25),
+            frustration_rate: Some(0.0),
+            small_sample: true,
             ..AggregateRow::default()
         };
         assert_eq!(
             serde_json::to_string(&row).unwrap(),
-            r#"{"page":"/pricing","metric":"nps","responses":2,"impressions":4,"response_rate":0.5,"mean":8.0,"distribution":{"6":1,"10":1},"nps":0.0,"nps_moe":98.0,"promoters":1,"passives":0,"detractors":1,"comments":1}"#
+            r#"{"page":"/pricing","metric":"nps","responses":2,"impressions":4,"response_rate":0.5,"mean":8.0,"distribution":{"6":1,"10":1},"nps":0.0,"nps_moe":98.0,"promoters":1,"passives":0,"detractors":1,"comments":1,"nps_low":-98.0,"nps_high":98.0,"dismissals":1,"dismiss_rate":0.25,"frustration_rate":0.0,"small_sample":true}"#
         );
+        let ces = AggregateRow {
+            week: Some("2026-W47".into()),
+            metric: Some(Metric::Ces),
+            responses: 40,
+            ces: Some(5.5),
+            ces_low: Some(5.1),
+            ces_high: Some(5.9),
+            ..AggregateRow::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&ces).unwrap(),
+            r#"{"week":"2026-W47","metric":"ces","responses":40,"impressions":0,"response_rate":null,"mean":null,"distribution":{},"ces":5.5,"comments":0,"ces_low":5.1,"ces_high":5.9,"dismissals":0,"dismiss_rate":null,"frustration_rate":null,"small_sample":false}"#
+        );
+        let thumbs = AggregateRow {
+            metric: Some(Metric::Thumbs),
+            thumbs_up: Some(75.0),
+            thumbs_low: Some(30.06),
+            thumbs_high: Some(95.44),
+            ..AggregateRow::default()
+        };
+        let json = serde_json::to_string(&thumbs).unwrap();
+        assert!(
+            json.contains(
+                r#""thumbs_up":75.0,"comments":0,"thumbs_low":30.06,"thumbs_high":95.44,"#
+            ),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<AggregateRow>(&json).unwrap(), thumbs);
+    }
+
+    /// The journey map and trends, as the dashboard reads them.
+    #[test]
+    fn journey_and_trends_json_are_the_contract() {
+        let journey = Journey {
+            stages: vec![JourneyStage {
+                id: "purchase".into(),
+                label: "Purchase".into(),
+                touchpoints: vec![JourneyCell {
+                    touchpoint: "checkout-csat".into(),
+                    metric: Metric::Csat,
+                    responses: 10,
+                    score: Some(80.0),
+                    low: Some(49.02),
+                    high: Some(94.33),
+                    impressions: 40,
+                    response_rate: Some(0.25),
+                    dismissals: 5,
+                    dismiss_rate: Some(0.125),
+                    frustration_rate: Some(0.05),
+                    small_sample: true,
+                }],
+            }],
+        };
+        let json = serde_json::to_string(&journey).unwrap();
+        assert_eq!(
+            json,
+            r#"{"stages":[{"id":"purchase","label":"Purchase","touchpoints":[{"touchpoint":"checkout-csat","metric":"csat","responses":10,"score":80.0,"low":49.02,"high":94.33,"impressions":40,"response_rate":0.25,"dismissals":5,"dismiss_rate":0.125,"frustration_rate":0.05,"small_sample":true}]}]}"#
+        );
+        assert_eq!(serde_json::from_str::<Journey>(&json).unwrap(), journey);
+        let trends = Trends {
+            touchpoint: "site-nps".into(),
+            metric: Metric::Nps,
+            interval: "week".into(),
+            points: vec![
+                TrendPoint {
+                    period: "2026-W46".into(),
+                    responses: 0,
+                    score: None,
+                    low: None,
+                    high: None,
+                    small_sample: true,
+                    change: None,
+                },
+                TrendPoint {
+                    period: "2026-W47".into(),
+                    responses: 120,
+                    score: Some(31.5),
+                    low: Some(18.2),
+                    high: Some(44.8),
+                    small_sample: false,
+                    change: Some(Change {
+                        delta: -6.5,
+                        p_value: Some(0.0312),
+                        significant: true,
+                    }),
+                },
+            ],
+        };
+        let json = serde_json::to_string(&trends).unwrap();
+        assert_eq!(
+            json,
+            r#"{"touchpoint":"site-nps","metric":"nps","interval":"week","points":[{"period":"2026-W46","responses":0,"score":null,"low":null,"high":null,"small_sample":true,"change":null},{"period":"2026-W47","responses":120,"score":31.5,"low":18.2,"high":44.8,"small_sample":false,"change":{"delta":-6.5,"p_value":0.0312,"significant":true}}]}"#
+        );
+        assert_eq!(serde_json::from_str::<Trends>(&json).unwrap(), trends);
     }
 
     fn touchpoint() -> Touchpoint {
@@ -302,6 +402,7 @@ mod tests {
                 retention_days: 365,
                 contact_days: 0,
                 respect_gpc: true,
+                timezone: "Europe/Berlin".into(),
             },
             theme: None,
             stage: vec![Stage {
@@ -314,7 +415,7 @@ mod tests {
         let json = serde_json::to_string(&doc).unwrap();
         assert_eq!(
             json,
-            r#"{"site":{"name":"Demo shop","key":"tp_demo","origins":["https://shop.example"],"retention_days":365,"contact_days":0,"respect_gpc":true},"stage":[{"id":"discover","label":"Discover","pages":["/"]}],"touchpoint":[]}"#
+            r#"{"site":{"name":"Demo shop","key":"tp_demo","origins":["https://shop.example"],"retention_days":365,"contact_days":0,"respect_gpc":true,"timezone":"Europe/Berlin"},"stage":[{"id":"discover","label":"Discover","pages":["/"]}],"touchpoint":[]}"#
         );
         assert_eq!(serde_json::from_str::<SiteDocument>(&json).unwrap(), doc);
     }

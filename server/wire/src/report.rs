@@ -1,4 +1,6 @@
-//! What marketers read: aggregate rows.
+//! What marketers read: aggregate rows, the journey map and trends. Every
+//! number carries its sample size (`responses`), its 95 % interval where
+//! the metric has one, and `small_sample` when fewer than 30 answered.
 
 use crate::Metric;
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,9 @@ pub struct AggregateRow {
     pub touchpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<String>,
+    /// ISO week, `2026-W47` (Monday to Sunday, in the site's time zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub week: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,6 +64,112 @@ pub struct AggregateRow {
     /// choice follow-ups); a multiple-choice response counts once per option.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub choices: Option<BTreeMap<String, u64>>,
+    /// NPS's 95 % interval: `nps` ∓ `nps_moe`, within −100…100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nps_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nps_high: Option<f64>,
+    /// CES's 95 % t interval on the mean, within 1–7 (two answers or more).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ces_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ces_high: Option<f64>,
+    /// Thumbs-up share's 95 % Wilson interval, percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbs_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbs_high: Option<f64>,
+    /// Prompts closed without an answer.
+    #[serde(default)]
+    pub dismissals: u64,
+    /// dismissals / impressions, 0–1; `None` without impressions.
+    #[serde(default)]
+    pub dismiss_rate: Option<f64>,
+    /// Share of impressions whose page view (same visitor, session and
+    /// page) also recorded a behavioural signal (rage or dead click, error),
+    /// 0–1; `None` without impressions.
+    #[serde(default)]
+    pub frustration_rate: Option<f64>,
+    /// Fewer than 30 responses: read the number with care.
+    #[serde(default)]
+    pub small_sample: bool,
+}
+
+/// `GET /v1/sites/{key}/journey`: the site's stages in journey order, each
+/// with a cell per touchpoint answered or shown there.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Journey {
+    pub stages: Vec<JourneyStage>,
+}
+
+/// One stage of the journey map: declared stages in the site file's order
+/// (even without events), then stages events still carry that the site no
+/// longer declares, then `unassigned` when it has events.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JourneyStage {
+    pub id: String,
+    pub label: String,
+    pub touchpoints: Vec<JourneyCell>,
+}
+
+/// One touchpoint × metric in one stage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JourneyCell {
+    pub touchpoint: String,
+    pub metric: Metric,
+    pub responses: u64,
+    /// NPS (−100…100), CSAT % (top-2-box), CES mean, thumbs-up %, emoji
+    /// mean; `None` without scored answers or for text and choice.
+    pub score: Option<f64>,
+    /// The score's 95 % interval (NPS margin of error, Wilson for shares,
+    /// t on means).
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub impressions: u64,
+    pub response_rate: Option<f64>,
+    pub dismissals: u64,
+    pub dismiss_rate: Option<f64>,
+    /// Share of impressions whose page view also recorded a behavioural signal.
+    pub frustration_rate: Option<f64>,
+    pub small_sample: bool,
+}
+
+/// `GET /v1/sites/{key}/trends`: one touchpoint's score per day or week.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trends {
+    pub touchpoint: String,
+    pub metric: Metric,
+    /// `day` or `week` (ISO weeks, `2026-W47`), in the site's time zone.
+    pub interval: String,
+    pub points: Vec<TrendPoint>,
+}
+
+/// One period of a trend; periods without answers are listed too (with
+/// `responses: 0`), so gaps show.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    pub period: String,
+    pub responses: u64,
+    pub score: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub small_sample: bool,
+    /// Against the previous point, when both have a score.
+    pub change: Option<Change>,
+}
+
+/// How a period's score differs from the one before: two-proportion z test
+/// (CSAT, thumbs), NPS difference over its combined standard error, or
+/// Welch's t test (CES, emoji).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// This score minus the previous one, in the score's units.
+    pub delta: f64,
+    /// Two-sided; `None` when the test needs more answers (a t test needs
+    /// two in each period).
+    pub p_value: Option<f64>,
+    /// p < 0.05 and both periods have at least 30 responses.
+    pub significant: bool,
 }
 
 /// `GET /v1/sites/{key}/aggregates`.

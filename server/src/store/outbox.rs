@@ -37,6 +37,7 @@ use crate::time::format_ts;
 use ::time::{Duration, OffsetDateTime};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use touchpoint_wire::{AlertDestination, AlertOn, Delivery, Metric};
 
@@ -477,7 +478,7 @@ impl Store {
         let mut sites: HashMap<i64, Vec<AlertDestination>> = HashMap::new();
         let mut made = 0;
         for ((site_id, destination), items) in groups {
-            if !sites.contains_key(&site_id) {
+            if let Entry::Vacant(slot) = sites.entry(site_id) {
                 let alerts = match sqlx::query("SELECT config FROM sites WHERE id = $1")
                     .bind(site_id)
                     .fetch_optional(&mut *tx)
@@ -490,7 +491,7 @@ impl Store {
                     }
                     None => Vec::new(),
                 };
-                sites.insert(site_id, alerts);
+                slot.insert(alerts);
             }
             let dest = sites[&site_id]
                 .iter()

@@ -31,6 +31,7 @@ use crate::support::{Db, TestDb, database};
 both!(
     a_detractor_reaches_its_destination_signed,
     an_answer_refused_once_comes_again_under_the_same_delivery_id,
+    a_redirect_is_not_followed,
     a_follow_ups_comment_goes_in_the_one_alert,
     a_digest_of_fifty_detractors_is_one_message,
     the_hourly_cap_keeps_the_rest_for_the_next_hours_digest,
@@ -83,6 +84,8 @@ struct Received {
     body: Vec<u8>,
     /// What it answered.
     status: u16,
+    /// The path it was posted to.
+    path: String,
 }
 
 impl Received {
@@ -101,7 +104,14 @@ struct Receiver {
     addr: Option<SocketAddr>,
 }
 
-async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+/// Answers with the next status, and to a redirect's status a `Location`
+/// on the same receiver (a client that follows it shows up there).
+async fn receive(
+    State(r): State<Receiver>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, [(header::HeaderName, String); 1]) {
     let status = r
         .answers
         .lock()
@@ -119,8 +129,12 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
         signature: text("x-touchpoint-signature"),
         body: body.to_vec(),
         status,
+        path: uri.path().to_owned(),
     });
-    StatusCode::from_u16(status).unwrap()
+    (
+        StatusCode::from_u16(status).unwrap(),
+        [(header::LOCATION, "/elsewhere".to_owned())],
+    )
 }
 
 impl Receiver {
@@ -131,6 +145,7 @@ impl Receiver {
         r.addr = Some(listener.local_addr().unwrap());
         let router = axum::Router::new()
             .route("/hook", axum::routing::post(receive))
+            .route("/elsewhere", axum::routing::any(receive))
             .with_state(r.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         r
@@ -438,6 +453,26 @@ async fn an_answer_refused_once_comes_again_under_the_same_delivery_id(db: Db) {
         "{body}"
     );
     assert!(body.contains("touchpoint_alerts_sent_total 1\n"), "{body}");
+}
+
+/// A redirect is an answer that is not a 2xx: retried at the same URL,
+/// never followed to where it points.
+async fn a_redirect_is_not_followed(db: Db) {
+    let receiver = Receiver::start().await;
+    receiver.answers.lock().unwrap().push_back(307);
+    let Some(f) = fixture(db, &site(&receiver.url(), "")).await else {
+        return;
+    };
+    let _worker = f.worker();
+    f.post(vec![answer(1, "site-nps", 0, None)]).await;
+    let log = f
+        .wait_log(1, Duration::from_secs(30), |d| d["status"] == "sent")
+        .await;
+    assert_eq!(log[0]["attempts"], 2);
+    let got = receiver.got();
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(got.iter().all(|r| r.path == "/hook"), "{got:#?}");
+    assert_eq!(got[0].delivery, got[1].delivery);
 }
 
 /// A detractor asked "what went wrong?" is held for the comment it may

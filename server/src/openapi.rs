@@ -139,7 +139,7 @@ pub fn document() -> Value {
             } },
             "/v1/sites/{key}/site": {
                 "get": {
-                    "summary": "The site's configuration, shaped like the site file (viewer); alert secrets masked (`…xyz9`).",
+                    "summary": "The site's configuration, shaped like the site file (viewer); alert secrets masked (`…xyz9`), and for viewers alert URLs cut to their host.",
                     "security": [{ "bearer": [] }],
                     "parameters": [{ "$ref": "#/components/parameters/key" }],
                     "responses": with(json!({ "200": { "description": "Site file as JSON", "content": { "application/json": {} } } }), error_responses(&["401", "403"]))

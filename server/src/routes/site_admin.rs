@@ -1,9 +1,9 @@
 //! A site's configuration through the API: `GET /v1/sites/{key}/site`
 //! (viewer) and `PUT` (editor), in the shape of the site file. Alert
 //! secrets are shown masked (`…xyz9`); a document sent back with them
-//! masked keeps the stored ones.
+//! masked keeps the stored ones. Viewers see destinations' hosts only.
 
-use crate::auth::{authorize, authorize_write_role};
+use crate::auth::{authorize_role, authorize_write_role};
 use crate::error::{Error, Result};
 use crate::extract::read_body;
 use crate::site_file;
@@ -30,9 +30,12 @@ async fn get_site(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<SiteDocument>> {
-    let site = authorize(&state, &headers, &key, Role::Viewer).await?;
+    let (site, granted) = authorize_role(&state, &headers, &key, Role::Viewer).await?;
     let mut doc = site.to_document();
     site_file::alert::mask_secrets(&mut doc);
+    if granted < Role::Editor {
+        site_file::alert::mask_urls(&mut doc);
+    }
     Ok(Json(doc))
 }
 

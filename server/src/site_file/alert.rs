@@ -133,6 +133,15 @@ pub fn mask_secrets(doc: &mut SiteDocument) {
     }
 }
 
+/// The document as shown to someone who may not change it (a viewer):
+/// destinations' URLs cut to their scheme and host too, as a Slack
+/// webhook's path is itself a credential.
+pub fn mask_urls(doc: &mut SiteDocument) {
+    for a in &mut doc.alert {
+        a.url = format!("{}/…", crate::store::outbox::destination_host(&a.url));
+    }
+}
+
 /// A document sent back with masked secrets keeps the stored ones: a
 /// masked value is replaced by the secret of the stored destination with
 /// the same URL, when it masks to that value. Any other masked value is

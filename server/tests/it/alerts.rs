@@ -32,6 +32,8 @@ both!(
     a_detractor_reaches_its_destination_signed,
     an_answer_refused_once_comes_again_under_the_same_delivery_id,
     a_redirect_is_not_followed,
+    an_answer_never_accepted_is_marked_failed_after_the_give_up_time,
+    alert_test_posts_a_signed_sample_and_says_what_came_back,
     a_follow_ups_comment_goes_in_the_one_alert,
     a_digest_of_fifty_detractors_is_one_message,
     the_hourly_cap_keeps_the_rest_for_the_next_hours_digest,
@@ -403,8 +405,16 @@ async fn a_detractor_reaches_its_destination_signed(db: Db) {
     let (status, body) = f.get("/metrics", "metrics").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("touchpoint_alerts_sent_total 1\n"), "{body}");
-    // The secret is shown masked, and sending the document back keeps it.
+    // A viewer sees neither the secret nor the URL's path.
     let (_, doc) = f.get("/v1/sites/alert-shop/site", &f.viewer).await;
+    assert!(!doc.contains(SECRET) && !doc.contains("/hook"), "{doc}");
+    let shown: Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(
+        shown["alert"][0]["url"],
+        format!("http://{}/…", receiver.addr.unwrap())
+    );
+    // An editor sees the secret masked, and sending the document back keeps it.
+    let (_, doc) = f.get("/v1/sites/alert-shop/site", &f.editor).await;
     assert!(!doc.contains(SECRET), "{doc}");
     let shown: Value = serde_json::from_str(&doc).unwrap();
     assert_eq!(shown["alert"][0]["secret"], "…cdef");
@@ -473,6 +483,90 @@ async fn a_redirect_is_not_followed(db: Db) {
     assert_eq!(got.len(), 2, "{got:#?}");
     assert!(got.iter().all(|r| r.path == "/hook"), "{got:#?}");
     assert_eq!(got[0].delivery, got[1].delivery);
+}
+
+/// Retried until the give-up time (a day by default, shortened here),
+/// then marked failed, and counted.
+async fn an_answer_never_accepted_is_marked_failed_after_the_give_up_time(db: Db) {
+    let receiver = Receiver::start().await;
+    receiver.fallback.store(500, Ordering::SeqCst);
+    let Some(mut f) = fixture(db, &site(&receiver.url(), "")).await else {
+        return;
+    };
+    let mut settings = (*f.state.settings).clone();
+    settings.alerts.give_up_after = Duration::from_millis(400);
+    f.state.settings = Arc::new(settings);
+    let _worker = f.worker();
+    f.post(vec![answer(1, "site-nps", 0, None)]).await;
+    let log = f
+        .wait_log(1, Duration::from_secs(30), |d| d["status"] == "failed")
+        .await;
+    assert_eq!(log[0]["last_status"], 500);
+    assert_eq!(log[0]["last_error"], "answered 500");
+    assert_eq!(log[0]["next_attempt_at"], Value::Null);
+    let attempts = log[0]["attempts"].as_u64().unwrap();
+    assert!(attempts >= 2, "{log:#?}");
+    let got = receiver.got();
+    assert_eq!(got.len() as u64, attempts);
+    assert!(got.iter().all(|r| r.delivery == got[0].delivery));
+    let (_, body) = f.get("/metrics", "metrics").await;
+    assert!(
+        body.contains("touchpoint_alerts_failed_total 1\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "touchpoint_alerts_retried_total {}\n",
+            attempts - 1
+        )),
+        "{body}"
+    );
+}
+
+async fn alert_test_posts_a_signed_sample_and_says_what_came_back(db: Db) {
+    let receiver = Receiver::start().await;
+    let Some(f) = fixture(db, &site(&receiver.url(), "")).await else {
+        return;
+    };
+    let database = f._db.url.clone();
+    let args = [
+        "--database",
+        &database,
+        "alert",
+        "test",
+        "--site",
+        "alert-shop",
+        "--json",
+        "--alerts-allow-private",
+        "--public-url",
+        "https://feedback.example",
+    ];
+    let out: Value = serde_json::from_str(&touchpoint(&args).await.unwrap()).unwrap();
+    let result = &out["destinations"][0];
+    assert_eq!(result["ok"], true, "{out}");
+    assert_eq!(result["status"], 200);
+    let got = receiver.got();
+    assert_eq!(got.len(), 1);
+    assert_signed(&got[0]);
+    assert_eq!(result["delivery"], got[0].delivery.as_str());
+    let m = got[0].json();
+    assert_eq!(m["type"], "test");
+    assert_eq!(m["alerts"][0]["reasons"], json!(["detractor"]));
+    // In the log, as a test.
+    let log = f.deliveries().await;
+    assert_eq!(log[0]["kind"], "test");
+    assert_eq!(log[0]["status"], "sent");
+    // A destination that refuses: said, and the command fails.
+    receiver.fallback.store(404, Ordering::SeqCst);
+    let err = touchpoint(&args).await.unwrap_err();
+    assert!(
+        format!("{err:#}").contains("1 of 1 destinations did not answer 2xx"),
+        "{err:#}"
+    );
+    // Without the operator's word, a private destination is not even tried.
+    let err = touchpoint(&args[..7]).await.unwrap_err();
+    assert!(format!("{err:#}").contains("did not answer"), "{err:#}");
+    assert_eq!(receiver.got().len(), 2);
 }
 
 /// A detractor asked "what went wrong?" is held for the comment it may

@@ -32,6 +32,7 @@ both!(
     a_detractor_reaches_its_destination_signed,
     an_answer_refused_once_comes_again_under_the_same_delivery_id,
     a_redirect_is_not_followed,
+    messages_whose_destination_or_answers_are_gone_are_cancelled,
     an_answer_never_accepted_is_marked_failed_after_the_give_up_time,
     alert_test_posts_a_signed_sample_and_says_what_came_back,
     a_follow_ups_comment_goes_in_the_one_alert,
@@ -483,6 +484,53 @@ async fn a_redirect_is_not_followed(db: Db) {
     assert_eq!(got.len(), 2, "{got:#?}");
     assert!(got.iter().all(|r| r.path == "/hook"), "{got:#?}");
     assert_eq!(got[0].delivery, got[1].delivery);
+}
+
+/// A message outlives neither its destination nor its answers: an
+/// erased visitor's answer is not posted later, and a destination removed
+/// from the site receives nothing more; the log says why.
+async fn messages_whose_destination_or_answers_are_gone_are_cancelled(db: Db) {
+    let receiver = Receiver::start().await;
+    let Some(f) = fixture(db, &site(&receiver.url(), "")).await else {
+        return;
+    };
+    let store = &f.state.store;
+    let mut erased = answer(1, "site-nps", 0, Some("Call me"));
+    erased["visitor"] = "erase-me".into();
+    f.post(vec![erased]).await;
+    assert_eq!(
+        store
+            .group_alerts(time::OffsetDateTime::now_utc())
+            .await
+            .unwrap(),
+        1
+    );
+    let record = store.site_by_key("alert-shop").await.unwrap().unwrap();
+    assert_eq!(
+        store.delete_visitor(record.id, "erase-me").await.unwrap(),
+        1
+    );
+    let _worker = f.worker();
+    let log = f
+        .wait_log(1, Duration::from_secs(30), |d| d["status"] == "cancelled")
+        .await;
+    assert_eq!(log[0]["last_error"], "its answers were erased");
+    drop(_worker);
+
+    f.post(vec![answer(2, "site-nps", 0, None)]).await;
+    let mut doc = site_file::parse(&site(&receiver.url(), "")).unwrap();
+    doc.alert.clear();
+    store.apply_site(&doc, || unreachable!()).await.unwrap();
+    let _worker = f.worker();
+    let log = f
+        .wait_log(2, Duration::from_secs(30), |d| d["status"] == "cancelled")
+        .await;
+    assert!(
+        log.iter()
+            .any(|d| d["last_error"] == "its destination is no longer in the site's configuration"),
+        "{log:#?}"
+    );
+    assert!(receiver.got().is_empty());
 }
 
 /// Retried until the give-up time (a day by default, shortened here),

@@ -137,6 +137,17 @@ pub async fn authorize(
         .map(|(site, _)| site)
 }
 
+/// [`authorize`], also saying which role the credentials grant (for reads
+/// that show more to some roles).
+pub async fn authorize_role(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    role: Role,
+) -> Result<(Site, Role)> {
+    check(state, headers, key, role, false).await
+}
+
 /// Like [`authorize`], for requests that change something: a session
 /// (cookie) must also send its CSRF token in `X-CSRF-Token`.
 pub async fn authorize_write(

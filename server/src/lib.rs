@@ -11,10 +11,11 @@
 //! layers, lowest first: [`error`], [`time`], [`zone`], [`stats`],
 //! [`privacy`], [`extract`] → [`store`] → [`site_file`], [`validate`],
 //! [`filters`], [`aggregate`], [`insights`], [`export`], [`import`],
-//! [`limits`], [`cache`], [`commit`], [`metrics`], [`auth`] → [`state`] →
-//! [`routes`], [`serve`] → [`cli`].
+//! [`limits`], [`cache`], [`commit`], [`metrics`], [`auth`] → [`alerts`] →
+//! [`state`] → [`routes`], [`serve`] → [`cli`].
 
 pub mod aggregate;
+pub mod alerts;
 pub mod assets;
 pub mod auth;
 pub mod cache;

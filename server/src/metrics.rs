@@ -33,6 +33,9 @@ pub struct Metrics {
     password_checks: AtomicU64,
     password_checks_busy: AtomicU64,
     exports_abandoned: AtomicU64,
+    alerts_sent: AtomicU64,
+    alerts_retried: AtomicU64,
+    alerts_failed: AtomicU64,
     refused: Mutex<BTreeMap<&'static str, u64>>,
     requests: Mutex<BTreeMap<(String, &'static str, u16), Histogram>>,
 }
@@ -73,6 +76,21 @@ impl Metrics {
     /// An export stopped early because its reader went away.
     pub fn export_abandoned(&self) {
         self.exports_abandoned.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An alert message answered 2xx by its destination.
+    pub fn alert_sent(&self) {
+        self.alerts_sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An alert message's attempt failed; it will be tried again.
+    pub fn alert_retried(&self) {
+        self.alerts_retried.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An alert message given up on after a day of failed attempts.
+    pub fn alert_failed(&self) {
+        self.alerts_failed.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Exports stopped early so far.
@@ -151,6 +169,21 @@ impl Metrics {
                 "touchpoint_exports_abandoned_total",
                 "Exports stopped early because their reader went away.",
                 &self.exports_abandoned,
+            ),
+            (
+                "touchpoint_alerts_sent_total",
+                "Alert messages (single alerts and digests) a destination answered 2xx.",
+                &self.alerts_sent,
+            ),
+            (
+                "touchpoint_alerts_retried_total",
+                "Alert attempts that failed (non-2xx, network error, timeout) and will be tried again.",
+                &self.alerts_retried,
+            ),
+            (
+                "touchpoint_alerts_failed_total",
+                "Alert messages marked failed after a day of attempts.",
+                &self.alerts_failed,
             ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}");

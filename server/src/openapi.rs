@@ -139,19 +139,25 @@ pub fn document() -> Value {
             } },
             "/v1/sites/{key}/site": {
                 "get": {
-                    "summary": "The site's configuration, shaped like the site file (viewer).",
+                    "summary": "The site's configuration, shaped like the site file (viewer); alert secrets masked (`…xyz9`), and for viewers alert URLs cut to their host.",
                     "security": [{ "bearer": [] }],
                     "parameters": [{ "$ref": "#/components/parameters/key" }],
                     "responses": with(json!({ "200": { "description": "Site file as JSON", "content": { "application/json": {} } } }), error_responses(&["401", "403"]))
                 },
                 "put": {
-                    "summary": "Replace the site's configuration (editor); validated like `touchpoint apply`. JSON, or TOML with a toml content type.",
+                    "summary": "Replace the site's configuration (editor); validated like `touchpoint apply`, alert destinations refused unless public. JSON, or TOML with a toml content type. A masked alert secret sent back keeps the stored one.",
                     "security": [{ "bearer": [] }],
                     "parameters": [{ "$ref": "#/components/parameters/key" }],
                     "requestBody": { "required": true, "content": { "application/json": {}, "application/toml": {} } },
                     "responses": with(json!({ "200": { "description": "{\"key\", \"changed\"}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
                 }
             },
+            "/v1/sites/{key}/deliveries": { "get": {
+                "summary": "The alert delivery log (editor): the most recent messages to the site's destinations, newest first, with status, attempts, last error and next attempt.",
+                "security": [{ "bearer": [] }],
+                "parameters": [key, query("limit", "How many messages, 1 to 500 (50 by default).")],
+                "responses": with(json!({ "200": { "description": "Deliveries", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Deliveries" } } } } }), error_responses(&["400", "401", "403"]))
+            } },
             "/v1/sites/{key}/export.csv": export("Aggregates as CSV.", "text/csv", true),
             "/v1/sites/{key}/export.ndjson": export("Aggregates as NDJSON.", "application/x-ndjson", true),
             "/v1/sites/{key}/export.xlsx": export("Aggregates as XLSX.", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", true),
@@ -197,6 +203,24 @@ pub fn document() -> Value {
                 "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } } },
                 "Accepted": { "type": "object", "required": ["accepted", "duplicates"], "properties": { "accepted": { "type": "integer" }, "duplicates": { "type": "integer" } } },
                 "EventBatch": { "type": "object", "required": ["site", "events"], "properties": { "site": { "type": "string" }, "events": { "type": "array", "maxItems": 500, "items": { "$ref": "#/components/schemas/Event" } } } },
+                "Deliveries": { "type": "object", "required": ["deliveries"], "properties": { "deliveries": { "type": "array", "items": {
+                    "type": "object",
+                    "required": ["id", "destination", "host", "kind", "status", "alerts", "attempts", "created_at", "next_attempt_at", "sent_at", "last_status", "last_error"],
+                    "properties": {
+                        "id": { "type": "string", "format": "uuid", "description": "X-Touchpoint-Delivery, the same on every attempt." },
+                        "destination": { "type": "string", "description": "A fingerprint of the destination's URL." },
+                        "host": { "type": "string", "description": "The destination's scheme and host." },
+                        "kind": { "enum": ["alert", "digest", "test"] },
+                        "status": { "enum": ["pending", "sent", "failed", "cancelled"] },
+                        "alerts": { "type": "integer" },
+                        "attempts": { "type": "integer" },
+                        "created_at": { "type": "string", "format": "date-time" },
+                        "next_attempt_at": { "type": ["string", "null"], "format": "date-time" },
+                        "sent_at": { "type": ["string", "null"], "format": "date-time" },
+                        "last_status": { "type": ["integer", "null"] },
+                        "last_error": { "type": ["string", "null"] }
+                    }
+                } } } },
                 "Event": {
                     "type": "object",
                     "required": ["id", "kind", "page", "ts"],

@@ -47,6 +47,8 @@ pub struct Settings {
     /// `GET /metrics` needs `Authorization: Bearer <this>`; without one it is
     /// not served on the public address (see `touchpoint serve --metrics-addr`).
     pub metrics_token: Option<String>,
+    /// How alerts are delivered, and which destinations a site may have.
+    pub alerts: crate::alerts::AlertSettings,
 }
 
 impl Default for Settings {
@@ -59,6 +61,7 @@ impl Default for Settings {
             body_timeout: Duration::from_secs(30),
             max_connections: 512,
             metrics_token: None,
+            alerts: crate::alerts::AlertSettings::default(),
         }
     }
 }

@@ -85,6 +85,27 @@ impl Zone {
         Some(crate::time::format_ts(t))
     }
 
+    /// The end of the `minutes`-long window (a divisor of a day) that a
+    /// time falls in, as stored: windows are counted on the local clock
+    /// from midnight, so a daily digest closes at local midnight and an
+    /// hourly one on the local hour. Where a change of clocks skips or
+    /// repeats the end, the first instant at or after it.
+    pub fn window_end(&self, t: OffsetDateTime, minutes: u32) -> Option<String> {
+        let minutes = i64::from(minutes.clamp(1, 1440));
+        let at = jiff::Timestamp::from_nanosecond(t.unix_timestamp_nanos()).ok()?;
+        let local = self.tz.to_datetime(at);
+        let since_midnight = i64::from(local.hour()) * 60 + i64::from(local.minute());
+        let end = (since_midnight / minutes + 1) * minutes;
+        let end = local
+            .date()
+            .to_datetime(jiff::civil::Time::midnight())
+            .checked_add(jiff::Span::new().minutes(end))
+            .ok()?;
+        let end = self.tz.to_ambiguous_timestamp(end).later().ok()?;
+        let end = OffsetDateTime::from_unix_timestamp_nanos(end.as_nanosecond()).ok()?;
+        Some(crate::time::format_ts(end))
+    }
+
     /// The day a stored time starts, when it is the start of a local day.
     pub fn day_starting_at(&self, ts: &str) -> Option<Date> {
         let day: Date = self.day_of(ts)?.parse().ok()?;
@@ -170,6 +191,41 @@ mod tests {
         let start = havana.start_of(spring).unwrap();
         assert_eq!(havana.day_of(&start).as_deref(), Some("2026-03-08"));
         assert_eq!(havana.day_starting_at(&start), Some(spring));
+    }
+
+    #[test]
+    fn digest_windows_follow_the_local_clock() {
+        let t = |s: &str| crate::time::parse_ts(s).unwrap();
+        let utc = Zone::utc();
+        assert_eq!(
+            utc.window_end(t("2026-11-22T10:07:30Z"), 15).as_deref(),
+            Some("2026-11-22T10:15:00.000Z")
+        );
+        // A time on a boundary opens the next window.
+        assert_eq!(
+            utc.window_end(t("2026-11-22T10:15:00Z"), 15).as_deref(),
+            Some("2026-11-22T10:30:00.000Z")
+        );
+        assert_eq!(
+            utc.window_end(t("2026-11-22T23:59:59Z"), 1).as_deref(),
+            Some("2026-11-23T00:00:00.000Z")
+        );
+        // A daily digest closes at local midnight (Berlin, UTC+1 in November).
+        let berlin = Zone::parse("Europe/Berlin").unwrap();
+        assert_eq!(
+            berlin
+                .window_end(t("2026-11-22T10:00:00Z"), 1440)
+                .as_deref(),
+            Some("2026-11-22T23:00:00.000Z")
+        );
+        // Kathmandu is UTC+5:45: hourly windows close on its hour.
+        let kathmandu = Zone::parse("Asia/Kathmandu").unwrap();
+        assert_eq!(
+            kathmandu
+                .window_end(t("2026-11-22T10:00:00Z"), 60)
+                .as_deref(),
+            Some("2026-11-22T10:15:00.000Z")
+        );
     }
 
     #[test]

@@ -16,10 +16,23 @@ pub(super) async fn apply(
     json: bool,
     out: &mut (dyn Write + Send),
     file: &Path,
+    allow_private: bool,
 ) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let site = site_file::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut site =
+        site_file::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    // A file written from `GET /site` carries masked secrets: keep the stored ones.
+    let stored = match &site.site.key {
+        Some(key) => store.site_by_key(key).await?,
+        None => None,
+    };
+    let stored_alerts = stored.map(|s| s.config.alerts).unwrap_or_default();
+    site_file::alert::restore_secrets(&mut site, &stored_alerts)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    crate::alerts::check_destinations(&site.alert, allow_private)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let (key, changed) = store.apply_site(&site, new_site_key).await?;
     if json {
         let sites = serde_json::json!({ "sites": [{ "name": site.site.name, "key": key, "changed": changed }] });

@@ -1,9 +1,10 @@
 //! The `touchpoint` command line, as the public contract fixes it. Every
 //! command takes `--database URL`; `--json` prints one JSON object on stdout.
 //! The arguments are here; the commands are in [`accounts`] (tokens, users),
-//! [`data`] (sites, imports, exports, visitors) and [`rollup`].
+//! [`data`] (sites, imports, exports, visitors), [`rollup`] and [`alert`].
 
 mod accounts;
+mod alert;
 mod data;
 mod rollup;
 
@@ -16,6 +17,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +49,15 @@ pub enum Command {
     Apply {
         /// The site file (TOML).
         file: PathBuf,
+        /// Allow alert destinations on loopback, private or link-local
+        /// addresses (refused otherwise).
+        #[arg(long, env = "TOUCHPOINT_ALERTS_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
+        alerts_allow_private: bool,
+    },
+    /// Alert destinations.
+    Alert {
+        #[command(subcommand)]
+        command: AlertCommand,
     },
     /// Manage API tokens.
     Token {
@@ -151,6 +162,27 @@ pub struct ServeArgs {
     /// loopback or private one that only the monitoring system reaches.
     #[arg(long, env = "TOUCHPOINT_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// The address people reach the dashboard at (`https://feedback.example.com`):
+    /// alert messages link to the answer there. Without it they carry no link.
+    #[arg(long, env = "TOUCHPOINT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Allow alert destinations on loopback, private, link-local and other
+    /// non-public addresses (a receiver on this machine or network; tests).
+    #[arg(long, env = "TOUCHPOINT_ALERTS_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub alerts_allow_private: bool,
+    /// Seconds one alert attempt may take, from resolving to the answer.
+    #[arg(long, env = "TOUCHPOINT_ALERT_TIMEOUT", default_value_t = 10)]
+    pub alert_timeout: u64,
+    /// Milliseconds before an undelivered alert's first retry; doubled on
+    /// each further one (at most an hour), with jitter.
+    #[arg(long, env = "TOUCHPOINT_ALERT_BACKOFF_MS", default_value_t = 10_000)]
+    pub alert_backoff_ms: u64,
+    /// Seconds after which an undelivered alert is marked failed.
+    #[arg(long, env = "TOUCHPOINT_ALERT_GIVE_UP_SECS", default_value_t = 86_400)]
+    pub alert_give_up_secs: u64,
+    /// Milliseconds between two looks at the alert outbox.
+    #[arg(long, env = "TOUCHPOINT_ALERT_POLL_MS", default_value_t = 1000)]
+    pub alert_poll_ms: u64,
 }
 
 impl ServeArgs {
@@ -167,6 +199,19 @@ impl ServeArgs {
             body_timeout: std::time::Duration::from_secs(self.body_timeout.max(1)),
             max_connections: self.max_connections.max(1),
             metrics_token: self.metrics_token.clone().filter(|t| !t.is_empty()),
+            alerts: crate::alerts::AlertSettings {
+                allow_private: self.alerts_allow_private,
+                public_url: self
+                    .public_url
+                    .clone()
+                    .filter(|u| !u.is_empty())
+                    .map(|u| u.trim_end_matches('/').to_owned()),
+                timeout: Duration::from_secs(self.alert_timeout.max(1)),
+                backoff_first: Duration::from_millis(self.alert_backoff_ms.max(1)),
+                give_up_after: Duration::from_secs(self.alert_give_up_secs),
+                poll: Duration::from_millis(self.alert_poll_ms.max(10)),
+                ..crate::alerts::AlertSettings::default()
+            },
             ..Settings::default()
         }
     }
@@ -270,6 +315,27 @@ pub enum VisitorCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Send a sample message to each of a site's alert destinations, signed
+    /// like the real ones, and print what each answered (exit status 1 if
+    /// one did not answer 2xx). Each is written to the delivery log.
+    Test {
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        /// The dashboard's public address, for the sample's link.
+        #[arg(long, env = "TOUCHPOINT_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Allow destinations on loopback, private or link-local addresses.
+        #[arg(long, env = "TOUCHPOINT_ALERTS_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
+        alerts_allow_private: bool,
+        /// Seconds to wait for each answer.
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum RollupCommand {
     /// Recreate the rollups from the raw events, of one site or of all.
     ///
@@ -310,7 +376,11 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     let json = cli.json;
     let result = match cli.command {
         Command::Serve(args) => run_server(&store, json, out, &args).await,
-        Command::Apply { file } => data::apply(&store, json, out, &file).await,
+        Command::Apply {
+            file,
+            alerts_allow_private,
+        } => data::apply(&store, json, out, &file, alerts_allow_private).await,
+        Command::Alert { command } => alert::alert(&store, json, out, command).await,
         Command::Token { command } => accounts::token(&store, json, out, command).await,
         Command::User { command } => accounts::user(&store, json, out, command).await,
         Command::Visitor { command } => data::visitor(&store, json, out, command).await,
@@ -391,6 +461,11 @@ async fn run_server(
     }
     out.flush()?;
     spawn_retention(store.clone());
+    crate::alerts::spawn_worker(
+        store.clone(),
+        state.settings.alerts.clone(),
+        state.metrics.clone(),
+    );
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

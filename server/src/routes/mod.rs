@@ -3,9 +3,10 @@
 //!
 //! Public (any page, any origin): [`ingest`], [`config`]. Private (API
 //! token or dashboard session, see `auth`): [`reports`], [`insights`],
-//! [`site_admin`], [`visitors`]. Sign-in: [`session`]. Operations: [`ops`]. The loader and
+//! [`site_admin`], [`alerts`], [`visitors`]. Sign-in: [`session`]. Operations: [`ops`]. The loader and
 //! the widget: `assets`.
 
+pub mod alerts;
 pub mod config;
 pub mod ingest;
 pub mod insights;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .merge(reports::router())
         .merge(insights::router())
         .merge(site_admin::router())
+        .merge(alerts::router())
         .merge(visitors::router())
         .merge(session::router())
         .merge(public)

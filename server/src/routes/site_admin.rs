@@ -1,7 +1,9 @@
 //! A site's configuration through the API: `GET /v1/sites/{key}/site`
-//! (viewer) and `PUT` (editor), in the shape of the site file.
+//! (viewer) and `PUT` (editor), in the shape of the site file. Alert
+//! secrets are shown masked (`…xyz9`); a document sent back with them
+//! masked keeps the stored ones. Viewers see destinations' hosts only.
 
-use crate::auth::{authorize, authorize_write_role};
+use crate::auth::{authorize_role, authorize_write_role};
 use crate::error::{Error, Result};
 use crate::extract::read_body;
 use crate::site_file;
@@ -28,8 +30,13 @@ async fn get_site(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<SiteDocument>> {
-    let site = authorize(&state, &headers, &key, Role::Viewer).await?;
-    Ok(Json(site.to_document()))
+    let (site, granted) = authorize_role(&state, &headers, &key, Role::Viewer).await?;
+    let mut doc = site.to_document();
+    site_file::alert::mask_secrets(&mut doc);
+    if granted < Role::Editor {
+        site_file::alert::mask_urls(&mut doc);
+    }
+    Ok(Json(doc))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +87,10 @@ async fn put_site(
         }
         _ => file.site.key = Some(site.key.clone()),
     }
+    // Alert secrets come back masked (as GET shows them): keep the stored
+    // ones. Destinations must be public, unless the operator says otherwise.
+    site_file::alert::restore_secrets(&mut file, &site.config.alerts)?;
+    crate::alerts::check_destinations(&file.alert, state.settings.alerts.allow_private).await?;
     let retention = i64::from(file.site.retention_days);
     if retention < site.retention_days {
         if granted < Role::Admin {

@@ -3,6 +3,8 @@
 //! [`SiteDocument`]. The same rules guard every way a site's configuration
 //! can change.
 
+pub mod alert;
+
 use crate::error::{Error, Result};
 use touchpoint_wire::{
     ChoiceOption, Look, Metric, SiteDocument, Trigger, TriggerOn, page::UNASSIGNED,
@@ -176,7 +178,7 @@ pub fn validate(doc: &mut SiteDocument) -> Result<()> {
             check_options(&follow.options, follow.multiple, &fat, Options::Allowed)?;
         }
     }
-    Ok(())
+    alert::validate(doc)
 }
 
 /// Each trigger has the settings it needs and none it would ignore.

@@ -1,5 +1,6 @@
 //! The site file's rules, each error naming its field.
 use super::*;
+use touchpoint_wire::AlertOn;
 
 const SHOP: &str = include_str!("../../fixtures/shop.toml");
 
@@ -189,4 +190,85 @@ fn the_time_zone_is_an_iana_name_stored_canonically() {
         "[site]\nname = \"x\"\ntimezone = \"+02:00\"",
         "site.timezone",
     );
+}
+
+#[test]
+fn alert_destinations_name_the_field_at_fault() {
+    let site = "[site]\nname = \"x\"\n[[touchpoint]]\nid = \"nps\"\nmetric = \"nps\"\nquestion = {en=\"Q\"}\n";
+    let ok = format!(
+        "{site}[[alert]]\nurl = \"https://hooks.example/t\"\nformat = \"slack\"\non = [\"detractor\", \"low_score\"]\ntouchpoints = [\"nps\"]\ndigest_minutes = 15\nsecret = \"0123456789abcdef\"\nmax_per_hour = 6\n"
+    );
+    let doc = parse(&ok).unwrap();
+    assert_eq!(doc.alert[0].on, [AlertOn::Detractor, AlertOn::LowScore]);
+    let alert = |body: &str| format!("{site}[[alert]]\n{body}\n");
+    for (body, expect) in [
+        (
+            "url = \"ftp://h.example/\"\non = [\"signal\"]",
+            "alert[0].url: must start with https://",
+        ),
+        (
+            "url = \"https://u:p@h.example/\"\non = [\"signal\"]",
+            "alert[0].url: must not carry a user name",
+        ),
+        ("url = \"https:///x\"\non = [\"signal\"]", "alert[0].url"),
+        (
+            "url = \"https://h.example/\"\non = []",
+            "alert[0].on: say what to alert on",
+        ),
+        (
+            "url = \"https://h.example/\"\non = [\"angry\"]",
+            "unknown variant `angry`",
+        ),
+        (
+            "url = \"https://h.example/\"\non = [\"signal\", \"signal\"]",
+            "listed twice",
+        ),
+        (
+            "url = \"https://h.example/\"\non = [\"detractor\"]\ntouchpoints = [\"csat\"]",
+            "alert[0].touchpoints[0]: \"csat\" is not a declared",
+        ),
+        (
+            "url = \"https://h.example/\"\non = [\"signal\"]\ntouchpoints = [\"nps\"]",
+            "a signal belongs to no touchpoint",
+        ),
+        (
+            "url = \"https://h.example/\"\non = [\"detractor\"]\ndigest_minutes = 7",
+            "alert[0].digest_minutes: 7 must be 0",
+        ),
+        (
+            "url = \"https://h.example/\"\non = [\"detractor\"]\nsecret = \"short\"",
+            "alert[0].secret: 16 to 256",
+        ),
+        (
+            "url = \"https://h.example/\"\non = [\"detractor\"]\nmax_per_hour = 0",
+            "alert[0].max_per_hour",
+        ),
+        (
+            "url = \"https://h.example/\"\non = [\"detractor\"]\n[[alert]]\nurl = \"https://h.example/\"\non = [\"signal\"]",
+            "alert[1].url: the same destination twice",
+        ),
+    ] {
+        check_err(&alert(body), expect);
+    }
+}
+
+#[test]
+fn secrets_are_shown_masked_and_kept_when_sent_back_masked() {
+    let text = "[site]\nname = \"x\"\n[[alert]]\nurl = \"https://hooks.example/t\"\non = [\"detractor\"]\nsecret = \"0123456789abcdefxyz9\"\n";
+    let stored = parse(text).unwrap();
+    let mut shown = stored.clone();
+    alert::mask_secrets(&mut shown);
+    assert_eq!(shown.alert[0].secret.as_deref(), Some("…xyz9"));
+    // Sent back as shown: the stored secret stays.
+    let mut back = parse_json(&serde_json::to_string(&shown).unwrap()).unwrap();
+    alert::restore_secrets(&mut back, &stored.alert).unwrap();
+    assert_eq!(back, stored);
+    // A masked value that is not the stored secret's, or under another url, is refused.
+    let mut other = shown.clone();
+    other.alert[0].url = "https://elsewhere.example/".into();
+    let err = alert::restore_secrets(&mut other, &stored.alert).unwrap_err();
+    assert!(err.to_string().contains("alert[0].secret"), "{err}");
+    let mut wrong = shown;
+    wrong.alert[0].secret = Some("…abcd".into());
+    assert!(alert::restore_secrets(&mut wrong, &stored.alert).is_err());
 }

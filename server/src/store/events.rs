@@ -166,6 +166,8 @@ impl Store {
             counts.push((accepted, events.len() as u64 - accepted));
         }
         changes.apply(&mut tx, self.backend).await?;
+        // In the same transaction: an acknowledged alert-worthy event is in the outbox.
+        super::outbox::enqueue(&mut tx, self.backend, batches).await?;
         tx.commit().await?;
         Ok(counts)
     }

@@ -15,11 +15,13 @@
 //! One file per kind of table: [`sites`] (and the stored configuration's
 //! own format, [`site_format`]), [`events`], [`rollups`] (the per-day
 //! counts every report reads, kept with the events), [`accounts`] (roles,
-//! tokens, users, sessions) and [`queries`] (grouping, filters, raw
-//! response pages).
+//! tokens, users, sessions), [`queries`] (grouping, filters, raw
+//! response pages) and [`outbox`] (alerts waiting for their destinations,
+//! written with the events that make them, and the delivery log).
 
 pub mod accounts;
 pub mod events;
+pub mod outbox;
 pub mod queries;
 pub mod rollups;
 pub mod site_format;

@@ -6,13 +6,14 @@
 //! Format 1 is the JSON the first release stored (no `format` field);
 //! every later format writes `"format": N` and reads the earlier ones.
 //! Format 2 adds `timezone` (an IANA name; absent, as in format 1, is UTC).
+//! Format 3 adds `alerts` (the `[[alert]]` destinations; absent is none).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use touchpoint_wire as wire;
 
 /// The newest format this build writes.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoredConfig {
@@ -29,6 +30,25 @@ pub struct StoredConfig {
     /// IANA name; absent means UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    alerts: Vec<Alert>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Alert {
+    url: String,
+    /// `json` or `slack`.
+    format: String,
+    /// `detractor`, `low_score`, `frustration`, `signal`.
+    on: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    touchpoints: Vec<String>,
+    #[serde(default)]
+    digest_minutes: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_per_hour: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -131,6 +151,8 @@ pub struct SiteConfig {
     pub theme: Option<wire::Theme>,
     /// The IANA time zone the site's days are counted in (`UTC` by default).
     pub timezone: String,
+    /// Where alert-worthy answers are posted.
+    pub alerts: Vec<wire::AlertDestination>,
 }
 
 impl SiteConfig {
@@ -168,6 +190,7 @@ pub fn encode(config: &SiteConfig) -> String {
             font: t.font.map(|f| font_str(f).to_owned()),
         }),
         timezone: (config.timezone != crate::zone::UTC).then(|| config.timezone.clone()),
+        alerts: config.alerts.iter().map(alert_out).collect(),
     };
     serde_json::to_string(&stored).expect("a stored configuration always encodes")
 }
@@ -202,6 +225,72 @@ pub fn decode(text: &str) -> Result<SiteConfig, String> {
         timezone: stored
             .timezone
             .unwrap_or_else(|| crate::zone::UTC.to_owned()),
+        alerts: stored
+            .alerts
+            .into_iter()
+            .map(alert_in)
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Only the time zone and the alert destinations of a stored configuration
+/// (read when events are stored, to decide what goes to the outbox).
+pub fn decode_alerts(text: &str) -> Result<(String, Vec<wire::AlertDestination>), String> {
+    #[derive(Deserialize)]
+    struct Alerting {
+        #[serde(default)]
+        timezone: Option<String>,
+        #[serde(default)]
+        alerts: Vec<Alert>,
+    }
+    let alerting: Alerting = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let alerts = alerting
+        .alerts
+        .into_iter()
+        .map(alert_in)
+        .collect::<Result<_, _>>()?;
+    Ok((
+        alerting
+            .timezone
+            .unwrap_or_else(|| crate::zone::UTC.to_owned()),
+        alerts,
+    ))
+}
+
+fn alert_out(a: &wire::AlertDestination) -> Alert {
+    Alert {
+        url: a.url.clone(),
+        format: match a.format {
+            wire::AlertFormat::Json => "json",
+            wire::AlertFormat::Slack => "slack",
+        }
+        .to_owned(),
+        on: a.on.iter().map(|o| o.as_str().to_owned()).collect(),
+        touchpoints: a.touchpoints.clone(),
+        digest_minutes: a.digest_minutes,
+        secret: a.secret.clone(),
+        max_per_hour: a.max_per_hour,
+    }
+}
+
+fn alert_in(a: Alert) -> Result<wire::AlertDestination, String> {
+    let format = match a.format.as_str() {
+        "json" => wire::AlertFormat::Json,
+        "slack" => wire::AlertFormat::Slack,
+        other => return Err(format!("alert: unknown format {other:?}")),
+    };
+    let on =
+        a.on.iter()
+            .map(|o| wire::AlertOn::parse(o).ok_or_else(|| format!("alert: unknown `on` {o:?}")))
+            .collect::<Result<_, _>>()?;
+    Ok(wire::AlertDestination {
+        url: a.url,
+        format,
+        on,
+        touchpoints: a.touchpoints,
+        digest_minutes: a.digest_minutes,
+        secret: a.secret,
+        max_per_hour: a.max_per_hour,
     })
 }
 
@@ -379,7 +468,7 @@ mod tests {
         let config = decode(FIRST_RELEASE).unwrap();
         assert_eq!(
             encode(&config),
-            r##"{"format":2,"stages":[{"id":"purchase","label":"Purchase","pages":["/cart","/checkout/**"]}],"touchpoints":[{"id":"checkout-ces","metric":"ces","question":{"en":"How easy was it?"},"trigger":{"on":"click","delay_ms":0,"selector":"#pay"},"pages":["/checkout/**"],"stages":["purchase"],"sample":0.5,"recontact_days":7,"follow_up":{"question":{"en":"Why?"},"min":1,"max":3,"options":[{"id":"price","label":{"en":"Price"}},{"id":"speed","label":{"en":"Speed"}}],"multiple":true},"multiple":false,"scale":"stars","position":"center"}],"contact_days":14,"respect_gpc":false,"theme":{"brand":"#c4471c","corner":"left","font":"inherit"}}"##
+            r##"{"format":3,"stages":[{"id":"purchase","label":"Purchase","pages":["/cart","/checkout/**"]}],"touchpoints":[{"id":"checkout-ces","metric":"ces","question":{"en":"How easy was it?"},"trigger":{"on":"click","delay_ms":0,"selector":"#pay"},"pages":["/checkout/**"],"stages":["purchase"],"sample":0.5,"recontact_days":7,"follow_up":{"question":{"en":"Why?"},"min":1,"max":3,"options":[{"id":"price","label":{"en":"Price"}},{"id":"speed","label":{"en":"Speed"}}],"multiple":true},"multiple":false,"scale":"stars","position":"center"}],"contact_days":14,"respect_gpc":false,"theme":{"brand":"#c4471c","corner":"left","font":"inherit"}}"##
         );
     }
 
@@ -391,12 +480,46 @@ mod tests {
         config.timezone = "Europe/Berlin".into();
         let text = encode(&config);
         assert!(
-            text.starts_with(r#"{"format":2,"#) && text.ends_with(r##""theme":{"brand":"#c4471c","corner":"left","font":"inherit"},"timezone":"Europe/Berlin"}"##),
+            text.starts_with(r#"{"format":3,"#) && text.ends_with(r##""theme":{"brand":"#c4471c","corner":"left","font":"inherit"},"timezone":"Europe/Berlin"}"##),
             "{text}"
         );
         assert_eq!(decode(&text).unwrap(), config);
         assert_eq!(decode_timezone(&text).unwrap(), "Europe/Berlin");
         assert_eq!(decode_timezone(FIRST_RELEASE).unwrap(), "UTC");
+    }
+
+    /// A row of format 2 (no alerts) reads as a site without destinations.
+    const FORMAT_2: &str = r#"{"format":2,"stages":[],"touchpoints":[],"contact_days":0,"respect_gpc":true,"timezone":"Europe/Berlin"}"#;
+
+    /// Format 3: the alert destinations, secrets included (the store keeps
+    /// them; only the API masks them).
+    #[test]
+    fn alerts_are_stored_from_format_3() {
+        let mut config = decode(FORMAT_2).unwrap();
+        assert!(config.alerts.is_empty());
+        assert_eq!(
+            decode_alerts(FORMAT_2).unwrap(),
+            ("Europe/Berlin".into(), Vec::new())
+        );
+        config.alerts = vec![wire::AlertDestination {
+            url: "https://hooks.example/t".into(),
+            format: wire::AlertFormat::Slack,
+            on: vec![wire::AlertOn::Detractor, wire::AlertOn::Signal],
+            touchpoints: vec!["site-nps".into()],
+            digest_minutes: 15,
+            secret: Some("s3cret-s3cret-s3cret".into()),
+            max_per_hour: Some(4),
+        }];
+        let text = encode(&config);
+        assert_eq!(
+            text,
+            r#"{"format":3,"stages":[],"touchpoints":[],"contact_days":0,"respect_gpc":true,"timezone":"Europe/Berlin","alerts":[{"url":"https://hooks.example/t","format":"slack","on":["detractor","signal"],"touchpoints":["site-nps"],"digest_minutes":15,"secret":"s3cret-s3cret-s3cret","max_per_hour":4}]}"#
+        );
+        assert_eq!(decode(&text).unwrap(), config);
+        assert_eq!(
+            decode_alerts(&text).unwrap(),
+            ("Europe/Berlin".into(), config.alerts.clone())
+        );
     }
 
     #[test]

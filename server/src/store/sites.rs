@@ -36,6 +36,7 @@ impl Site {
             theme: self.config.theme.clone(),
             stage: self.config.stages.clone(),
             touchpoint: self.config.touchpoints.clone(),
+            alert: self.config.alerts.clone(),
         }
     }
 }
@@ -49,6 +50,7 @@ pub fn config_of(doc: &SiteDocument) -> SiteConfig {
         respect_gpc: doc.site.respect_gpc,
         theme: doc.theme.clone(),
         timezone: doc.site.timezone.clone(),
+        alerts: doc.alert.clone(),
     }
 }
 

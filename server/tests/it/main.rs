@@ -1,5 +1,6 @@
 //! The server's integration tests, one binary (one PostgreSQL cluster):
 //!
+//! - `alerts`: alerts and digests posted to a receiver started here; retries, a crash, two workers
 //! - `abuse`: a stranger with a loop against a real socket, in bounded form
 //! - `api`: the HTTP API through `app()`: ingest, config, aggregates, exports, auth
 //! - `cli`: the `touchpoint` command line through `cli::run`
@@ -16,6 +17,7 @@
 //! they are skipped, except in CI and under `cargo xtask test`, where they fail.
 
 mod abuse;
+mod alerts;
 mod api;
 mod cli;
 mod import;

@@ -328,6 +328,9 @@ pub struct SiteDocument {
     pub stage: Vec<Stage>,
     #[serde(default)]
     pub touchpoint: Vec<Touchpoint>,
+    /// `[[alert]]`s: where alert-worthy answers are posted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alert: Vec<crate::AlertDestination>,
 }
 
 /// `[site]`: who the site is and the rules that hold across its touchpoints.

@@ -11,13 +11,16 @@
 //! - [`report`]: aggregate rows, the journey map, trends.
 //! - [`page`]: the contract's page rules (path normalisation, globs, stage
 //!   resolution), which the widget and the server must agree on.
+//! - [`alert`]: alert destinations, the messages they receive, the delivery log.
 
+pub mod alert;
 pub mod api;
 pub mod config;
 pub mod event;
 pub mod page;
 pub mod report;
 
+pub use alert::*;
 pub use api::*;
 pub use config::*;
 pub use event::*;

@@ -384,6 +384,7 @@ fn site_document_json_is_the_contract() {
             pages: vec!["/".into()],
         }],
         touchpoint: Vec::new(),
+        alert: Vec::new(),
     };
     let json = serde_json::to_string(&doc).unwrap();
     assert_eq!(

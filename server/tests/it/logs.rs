@@ -1,11 +1,12 @@
 //! What `touchpoint serve` logs, read as an operator would: a server at
 //! debug level goes through a marketer's and a visitor's whole day (config,
 //! ingest, refusals, reports, exports, sign-in, a site change, a visitor's
-//! data request and erasure), and its log holds no site key, token, visitor
-//! id, e-mail address, password, session or database URL.
+//! data request and erasure, a detractor's alert to a webhook), and its log
+//! holds no site key, token, visitor id, e-mail address, password, session,
+//! database URL, webhook path or alert secret.
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ both!(logs_carry_no_keys_tokens_visitors_or_database_urls);
 
 const VISITOR: &str = "visitor-7f3a9c";
 const EMAIL: &str = "ann.logs@example.com";
+const WEBHOOK_PATH: &str = "T0SECRET/B0SECRET/xyzWebhookCredential";
+const ALERT_SECRET: &str = "alert-signing-secret-4f1e";
 const PASSWORD: &str = "correct horse battery";
 
 fn touchpoint(url: &str, args: &[&str]) -> Value {
@@ -23,6 +26,7 @@ fn touchpoint(url: &str, args: &[&str]) -> Value {
         .args(["--database", url, "--json"])
         .args(args)
         .env("TOUCHPOINT_PASSWORD", PASSWORD)
+        .env("TOUCHPOINT_ALERTS_ALLOW_PRIVATE", "1")
         .output()
         .unwrap();
     assert!(out.status.success(), "{args:?}: {out:?}");
@@ -40,7 +44,44 @@ async fn logs_carry_no_keys_tokens_visitors_or_database_urls(db: Db) {
 }
 
 fn day_in_the_logs(url: &str) {
-    let site_file = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/shop.toml");
+    // A receiver for the site's alerts, whose URL path is a credential (as
+    // a chat webhook's is): it must not be logged either.
+    let receiver = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook = format!(
+        "http://{}/hooks/{WEBHOOK_PATH}",
+        receiver.local_addr().unwrap()
+    );
+    receiver.set_nonblocking(true).unwrap();
+    let received = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut conn = loop {
+            match receiver.accept() {
+                Ok((conn, _)) => break conn,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return format!("no alert arrived: {e}"),
+            }
+        };
+        conn.set_nonblocking(false).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut request = vec![0u8; 64 * 1024];
+        let n = conn.read(&mut request).unwrap_or(0);
+        let _ =
+            conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        String::from_utf8_lossy(&request[..n]).into_owned()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let site_file = dir.path().join("shop.toml");
+    std::fs::write(
+        &site_file,
+        format!(
+            "{}\n[[alert]]\nurl = \"{hook}\"\non = [\"detractor\"]\nsecret = \"{ALERT_SECRET}\"\n",
+            include_str!("../../fixtures/shop.toml")
+        ),
+    )
+    .unwrap();
+    let site_file = site_file.to_str().unwrap();
     let key = touchpoint(url, &["apply", site_file])["sites"][0]["key"]
         .as_str()
         .unwrap()
@@ -66,6 +107,7 @@ fn day_in_the_logs(url: &str) {
             "127.0.0.1:0",
         ])
         .env("RUST_LOG", "debug")
+        .env("TOUCHPOINT_ALERTS_ALLOW_PRIVATE", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -95,7 +137,7 @@ fn day_in_the_logs(url: &str) {
             "id": format!("00000000-0000-4000-8000-{id:012}"), "kind": "response",
             "touchpoint": touchpoint, "page": format!("https://shop.example/product/{key}"),
             "score": 3, "comment": comment, "visitor": VISITOR, "session": "session-5d1e",
-            "ts": "2026-11-20T10:00:00Z",
+            "ts": touchpoint_server::time::now(),
         })
     };
     let post = |body: Value| {
@@ -118,6 +160,16 @@ fn day_in_the_logs(url: &str) {
     assert_eq!(
         post(json!({ "site": "tp_nobodyhasthis", "events": [event(3, "site-nps", "x")] })).0,
         404
+    );
+    // The detractor's alert goes out, signed, to the webhook (before the
+    // visitor's erasure below would cancel it).
+    let alert = received.join().unwrap();
+    assert!(
+        alert.contains(WEBHOOK_PATH)
+            && alert
+                .to_ascii_lowercase()
+                .contains("x-touchpoint-signature"),
+        "{alert}"
     );
     let get = |path: &str, auth: Option<&str>| {
         let mut req = agent.get(format!("{api}{path}"));
@@ -228,6 +280,8 @@ fn day_in_the_logs(url: &str) {
         ("CSRF token", csrf.as_str()),
         ("database URL", url),
         ("database name or file", path),
+        ("webhook path", WEBHOOK_PATH),
+        ("alert secret", ALERT_SECRET),
     ] {
         if let Some(line) = log.lines().find(|l| l.contains(secret)) {
             panic!("the log shows a {what}: {line}");

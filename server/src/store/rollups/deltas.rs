@@ -1,0 +1,253 @@
+//! Signed changes to rollup rows, kept in key order and written with
+//! additive upserts.
+
+use super::{COUNT_COLUMNS, Counts, Facts, Grain, SCORES, placeholders};
+use crate::error::Result;
+use crate::store::Backend;
+use crate::zone::Zone;
+use sqlx::AnyConnection;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A row's key in one grain.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) struct Key {
+    grain: Grain,
+    site_id: i64,
+    day: String,
+    dims: Vec<String>,
+    touchpoint: String,
+    stage: String,
+    metric: String,
+}
+
+/// Signed changes to rollup rows, applied in key order (so that concurrent
+/// writers lock rows in the same order and cannot deadlock on them).
+#[derive(Debug, Default)]
+pub(super) struct Deltas {
+    rows: BTreeMap<Key, Counts>,
+    items: BTreeMap<(Key, String), i64>,
+    /// `(grain, site, day)` where something was subtracted: rows left at
+    /// zero there are deleted.
+    shrunk: BTreeSet<(Grain, i64, String)>,
+}
+
+impl Deltas {
+    fn keys(site_id: i64, zone: &Zone, f: &Facts) -> Option<[Key; 3]> {
+        let day = zone.day_of(&f.ts)?;
+        let key = |grain: Grain, dims: Vec<String>| Key {
+            grain,
+            site_id,
+            day: day.clone(),
+            dims,
+            touchpoint: f.touchpoint.clone().unwrap_or_default(),
+            stage: f.stage.clone(),
+            metric: f.metric.clone().unwrap_or_default(),
+        };
+        let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
+        Some([
+            key(Grain::Days, Vec::new()),
+            key(
+                Grain::Segments,
+                vec![or_unknown(&f.device), or_unknown(&f.locale)],
+            ),
+            key(Grain::Pages, vec![f.page.clone()]),
+        ])
+    }
+
+    fn add(
+        &mut self,
+        site_id: i64,
+        zone: &Zone,
+        f: &Facts,
+        sign: i64,
+        change: impl Fn(&mut Counts),
+        items: &[String],
+    ) {
+        let Some(keys) = Deltas::keys(site_id, zone, f) else {
+            return;
+        };
+        for key in keys {
+            if sign < 0 {
+                self.shrunk
+                    .insert((key.grain, key.site_id, key.day.clone()));
+            }
+            for item in items {
+                *self.items.entry((key.clone(), item.clone())).or_default() += sign;
+            }
+            change(self.rows.entry(key).or_default());
+        }
+    }
+
+    /// An event stored (`sign` 1) or deleted (−1).
+    pub(super) fn event(&mut self, site_id: i64, zone: &Zone, f: &Facts, sign: i64) {
+        let mut items = Vec::new();
+        match f.kind.as_str() {
+            "response" => {
+                if let Some(choices) = &f.choices {
+                    items.extend(choice_items(choices));
+                }
+            }
+            "signal" => items.extend(f.signal.as_ref().map(|s| format!("signal:{s}"))),
+            "impression" | "dismiss" => {}
+            _ => return,
+        }
+        let (kind, comment, score) = (f.kind.as_str(), f.comment, f.score);
+        self.add(
+            site_id,
+            zone,
+            f,
+            sign,
+            |c| match kind {
+                "impression" => c.impressions += sign,
+                "dismiss" => c.dismissals += sign,
+                "signal" => c.signals += sign,
+                _ => {
+                    c.responses += sign;
+                    if comment {
+                        c.comments += sign;
+                    }
+                    if let Some(s) = score
+                        .and_then(|s| usize::try_from(s).ok())
+                        .filter(|s| *s < SCORES)
+                    {
+                        c.scores[s] += sign;
+                    }
+                }
+            },
+            &items,
+        );
+    }
+
+    /// A stored response whose comment or choices a follow-up filled in.
+    pub(super) fn fill(
+        &mut self,
+        site_id: i64,
+        zone: &Zone,
+        f: &Facts,
+        comment: bool,
+        choices: Option<&str>,
+    ) {
+        let items = choices.map(choice_items).unwrap_or_default();
+        self.add(
+            site_id,
+            zone,
+            f,
+            1,
+            |c| {
+                if comment {
+                    c.comments += 1;
+                }
+            },
+            &items,
+        );
+    }
+
+    /// An impression whose page view gained (1) or lost (−1) its signals.
+    pub(super) fn signal_view(&mut self, site_id: i64, zone: &Zone, f: &Facts, sign: i64) {
+        self.add(site_id, zone, f, sign, |c| c.signal_views += sign, &[]);
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.rows.len() + self.items.len()
+    }
+
+    /// Applies every change and clears them.
+    pub(super) async fn flush(&mut self, conn: &mut AnyConnection, backend: Backend) -> Result<()> {
+        let rows = std::mem::take(&mut self.rows);
+        let items = std::mem::take(&mut self.items);
+        for grain in Grain::ALL {
+            let changed: Vec<(&Key, &Counts)> = rows
+                .iter()
+                .filter(|(k, c)| k.grain == grain && !c.is_zero())
+                .collect();
+            let keys = grain.key_columns();
+            let mut columns = keys.clone();
+            columns.extend(COUNT_COLUMNS);
+            let update: Vec<String> = COUNT_COLUMNS
+                .iter()
+                .map(|c| format!("{c} = {t}.{c} + excluded.{c}", t = grain.table()))
+                .collect();
+            for chunk in changed.chunks(40) {
+                let sql = format!(
+                    "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+                    grain.table(),
+                    columns.join(", "),
+                    placeholders(backend, chunk.len(), columns.len()),
+                    keys.join(", "),
+                    update.join(", ")
+                );
+                let mut query = sqlx::query(&sql);
+                for (key, counts) in chunk {
+                    query = bind_key(query, key);
+                    for v in counts.values() {
+                        query = query.bind(v);
+                    }
+                }
+                query.execute(&mut *conn).await?;
+            }
+            let changed: Vec<(&(Key, String), &i64)> = items
+                .iter()
+                .filter(|((k, _), n)| k.grain == grain && **n != 0)
+                .collect();
+            let mut columns = keys.clone();
+            columns.extend(["item", "n"]);
+            for chunk in changed.chunks(100) {
+                let sql = format!(
+                    "INSERT INTO {t} ({}) VALUES {} ON CONFLICT ({}, item) DO UPDATE SET n = {t}.n + excluded.n",
+                    columns.join(", "),
+                    placeholders(backend, chunk.len(), columns.len()),
+                    keys.join(", "),
+                    t = grain.items(),
+                );
+                let mut query = sqlx::query(&sql);
+                for ((key, item), n) in chunk {
+                    query = bind_key(query, key).bind(item.as_str()).bind(**n);
+                }
+                query.execute(&mut *conn).await?;
+            }
+        }
+        for (grain, site_id, day) in std::mem::take(&mut self.shrunk) {
+            let zero: Vec<String> = COUNT_COLUMNS.iter().map(|c| format!("{c} = 0")).collect();
+            sqlx::query(&format!(
+                "DELETE FROM {} WHERE site_id = $1 AND day = $2 AND {}",
+                grain.table(),
+                zero.join(" AND ")
+            ))
+            .bind(site_id)
+            .bind(&day)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(&format!(
+                "DELETE FROM {} WHERE site_id = $1 AND day = $2 AND n = 0",
+                grain.items()
+            ))
+            .bind(site_id)
+            .bind(&day)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn choice_items(choices: &str) -> Vec<String> {
+    serde_json::from_str::<Vec<String>>(choices)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| format!("choice:{c}"))
+        .collect()
+}
+
+fn bind_key<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    key: &'q Key,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query = query.bind(key.site_id).bind(key.day.as_str());
+    for d in &key.dims {
+        query = query.bind(d.as_str());
+    }
+    query
+        .bind(key.touchpoint.as_str())
+        .bind(key.stage.as_str())
+        .bind(key.metric.as_str())
+}

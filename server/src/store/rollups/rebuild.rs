@@ -1,0 +1,151 @@
+//! Recreating rollups from raw events, and comparing them.
+
+use super::deltas::Deltas;
+use super::{COUNT_COLUMNS, FACT_COLUMNS, Facts, Grain, KINDS, zone_of};
+use crate::error::Result;
+use crate::store::{Backend, Store};
+use crate::zone::Zone;
+use sqlx::{AnyConnection, Row};
+
+/// Recreates a site's rollups from its raw events, inside `conn`'s
+/// transaction. With `zone`, the site is being given that time zone (and
+/// its row is already locked by the update); without, the site's own is
+/// read under an exclusive lock, so that no write of the site's events
+/// runs alongside.
+pub(in crate::store) async fn rebuild_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    site_id: i64,
+    zone: Option<&Zone>,
+) -> Result<u64> {
+    // The first statement writes: on SQLite the transaction takes the
+    // write lock before it reads anything.
+    for grain in Grain::ALL {
+        for table in [grain.table(), grain.items()] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE site_id = $1"))
+                .bind(site_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    let zone = match zone {
+        Some(z) => z.clone(),
+        None => {
+            if backend == Backend::Postgres {
+                sqlx::query("SELECT id FROM sites WHERE id = $1 FOR UPDATE")
+                    .bind(site_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            zone_of(conn, backend, site_id).await?
+        }
+    };
+    let mut deltas = Deltas::default();
+    let mut events = 0;
+    const PAGE: i64 = 10_000;
+    for kind in KINDS {
+        // Impressions also say whether their page view had a signal.
+        let flagged = if kind == "impression" {
+            "CAST(CASE WHEN e.visitor IS NOT NULL AND e.session IS NOT NULL AND EXISTS (\
+               SELECT 1 FROM events s WHERE s.site_id = e.site_id AND s.visitor = e.visitor \
+               AND s.session = e.session AND s.page = e.page AND s.kind = 'signal') \
+             THEN 1 ELSE 0 END AS BIGINT)"
+        } else {
+            "CAST(0 AS BIGINT)"
+        };
+        let mut after: Option<(String, String)> = None;
+        loop {
+            // In (ts, id) order along the (site_id, kind, ts) index, so
+            // that a page's rows are mostly a few days' keys.
+            let mut sql = format!(
+                "SELECT {FACT_COLUMNS}, {flagged} FROM events e WHERE site_id = $1 AND kind = $2"
+            );
+            if after.is_some() {
+                sql.push_str(" AND ts >= $3 AND (ts > $4 OR id > $5)");
+            }
+            sql.push_str(&format!(" ORDER BY ts, id LIMIT {PAGE}"));
+            let mut query = sqlx::query(&sql).bind(site_id).bind(kind);
+            if let Some((ts, id)) = &after {
+                query = query.bind(ts.as_str()).bind(ts.as_str()).bind(id.as_str());
+            }
+            let rows = query.fetch_all(&mut *conn).await?;
+            for row in &rows {
+                let f = Facts::of_row(row);
+                deltas.event(site_id, &zone, &f, 1);
+                if row.get::<i64, _>(15) != 0 {
+                    deltas.signal_view(site_id, &zone, &f, 1);
+                }
+                events += 1;
+            }
+            if deltas.len() > 100_000 {
+                deltas.flush(conn, backend).await?;
+            }
+            match rows.last() {
+                Some(last) if rows.len() as i64 == PAGE => {
+                    after = Some((last.get(11), last.get(0)));
+                }
+                _ => break,
+            }
+        }
+    }
+    deltas.flush(conn, backend).await?;
+    Ok(events)
+}
+
+impl Store {
+    /// Recreates a site's rollups from its raw events, in one transaction;
+    /// returns how many events were counted. The site's writes wait
+    /// meanwhile (on SQLite every write waits: rebuild a large site at a
+    /// quiet hour).
+    pub async fn rebuild_rollups(&self, site_id: i64) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let events = rebuild_in(&mut tx, self.backend, site_id, None).await?;
+        tx.commit().await?;
+        Ok(events)
+    }
+
+    /// Every site's id and key, oldest first: what a rebuild of all goes through.
+    pub async fn rollup_sites(&self) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query("SELECT id, key FROM sites ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Every rollup row of a site as a line of text (`table|key…|counts…`),
+    /// sorted: what a check compares, a rebuild against what was kept.
+    pub async fn rollup_snapshot(&self, site_id: i64) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for grain in Grain::ALL {
+            let keys = grain.key_columns();
+            for (table, rest) in [
+                (grain.table(), COUNT_COLUMNS.join(", ")),
+                (grain.items(), "item, n".to_owned()),
+            ] {
+                let text_columns = keys.len() - 1 + usize::from(rest.starts_with("item"));
+                let sql = format!(
+                    "SELECT {}, {rest} FROM {table} WHERE site_id = $1",
+                    keys[1..].join(", ")
+                );
+                for row in sqlx::query(&sql)
+                    .bind(site_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    let mut line = table.to_owned();
+                    for i in 0..row.len() {
+                        line.push('|');
+                        if i < text_columns {
+                            line.push_str(row.get::<&str, _>(i));
+                        } else {
+                            line.push_str(&row.get::<i64, _>(i).to_string());
+                        }
+                    }
+                    out.push(line);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}

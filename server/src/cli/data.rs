@@ -1,6 +1,7 @@
 //! `touchpoint apply`, `import`, `export` and `visitor …`: a site's
 //! configuration and its events, in and out.
 
+use super::progress::Progress;
 use super::{ExportFormat, VisitorCommand, site_record};
 use crate::auth::new_site_key;
 use crate::export::{Export, Format};
@@ -10,6 +11,8 @@ use crate::{import, site_file};
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub(super) async fn apply(
     store: &Store,
@@ -80,18 +83,46 @@ pub(super) async fn import(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let record = site_record(store, site).await?;
-    let input: Box<dyn std::io::BufRead + Send> = if file.as_os_str() == "-" {
-        Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin()))
+    let read = Arc::new(AtomicU64::new(0));
+    let (input, size): (Box<dyn std::io::Read + Send>, Option<u64>) = if file.as_os_str() == "-" {
+        (Box::new(std::io::stdin()), None)
     } else {
-        Box::new(std::io::BufReader::with_capacity(
-            1 << 16,
-            std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
-        ))
+        let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+        let size = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), size)
     };
-    let report = import::import(store, &record, input, dry_run, |r| {
+    let input = std::io::BufReader::with_capacity(
+        1 << 16,
+        Counted {
+            inner: input,
+            read: read.clone(),
+        },
+    );
+    // Progress in bytes of the input, drawn by a ticker while the import runs.
+    let mut progress = Progress::new(json);
+    let ticker = progress.enabled().then(|| {
+        let read = read.clone();
+        tokio::spawn(async move {
+            loop {
+                progress.show(
+                    "import",
+                    read.load(Ordering::Relaxed) >> 20,
+                    size.map(|s| s >> 20),
+                    "MiB",
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        })
+    });
+    let report = import::import(store, &record, Box::new(input), dry_run, |r| {
         eprintln!("line {}: {}", r.line, r.message);
     })
-    .await?;
+    .await;
+    if let Some(ticker) = ticker {
+        ticker.abort();
+        let _ = ticker.await;
+    }
+    let report = report?;
     if json {
         let mut json = serde_json::to_value(&report)?;
         if dry_run {
@@ -139,6 +170,7 @@ pub(super) struct ExportArgs {
 
 pub(super) async fn export(
     store: &Store,
+    json: bool,
     out: &mut (dyn Write + Send),
     site: &str,
     args: ExportArgs,
@@ -158,10 +190,11 @@ pub(super) async fn export(
         Some(parse_group_by(args.group_by.as_deref())?)
     };
     let zone = record.config.zone();
+    let filter = args.filter.parse(&zone)?;
     let prepared = Export {
         site_id: record.id,
         group_by,
-        filter: args.filter.parse(&zone)?,
+        filter: filter.clone(),
         zone,
         format,
         bom: args.bom,
@@ -174,8 +207,31 @@ pub(super) async fn export(
         )),
         None => Box::new(&mut *out),
     };
+    // Progress only when writing to a file: on stdout the terminal is the output.
+    let mut progress = Progress::new(json || args.output.is_none());
+    let total = match progress.enabled() && args.raw {
+        true => Some(store.count_responses(record.id, &filter).await?),
+        false => None,
+    };
     let mut w = prepared.start(store, sink)?;
-    while w.next_page().await? {}
+    while w.next_page().await? {
+        progress.show("export", w.rows(), total, "rows");
+    }
     w.finish()?;
+    progress.finish();
     Ok(())
+}
+
+/// A reader that counts the bytes read through it (for progress).
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }

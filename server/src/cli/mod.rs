@@ -6,6 +6,8 @@
 mod accounts;
 mod alert;
 mod data;
+mod migrate;
+mod progress;
 mod rollup;
 
 use crate::filters::FilterArgs;
@@ -96,6 +98,18 @@ pub enum Command {
         /// Check every line and store nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Copy everything (sites, users, tokens, sessions, events, alerts) from this
+    /// SQLite database into a PostgreSQL one, then rebuild its rollups and check
+    /// the row counts. Resumable after an interruption: run it again and it goes
+    /// on where it stopped; once done, running it again copies nothing. The
+    /// target must be empty (or a target this copy started). Stop writing to the
+    /// SQLite database before the last run. `--json` prints
+    /// `{"tables":[{"table":…,"source":…,"target":…,"copied_now":…}]}`.
+    Migrate {
+        /// The PostgreSQL database to copy into (`postgres://user@host/db`).
+        #[arg(long, env = "TOUCHPOINT_MIGRATE_TO", hide_env_values = true)]
+        to: String,
     },
     /// The rollups reports are read from.
     Rollup {
@@ -385,6 +399,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
         Command::User { command } => accounts::user(&store, json, out, command).await,
         Command::Visitor { command } => data::visitor(&store, json, out, command).await,
         Command::Rollup { command } => rollup::run(&store, json, out, command).await,
+        Command::Migrate { to } => migrate::run(&store, json, out, &to).await,
         Command::Import {
             site,
             file,
@@ -407,7 +422,7 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
                 raw,
                 output,
             };
-            data::export(&store, out, &site, args).await
+            data::export(&store, json, out, &site, args).await
         }
     };
     store.close().await;

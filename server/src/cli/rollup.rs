@@ -1,6 +1,7 @@
 //! `touchpoint rollup rebuild [--site KEY]`: the rollups recreated from raw
 //! events.
 
+use super::progress::Progress;
 use super::{RollupCommand, site_record};
 use crate::store::Store;
 use std::io::Write;
@@ -17,8 +18,12 @@ pub(super) async fn run(
         None => store.rollup_sites().await?,
     };
     let mut rebuilt = Vec::new();
-    for (id, key) in sites {
+    let mut progress = Progress::new(json);
+    let total = sites.len() as u64;
+    for (i, (id, key)) in sites.into_iter().enumerate() {
+        progress.show("rollups rebuilt", i as u64, Some(total), "sites");
         let events = store.rebuild_rollups(id).await?;
+        progress.finish();
         if !json {
             writeln!(out, "rebuilt the rollups of {key} from {events} events")?;
             out.flush()?;

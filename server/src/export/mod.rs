@@ -5,11 +5,13 @@
 
 mod table;
 
+pub use crate::store::raw::PAGE_ROWS;
 pub use table::{Cell, Format, TableWriter};
 
 use crate::aggregate;
 use crate::error::Result;
-use crate::store::{Filter, GroupBy, ResponseRow, Store};
+use crate::store::raw::{self, Page, RawResponses};
+use crate::store::{Filter, GroupBy, Store};
 use crate::zone::Zone;
 use std::io::Write;
 use touchpoint_wire::AggregateRow;
@@ -69,9 +71,14 @@ impl Prepared {
                 write_aggregates(&mut table, group_by, &self.aggregates)?;
                 None
             }
-            None => Some(ResponsePages::new(store, e.site_id, e.filter)),
+            None => Some(store.raw_responses(e.site_id, &e.filter)?),
         };
-        Ok(Writing { table, pages })
+        Ok(Writing {
+            table,
+            pages,
+            rows: 0,
+            _store: std::marker::PhantomData,
+        })
     }
 }
 
@@ -79,7 +86,9 @@ impl Prepared {
 /// caller can drain the output between pages or stop early.
 pub struct Writing<'a, W: Write> {
     table: TableWriter<W>,
-    pages: Option<ResponsePages<'a>>,
+    pages: Option<RawResponses>,
+    rows: u64,
+    _store: std::marker::PhantomData<&'a Store>,
 }
 
 impl<W: Write> Writing<'_, W> {
@@ -90,9 +99,10 @@ impl<W: Write> Writing<'_, W> {
         };
         match pages.next().await? {
             Some(page) => {
-                for r in &page {
-                    write_response(&mut self.table, r)?;
+                for row in 0..page.rows() {
+                    write_response(&mut self.table, &page, row)?;
                 }
+                self.rows += page.rows() as u64;
                 Ok(true)
             }
             None => {
@@ -100,6 +110,11 @@ impl<W: Write> Writing<'_, W> {
                 Ok(false)
             }
         }
+    }
+
+    /// Raw responses written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
     }
 
     /// The output written so far (to drain a buffer between pages).
@@ -168,9 +183,6 @@ pub const RESPONSE_COLUMNS: [&str; 12] = [
     "device",
     "flags",
 ];
-
-/// Rows fetched per page when exporting responses.
-pub const PAGE_ROWS: usize = 5000;
 
 /// Column names of an aggregate export grouped by `group_by`.
 pub fn aggregate_columns(group_by: &[GroupBy]) -> Vec<String> {
@@ -256,73 +268,32 @@ pub fn write_aggregates<W: Write>(
     Ok(())
 }
 
-/// Writes one raw response.
-pub fn write_response<W: Write>(w: &mut TableWriter<W>, r: &ResponseRow) -> Result<()> {
+/// Writes row `row` of a page of raw responses.
+pub fn write_response<W: Write>(w: &mut TableWriter<W>, page: &Page, row: usize) -> Result<()> {
+    let text = |c: usize| page.cell(row, c).map_or(Cell::Empty, Cell::Text);
+    let score = match page.cell(row, raw::SCORE) {
+        None => Cell::Empty,
+        Some(s) => Cell::Int(s.parse().unwrap_or_default()),
+    };
     let flags = if w.format == Format::Ndjson {
         Cell::Json("[]")
     } else {
         Cell::Empty
     };
     w.row(&[
-        Cell::Text(&r.id),
-        Cell::Text(&r.ts),
-        Cell::Text(&r.page),
-        Cell::Text(&r.stage),
-        opt(&r.touchpoint),
-        opt(&r.metric),
-        r.score.map_or(Cell::Empty, Cell::Int),
-        opt(&r.comment),
-        r.choices.as_deref().map_or(Cell::Empty, Cell::Json),
-        opt(&r.locale),
-        opt(&r.device),
+        text(0),
+        text(1),
+        text(2),
+        text(3),
+        text(4),
+        text(5),
+        score,
+        text(7),
+        page.cell(row, 8).map_or(Cell::Empty, Cell::Json),
+        text(9),
+        text(10),
         flags,
     ])
-}
-
-fn opt(v: &Option<String>) -> Cell<'_> {
-    v.as_deref().map_or(Cell::Empty, Cell::Text)
-}
-
-/// Pages through a site's responses in `(ts, id)` order.
-pub struct ResponsePages<'a> {
-    store: &'a Store,
-    site_id: i64,
-    filter: Filter,
-    after: Option<(String, String)>,
-    done: bool,
-}
-
-impl<'a> ResponsePages<'a> {
-    pub fn new(store: &'a Store, site_id: i64, filter: Filter) -> Self {
-        ResponsePages {
-            store,
-            site_id,
-            filter,
-            after: None,
-            done: false,
-        }
-    }
-
-    /// The next page, or `None` at the end.
-    pub async fn next(&mut self) -> Result<Option<Vec<ResponseRow>>> {
-        if self.done {
-            return Ok(None);
-        }
-        let after = self
-            .after
-            .as_ref()
-            .map(|(ts, id)| (ts.as_str(), id.as_str()));
-        let page = self
-            .store
-            .responses_page(self.site_id, &self.filter, after, PAGE_ROWS)
-            .await?;
-        self.done = page.len() < PAGE_ROWS;
-        match page.last() {
-            Some(last) => self.after = Some((last.ts.clone(), last.id.clone())),
-            None => return Ok(None),
-        }
-        Ok(Some(page))
-    }
 }
 
 #[cfg(test)]

@@ -55,6 +55,10 @@ pub struct TableWriter<W: Write> {
     pub(super) format: Format,
     out: W,
     columns: Vec<String>,
+    /// NDJSON: each column's name as a JSON key and colon (`"id":`).
+    keys: Vec<String>,
+    /// The line being written, reused row after row.
+    line: String,
     xlsx: Option<Xlsx>,
 }
 
@@ -94,10 +98,16 @@ impl<W: Write> TableWriter<W> {
                 xlsx = Some(x);
             }
         }
+        let keys = columns
+            .iter()
+            .map(|c| format!("{}:", serde_json::to_string(c).unwrap_or_default()))
+            .collect();
         Ok(TableWriter {
             format,
             out,
             columns,
+            keys,
+            line: String::new(),
             xlsx,
         })
     }
@@ -105,23 +115,22 @@ impl<W: Write> TableWriter<W> {
     pub fn row(&mut self, cells: &[Cell]) -> Result<()> {
         match self.format {
             Format::Csv => {
-                let mut line = String::new();
-                csv_line(&mut line, cells);
-                self.out.write_all(line.as_bytes()).map_err(io)
+                self.line.clear();
+                csv_line(&mut self.line, cells);
+                self.out.write_all(self.line.as_bytes()).map_err(io)
             }
             Format::Ndjson => {
-                let mut line = String::from("{");
-                for (i, (column, cell)) in self.columns.iter().zip(cells).enumerate() {
+                let line = &mut self.line;
+                line.clear();
+                line.push('{');
+                for (i, (key, cell)) in self.keys.iter().zip(cells).enumerate() {
                     if i > 0 {
                         line.push(',');
                     }
-                    line.push_str(&serde_json::to_string(column).unwrap_or_default());
-                    line.push(':');
+                    line.push_str(key);
                     match cell {
                         Cell::Empty => line.push_str("null"),
-                        Cell::Text(s) => {
-                            line.push_str(&serde_json::to_string(s).unwrap_or_default())
-                        }
+                        Cell::Text(s) => json_string(line, s),
                         Cell::Int(v) => {
                             let _ = write!(line, "{v}");
                         }
@@ -253,14 +262,27 @@ fn text_cell(out: &mut String, s: &str) {
     if formula {
         out.push('\'');
     }
-    for c in s.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
+    if s.contains('"') {
+        out.push_str(&s.replace('"', "\"\""));
+    } else {
+        out.push_str(s);
     }
     if quote {
         out.push('"');
+    }
+}
+
+/// `s` as a JSON string (what `serde_json` writes, without its allocation
+/// for the common text that needs no escape).
+fn json_string(out: &mut String, s: &str) {
+    if s.bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7f)
+    {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
     }
 }
 

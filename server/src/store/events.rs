@@ -8,7 +8,7 @@ use super::rollups::{self, Changes, FACT_COLUMNS, Facts};
 use crate::error::Result;
 use crate::time::{format_ts, now};
 use sqlx::Row;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use touchpoint_wire::VisitorEvent;
 
 /// How long after an answer its follow-up may complete it.
@@ -53,118 +53,129 @@ impl Store {
 
     /// Group commit: inserts several batches (of any sites) in one
     /// transaction and returns `(accepted, duplicates)` per batch, in order.
-    /// Rows go in multi-row statements of up to [`ROWS_PER_INSERT`].
+    /// The batches are folded together: their rows go in shared multi-row
+    /// statements of up to [`ROWS_PER_INSERT`], so a group of a hundred
+    /// one-event requests costs a few statements, not a hundred.
     pub async fn insert_batches(
         &self,
         batches: &[(i64, &[StoredEvent])],
     ) -> Result<Vec<(u64, u64)>> {
         let received = now();
         let follow_up_since = format_ts(::time::OffsetDateTime::now_utc() - FOLLOW_UP_WINDOW);
+        let rows: Vec<(usize, i64, &StoredEvent)> = batches
+            .iter()
+            .enumerate()
+            .flat_map(|(b, (site_id, events))| events.iter().map(move |e| (b, *site_id, e)))
+            .collect();
         let mut tx = self.pool.begin().await?;
-        let mut counts = Vec::with_capacity(batches.len());
+        let mut inserted: HashMap<i64, HashSet<String>> = HashMap::new();
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
+                 visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent) VALUES ",
+            );
+            // sqlx looks up each numbered SQLite parameter by name, a
+            // linear search per parameter: with a thousand of them that
+            // costs more than the insert. Anonymous `?` are bound in
+            // order at no cost.
+            sql.push_str(&rollups::placeholders(
+                self.backend,
+                chunk.len(),
+                EVENT_COLUMNS,
+            ));
+            sql.push_str(" ON CONFLICT (site_id, id) DO NOTHING RETURNING site_id, id");
+            let mut query = sqlx::query(&sql);
+            for (_, site_id, e) in chunk {
+                query = query
+                    .bind(*site_id)
+                    .bind(&e.id)
+                    .bind(e.kind)
+                    .bind(&e.touchpoint)
+                    .bind(&e.page)
+                    .bind(&e.stage)
+                    .bind(e.metric)
+                    .bind(e.score)
+                    .bind(&e.comment)
+                    .bind(&e.choices)
+                    .bind(&e.visitor)
+                    .bind(&e.session)
+                    .bind(&e.ts)
+                    .bind(&received)
+                    .bind(&e.locale)
+                    .bind(&e.device)
+                    .bind(&e.attributes)
+                    .bind(&e.signal)
+                    .bind(e.gpc)
+                    .bind(e.consent);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                inserted
+                    .entry(row.get::<i64, _>(0))
+                    .or_default()
+                    .insert(row.get(1));
+            }
+        }
+        // A follow-up's answer arrives as the same response resent with
+        // its comment or choices: fill in what the stored one lacks. First
+        // answer wins; no second score. Only a row that was not inserted
+        // just now can need it: its id was stored before, or came earlier
+        // in this group (whose first row of an id is the one inserted).
+        // Updating every response with a comment instead costs a statement
+        // each, and on a PostgreSQL table not yet analysed the planner may
+        // answer each by scanning the (site, kind, ts) index. Only the
+        // visitor and session that gave the answer may complete it, and
+        // only soon after: knowing an event's id is not enough to write
+        // into it. Comment and choices are filled one statement each, so
+        // that the rollups count exactly what each one filled.
+        let mut accepted = vec![0u64; batches.len()];
         let mut changes = Changes::default();
-        for (site_id, events) in batches {
-            let mut accepted = 0;
-            for chunk in events.chunks(ROWS_PER_INSERT) {
-                let mut sql = String::from(
-                    "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
-                     visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent) VALUES ",
-                );
-                // sqlx looks up each numbered SQLite parameter by name, a
-                // linear search per parameter: with a thousand of them that
-                // costs more than the insert. Anonymous `?` are bound in
-                // order at no cost.
-                sql.push_str(&rollups::placeholders(
-                    self.backend,
-                    chunk.len(),
-                    EVENT_COLUMNS,
-                ));
-                sql.push_str(" ON CONFLICT (site_id, id) DO NOTHING RETURNING id");
-                let mut query = sqlx::query(&sql);
-                for e in chunk {
-                    query = query
-                        .bind(*site_id)
-                        .bind(&e.id)
-                        .bind(e.kind)
-                        .bind(&e.touchpoint)
-                        .bind(&e.page)
-                        .bind(&e.stage)
-                        .bind(e.metric)
-                        .bind(e.score)
-                        .bind(&e.comment)
-                        .bind(&e.choices)
-                        .bind(&e.visitor)
-                        .bind(&e.session)
-                        .bind(&e.ts)
-                        .bind(&received)
-                        .bind(&e.locale)
-                        .bind(&e.device)
-                        .bind(&e.attributes)
-                        .bind(&e.signal)
-                        .bind(e.gpc)
-                        .bind(e.consent);
-                }
-                let inserted: HashSet<String> = query
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|r| r.get(0))
-                    .collect();
-                accepted += inserted.len() as u64;
-                // A follow-up's answer arrives as the same response resent
-                // with its comment or choices: fill in what the stored one
-                // lacks. First answer wins; no second score. Only a row
-                // that was not inserted just now can need it: its id was
-                // stored before, or came earlier in this statement (whose
-                // first row of an id is the one inserted). Updating every
-                // response with a comment instead costs a statement each,
-                // and on a PostgreSQL table not yet analysed the planner
-                // may answer each by scanning the (site, kind, ts) index.
-                // Only the visitor and session that gave the answer may
-                // complete it, and only soon after: knowing an event's id
-                // is not enough to write into it.
-                // Comment and choices are filled one statement each, so
-                // that the rollups count exactly what each one filled.
-                let mut seen = HashSet::new();
-                for e in chunk {
-                    let first = seen.insert(e.id.as_str());
-                    if first && inserted.contains(&e.id) {
-                        changes.added(*site_id, Facts::of(e));
-                        continue;
-                    }
-                    if e.kind != "response" {
-                        continue;
-                    }
-                    for (column, value) in [("comment", &e.comment), ("choices", &e.choices)] {
-                        let Some(value) = value else { continue };
-                        let filled = sqlx::query(&format!(
-                            "UPDATE events SET {column} = $1 WHERE site_id = $2 AND id = $3 \
-                             AND kind = 'response' AND touchpoint = $4 AND {column} IS NULL \
-                             AND visitor IS NOT DISTINCT FROM $5 AND session IS NOT DISTINCT FROM $6 \
-                             AND received_at >= $7 \
-                             RETURNING {FACT_COLUMNS}"
-                        ))
-                        .bind(value)
-                        .bind(*site_id)
-                        .bind(&e.id)
-                        .bind(&e.touchpoint)
-                        .bind(&e.visitor)
-                        .bind(&e.session)
-                        .bind(&follow_up_since)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if let Some(row) = filled {
-                            let (comment, choices) = match column {
-                                "comment" => (true, None),
-                                _ => (false, Some(value.clone())),
-                            };
-                            changes.filled(*site_id, Facts::of_row(&row), comment, choices);
-                        }
-                    }
+        let mut seen = HashSet::new();
+        for (b, site_id, e) in &rows {
+            let first = seen.insert((*site_id, e.id.as_str()));
+            if first
+                && inserted
+                    .get(site_id)
+                    .is_some_and(|ids| ids.contains(e.id.as_str()))
+            {
+                accepted[*b] += 1;
+                changes.added(*site_id, Facts::of(e));
+                continue;
+            }
+            if e.kind != "response" {
+                continue;
+            }
+            for (column, value) in [("comment", &e.comment), ("choices", &e.choices)] {
+                let Some(value) = value else { continue };
+                let filled = sqlx::query(&format!(
+                    "UPDATE events SET {column} = $1 WHERE site_id = $2 AND id = $3 \
+                     AND kind = 'response' AND touchpoint = $4 AND {column} IS NULL \
+                     AND visitor IS NOT DISTINCT FROM $5 AND session IS NOT DISTINCT FROM $6 \
+                     AND received_at >= $7 \
+                     RETURNING {FACT_COLUMNS}"
+                ))
+                .bind(value)
+                .bind(*site_id)
+                .bind(&e.id)
+                .bind(&e.touchpoint)
+                .bind(&e.visitor)
+                .bind(&e.session)
+                .bind(&follow_up_since)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = filled {
+                    let (comment, choices) = match column {
+                        "comment" => (true, None),
+                        _ => (false, Some(value.clone())),
+                    };
+                    changes.filled(*site_id, Facts::of_row(&row), comment, choices);
                 }
             }
-            counts.push((accepted, events.len() as u64 - accepted));
         }
+        let counts = batches
+            .iter()
+            .zip(accepted)
+            .map(|((_, events), accepted)| (accepted, events.len() as u64 - accepted))
+            .collect();
         changes.apply(&mut tx, self.backend).await?;
         // In the same transaction: an acknowledged alert-worthy event is in the outbox.
         super::outbox::enqueue(&mut tx, self.backend, batches).await?;
@@ -216,11 +227,9 @@ impl Store {
                     .bind(&cutoff)
                     .fetch_all(&mut *tx)
                     .await?;
-                    let mut changes = Changes::default();
-                    for row in &rows {
-                        changes.removed(site_id, Facts::of_row(row));
-                    }
-                    changes.apply(&mut tx, self.backend).await?;
+                    Changes::removed_rows(site_id, &rows)
+                        .apply(&mut tx, self.backend)
+                        .await?;
                     tx.commit().await?;
                     deleted += rows.len() as u64;
                     if (rows.len() as i64) < STEP {
@@ -286,11 +295,9 @@ impl Store {
         .bind(visitor)
         .fetch_all(&mut *tx)
         .await?;
-        let mut changes = Changes::default();
-        for row in &rows {
-            changes.removed(site_id, Facts::of_row(row));
-        }
-        changes.apply(&mut tx, self.backend).await?;
+        Changes::removed_rows(site_id, &rows)
+            .apply(&mut tx, self.backend)
+            .await?;
         tx.commit().await?;
         Ok(rows.len() as u64)
     }

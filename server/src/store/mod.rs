@@ -15,21 +15,23 @@
 //! One file per kind of table: [`sites`] (and the stored configuration's
 //! own format, [`site_format`]), [`events`], [`rollups`] (the per-day
 //! counts every report reads, kept with the events), [`accounts`] (roles,
-//! tokens, users, sessions), [`queries`] (grouping, filters, raw
-//! response pages) and [`outbox`] (alerts waiting for their destinations,
+//! tokens, users, sessions), [`queries`] (grouping, filters), [`raw`]
+//! (raw responses read fast for exports, around the pool) and [`outbox`] (alerts waiting for their destinations,
 //! written with the events that make them, and the delivery log).
 
 pub mod accounts;
 pub mod events;
+pub mod migrate;
 pub mod outbox;
 pub mod queries;
+pub mod raw;
 pub mod rollups;
 pub mod site_format;
 pub mod sites;
 
 pub use accounts::Role;
 pub use events::StoredEvent;
-pub use queries::{Filter, GroupBy, ResponseRow};
+pub use queries::{Filter, GroupBy};
 pub use rollups::{Counts, Grain, ItemRow, RollupFilter, RollupRow};
 pub use site_format::SiteConfig;
 pub use sites::Site;
@@ -73,6 +75,49 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    location: Location,
+}
+
+/// Where the database is, for what reads it without the pool (raw exports,
+/// [`raw`]). Its `Debug` shows neither path nor URL: a PostgreSQL URL can
+/// hold a password.
+#[derive(Clone)]
+pub(crate) enum Location {
+    SqliteFile(std::path::PathBuf),
+    /// A SQLite database without a file (`sqlite::memory:`).
+    SqliteMemory,
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Location::SqliteFile(_) => "SqliteFile(…)",
+            Location::SqliteMemory => "SqliteMemory",
+            Location::Postgres(_) => "Postgres(…)",
+        })
+    }
+}
+
+impl Location {
+    /// The location of a database at `url`, as normalised by [`Store::open_tuned`].
+    fn of(backend: Backend, url: &str) -> Location {
+        match backend {
+            Backend::Postgres => Location::Postgres(url.to_owned()),
+            Backend::Sqlite => {
+                let path = url
+                    .strip_prefix("sqlite://")
+                    .or_else(|| url.strip_prefix("sqlite:"))
+                    .unwrap_or(url);
+                let path = path.split('?').next().unwrap_or(path);
+                if path.is_empty() || path.contains(":memory:") {
+                    Location::SqliteMemory
+                } else {
+                    Location::SqliteFile(path.into())
+                }
+            }
+        }
+    }
 }
 
 impl Store {
@@ -153,7 +198,12 @@ impl Store {
             }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        let location = Location::of(backend, &url);
+        Ok(Store {
+            pool,
+            backend,
+            location,
+        })
     }
 
     pub fn backend(&self) -> Backend {

@@ -70,7 +70,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn conditions(&self) -> [(&Option<String>, &'static str); 6] {
+    pub(super) fn conditions(&self) -> [(&Option<String>, &'static str); 6] {
         [
             (&self.from, "ts >="),
             (&self.to, "ts <"),
@@ -96,75 +96,19 @@ impl Filter {
     }
 }
 
-/// One raw response, for `responses.csv`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResponseRow {
-    pub id: String,
-    pub ts: String,
-    pub page: String,
-    pub stage: String,
-    pub touchpoint: Option<String>,
-    pub metric: Option<String>,
-    pub score: Option<i64>,
-    pub comment: Option<String>,
-    pub choices: Option<String>,
-    pub locale: Option<String>,
-    pub device: Option<String>,
-}
-
 impl Store {
-    /// Up to `limit` raw responses in `(ts, id)` order, after the given
-    /// `(ts, id)` position. Exports page through with it, so memory stays
-    /// flat whatever the row count and no read transaction stays open.
-    pub async fn responses_page(
-        &self,
-        site_id: i64,
-        filter: &Filter,
-        after: Option<(&str, &str)>,
-        limit: usize,
-    ) -> Result<Vec<ResponseRow>> {
-        let mut sql = String::from(
-            "SELECT id, ts, page, stage, touchpoint, metric, score, comment, choices, locale, device \
-             FROM events WHERE site_id = $1 AND kind = 'response'",
-        );
+    /// How many of a site's raw responses match `filter` (what a raw export
+    /// of it writes).
+    pub async fn count_responses(&self, site_id: i64, filter: &Filter) -> Result<u64> {
         let (conditions, binds) = filter.sql(2);
-        sql.push_str(&conditions);
-        let next = 2 + binds.len();
-        if after.is_some() {
-            // After (ts, id). `ts >= …` on its own lets both databases start
-            // the (site, kind, ts) index range where the last page ended;
-            // behind an OR alone they scan from the first response on every
-            // page, which makes an export quadratic in its length.
-            sql.push_str(&format!(
-                " AND ts >= ${next} AND (ts > ${} OR id > ${})",
-                next + 1,
-                next + 2
-            ));
-        }
-        sql.push_str(&format!(" ORDER BY ts, id LIMIT {limit}"));
+        let sql = format!(
+            "SELECT COUNT(*) FROM events WHERE site_id = $1 AND kind = 'response'{conditions}"
+        );
         let mut query = sqlx::query(&sql).bind(site_id);
-        for value in binds {
-            query = query.bind(value);
+        for v in binds {
+            query = query.bind(v);
         }
-        if let Some((ts, id)) = after {
-            query = query.bind(ts).bind(ts).bind(id);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ResponseRow {
-                id: r.get(0),
-                ts: r.get(1),
-                page: r.get(2),
-                stage: r.get(3),
-                touchpoint: r.get(4),
-                metric: r.get(5),
-                score: r.get(6),
-                comment: r.get(7),
-                choices: r.get(8),
-                locale: r.get(9),
-                device: r.get(10),
-            })
-            .collect())
+        let n: i64 = query.fetch_one(&self.pool).await?.get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -63,6 +63,7 @@ options = [
 "#;
 
 both!(
+    raw_exports_filter_by_value_and_keep_every_character,
     responses_are_stored_once_and_aggregated_per_page_and_stage,
     each_invalid_field_is_named_and_nothing_is_stored,
     batch_level_errors,
@@ -1045,6 +1046,67 @@ async fn raw_exports_page_through_every_response(db: Db) {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted.len(), n as usize, "no response twice");
+}
+
+/// A raw export's filter is a value, never SQL, on both databases (the
+/// PostgreSQL read writes it into a `COPY` as a quoted literal); every
+/// character a comment can hold comes out as it went in.
+async fn raw_exports_filter_by_value_and_keep_every_character(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let mut tricky = response(1, "https://shop.example/pricing", 3);
+    tricky["comment"] = json!("tab\there, \"quoted\", back\\slash\nnew line, 'single', é ✓");
+    let events = vec![tricky, response(2, "https://shop.example/product/7", 9)];
+    let (status, body) = f.post(batch(events)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let rows = |uri: String| {
+        let f = &f;
+        async move {
+            let ndjson = f.get_bytes(&uri).await;
+            String::from_utf8(ndjson)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = rows("/v1/sites/test-shop/responses.ndjson".into()).await;
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        all[0]["comment"],
+        "tab\there, \"quoted\", back\\slash\nnew line, 'single', é ✓"
+    );
+    assert_eq!(all[0]["score"], 3);
+    let pricing = rows("/v1/sites/test-shop/responses.ndjson?page=/pricing".into()).await;
+    assert_eq!(pricing.len(), 1);
+    assert_eq!(pricing[0]["page"], "/pricing");
+    for attack in [
+        "/pricing' OR '1'='1",
+        "/pricing\\' OR 1=1 --",
+        "/x'); DROP TABLE events; --",
+    ] {
+        let uri = format!(
+            "/v1/sites/test-shop/responses.ndjson?page={}",
+            urlencoding(attack)
+        );
+        assert!(rows(uri).await.is_empty(), "{attack}");
+    }
+    assert_eq!(
+        rows("/v1/sites/test-shop/responses.ndjson".into())
+            .await
+            .len(),
+        2
+    );
+}
+
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Every operation in `/openapi.json` exists on the real router, and the

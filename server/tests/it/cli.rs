@@ -18,7 +18,7 @@ both!(
 );
 
 /// Applies the demo site file and returns its key.
-async fn apply_demo(db: &str) -> String {
+pub(crate) async fn apply_demo(db: &str) -> String {
     let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/site.toml");
     let out = touchpoint(&["--database", db, "apply", site, "--json"])
         .await
@@ -27,7 +27,7 @@ async fn apply_demo(db: &str) -> String {
     applied["sites"][0]["key"].as_str().unwrap().to_owned()
 }
 
-async fn touchpoint(args: &[&str]) -> anyhow::Result<String> {
+pub(crate) async fn touchpoint(args: &[&str]) -> anyhow::Result<String> {
     let cli = Cli::try_parse_from(std::iter::once("touchpoint").chain(args.iter().copied()))?;
     let mut out = Vec::new();
     run(cli, &mut out).await?;

@@ -6,6 +6,7 @@
 //! - `cli`: the `touchpoint` command line through `cli::run`
 //! - `import`: `touchpoint import` (NDJSON events) against the same events ingested over HTTP
 //! - `security`: each defence tried as an attacker would, through `app()`
+//! - `migrate`: `touchpoint migrate` from SQLite into PostgreSQL, resumed and verified
 //! - `logs`: what `touchpoint serve` logs through a whole day holds nothing secret
 //! - `rollups`: kept rollups equal rebuilt ones through random histories; the migration; `rollup rebuild`
 //! - `read`: the journey map, trends and aggregates against a recomputation from raw events
@@ -22,6 +23,7 @@ mod api;
 mod cli;
 mod import;
 mod logs;
+mod migrate;
 mod read;
 mod rollups;
 mod security;

@@ -1,0 +1,416 @@
+//! Raw responses read fast, for exports: the one read whose size follows
+//! the number of events (millions of rows), so it goes around sqlx's `Any`
+//! driver, which decodes every value into an owned one and, on SQLite,
+//! passes every row through the driver's worker thread.
+//!
+//! - SQLite: a read-only connection of its own on the database file (WAL:
+//!   it never waits on a writer), in `(ts, id)` pages of [`PAGE_ROWS`], each
+//!   page its own short read, so no read transaction stays open for the
+//!   length of an export.
+//! - PostgreSQL: one `COPY (SELECT …) TO STDOUT` on a connection of its
+//!   own; the server streams the rows in its text format and they are
+//!   decoded here. `COPY` takes no parameters, so the filter's values are
+//!   written as string literals ([`literal`]), with
+//!   `standard_conforming_strings` set on the connection first.
+//!
+//! Either way a producer (a blocking thread, a task) fills [`Page`]s and
+//! hands them over a channel two pages deep: reading and writing overlap,
+//! memory stays flat in the row count, and when the reader goes away (a
+//! client disconnects) the producer stops at its next page.
+
+use super::queries::Filter;
+use super::{Location, Store};
+use crate::error::{Error, Result};
+use tokio::sync::mpsc;
+
+/// Columns of a raw response, in order.
+pub const COLUMNS: [&str; 11] = [
+    "id",
+    "ts",
+    "page",
+    "stage",
+    "touchpoint",
+    "metric",
+    "score",
+    "comment",
+    "choices",
+    "locale",
+    "device",
+];
+
+/// Where `score` is among [`COLUMNS`].
+pub const SCORE: usize = 6;
+
+/// Rows per page.
+pub const PAGE_ROWS: usize = 20_000;
+
+/// Rows of raw responses, column by column in one text buffer: few
+/// allocations however many cells.
+#[derive(Debug, Default)]
+pub struct Page {
+    text: String,
+    /// `(start, end)` in `text` per cell, row after row; `None` is NULL.
+    cells: Vec<Option<(u32, u32)>>,
+}
+
+impl Page {
+    pub fn rows(&self) -> usize {
+        self.cells.len() / COLUMNS.len()
+    }
+
+    /// The cell at `row`, `column` (an index into [`COLUMNS`]).
+    pub fn cell(&self, row: usize, column: usize) -> Option<&str> {
+        self.cells[row * COLUMNS.len() + column].map(|(a, b)| &self.text[a as usize..b as usize])
+    }
+
+    fn push(&mut self, value: Option<&str>) {
+        self.cells.push(value.map(|v| {
+            let start = self.text.len() as u32;
+            self.text.push_str(v);
+            (start, self.text.len() as u32)
+        }));
+    }
+
+    fn push_null(&mut self) {
+        self.cells.push(None);
+    }
+
+    /// Starts a cell that is appended to [`Page::text`] piece by piece.
+    fn open(&mut self) -> u32 {
+        self.text.len() as u32
+    }
+
+    fn close(&mut self, start: u32) {
+        self.cells.push(Some((start, self.text.len() as u32)));
+    }
+}
+
+/// A site's raw responses matching a filter, a page at a time in `(ts,
+/// id)` order.
+pub struct RawResponses {
+    pages: mpsc::Receiver<Result<Page>>,
+}
+
+impl RawResponses {
+    /// The next page, or `None` after the last.
+    pub async fn next(&mut self) -> Result<Option<Page>> {
+        self.pages.recv().await.transpose()
+    }
+}
+
+impl Store {
+    /// Starts reading a site's raw responses that match `filter`.
+    pub fn raw_responses(&self, site_id: i64, filter: &Filter) -> Result<RawResponses> {
+        let (tx, pages) = mpsc::channel(2);
+        let filter = filter.clone();
+        match &self.location {
+            Location::SqliteFile(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || sqlite::produce(&path, site_id, &filter, &tx));
+            }
+            Location::Postgres(url) => {
+                let url = url.clone();
+                tokio::spawn(async move { postgres::produce(&url, site_id, &filter, &tx).await });
+            }
+            Location::SqliteMemory => {
+                return Err(Error::Internal(
+                    "raw exports read a database file, not an in-memory database".into(),
+                ));
+            }
+        }
+        Ok(RawResponses { pages })
+    }
+}
+
+/// `WHERE …` of a raw read, without the position: the site, responses
+/// only, and the filter's conditions, each a placeholder made by `hole`
+/// from its value.
+fn conditions<'f>(filter: &'f Filter, mut hole: impl FnMut(&'f str) -> String) -> String {
+    let mut sql = String::from("site_id = SITE AND kind = 'response'");
+    for (value, condition) in filter.conditions() {
+        if let Some(v) = value {
+            sql.push_str(&format!(" AND {condition} {}", hole(v)));
+        }
+    }
+    sql
+}
+
+mod sqlite {
+    use super::*;
+    use rusqlite::types::ValueRef;
+    use rusqlite::{Connection, OpenFlags};
+    use std::fmt::Write as _;
+
+    pub(super) fn produce(
+        path: &std::path::Path,
+        site_id: i64,
+        filter: &Filter,
+        tx: &mpsc::Sender<Result<Page>>,
+    ) {
+        if let Err(e) = pages(path, site_id, filter, tx) {
+            let _ = tx.blocking_send(Err(e));
+        }
+    }
+
+    fn pages(
+        path: &std::path::Path,
+        site_id: i64,
+        filter: &Filter,
+        tx: &mpsc::Sender<Result<Page>>,
+    ) -> Result<()> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sql)?;
+        let mut values: Vec<&str> = Vec::new();
+        let wheres = conditions(filter, |v| {
+            values.push(v);
+            "?".into()
+        })
+        .replace("SITE", "?");
+        let select = format!("SELECT {} FROM events WHERE {wheres}", COLUMNS.join(", "));
+        let first_sql = format!("{select} ORDER BY ts, id LIMIT {PAGE_ROWS}");
+        // After (ts, id): `ts >= …` on its own lets SQLite start the
+        // (site, kind, ts) index range where the last page ended.
+        let next_sql = format!(
+            "{select} AND ts >= ? AND (ts > ? OR id > ?) ORDER BY ts, id LIMIT {PAGE_ROWS}"
+        );
+        let mut after: Option<(String, String)> = None;
+        loop {
+            let mut statement = conn
+                .prepare_cached(if after.is_some() {
+                    &next_sql
+                } else {
+                    &first_sql
+                })
+                .map_err(sql)?;
+            let mut binds: Vec<&dyn rusqlite::ToSql> = vec![&site_id];
+            binds.extend(values.iter().map(|v| v as &dyn rusqlite::ToSql));
+            if let Some((ts, id)) = &after {
+                binds.extend([ts as &dyn rusqlite::ToSql, ts, id]);
+            }
+            let mut rows = statement.query(binds.as_slice()).map_err(sql)?;
+            let mut page = Page::default();
+            while let Some(row) = rows.next().map_err(sql)? {
+                for (c, column) in COLUMNS.iter().enumerate() {
+                    match row.get_ref(c).map_err(sql)? {
+                        ValueRef::Null => page.push_null(),
+                        ValueRef::Integer(v) => {
+                            let start = page.open();
+                            let _ = write!(page.text, "{v}");
+                            page.close(start);
+                        }
+                        ValueRef::Text(t) => page.push(Some(
+                            std::str::from_utf8(t)
+                                .map_err(|e| Error::Internal(format!("stored text: {e}")))?,
+                        )),
+                        ValueRef::Real(_) | ValueRef::Blob(_) => {
+                            return Err(Error::Internal(format!(
+                                "unexpected value in events.{column}"
+                            )));
+                        }
+                    }
+                }
+            }
+            drop(rows);
+            drop(statement);
+            let rows = page.rows();
+            if rows > 0 {
+                let last = rows - 1;
+                after = Some((
+                    page.cell(last, 1).unwrap_or_default().to_owned(),
+                    page.cell(last, 0).unwrap_or_default().to_owned(),
+                ));
+                if tx.blocking_send(Ok(page)).is_err() {
+                    return Ok(()); // nobody reads any more
+                }
+            }
+            if rows < PAGE_ROWS {
+                return Ok(());
+            }
+        }
+    }
+
+    fn sql(e: rusqlite::Error) -> Error {
+        Error::Internal(format!("reading raw responses: {e}"))
+    }
+}
+
+mod postgres {
+    use super::*;
+    use futures_util::TryStreamExt;
+    use sqlx::Connection;
+    use sqlx::postgres::PgConnection;
+
+    pub(super) async fn produce(
+        url: &str,
+        site_id: i64,
+        filter: &Filter,
+        tx: &mpsc::Sender<Result<Page>>,
+    ) {
+        if let Err(e) = pages(url, site_id, filter, tx).await {
+            let _ = tx.send(Err(e)).await;
+        }
+    }
+
+    async fn pages(
+        url: &str,
+        site_id: i64,
+        filter: &Filter,
+        tx: &mpsc::Sender<Result<Page>>,
+    ) -> Result<()> {
+        let mut conn = PgConnection::connect(url).await?;
+        sqlx::query("SET standard_conforming_strings = on")
+            .execute(&mut conn)
+            .await?;
+        let wheres = conditions(filter, literal).replace("SITE", &site_id.to_string());
+        let copy = format!(
+            "COPY (SELECT {} FROM events WHERE {wheres} ORDER BY ts, id) TO STDOUT",
+            COLUMNS.join(", ")
+        );
+        let mut stream = conn.copy_out_raw(&copy).await?;
+        let mut decoder = Decoder::default();
+        while let Some(chunk) = stream.try_next().await? {
+            for page in decoder.feed(&chunk)? {
+                if tx.send(Ok(page)).await.is_err() {
+                    return Ok(()); // nobody reads any more; dropping the stream ends the COPY
+                }
+            }
+        }
+        let last = decoder.finish()?;
+        if last.rows() > 0 {
+            let _ = tx.send(Ok(last)).await;
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL's `COPY … TO STDOUT` text format, decoded into pages: a
+    /// row per line, tab between columns, `\N` for NULL, backslash escapes.
+    #[derive(Default)]
+    pub(super) struct Decoder {
+        /// An unfinished line carried over to the next chunk.
+        partial: Vec<u8>,
+        page: Page,
+    }
+
+    impl Decoder {
+        pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Page>> {
+            let mut full = Vec::new();
+            let mut rest = chunk;
+            while let Some(end) = rest.iter().position(|b| *b == b'\n') {
+                if self.partial.is_empty() {
+                    self.line(&rest[..end])?;
+                } else {
+                    let mut line = std::mem::take(&mut self.partial);
+                    line.extend_from_slice(&rest[..end]);
+                    self.line(&line)?;
+                }
+                rest = &rest[end + 1..];
+                if self.page.rows() >= PAGE_ROWS {
+                    full.push(std::mem::take(&mut self.page));
+                }
+            }
+            self.partial.extend_from_slice(rest);
+            Ok(full)
+        }
+
+        pub fn finish(mut self) -> Result<Page> {
+            if !self.partial.is_empty() {
+                let line = std::mem::take(&mut self.partial);
+                self.line(&line)?;
+            }
+            Ok(self.page)
+        }
+
+        fn line(&mut self, line: &[u8]) -> Result<()> {
+            let line = std::str::from_utf8(line)
+                .map_err(|e| Error::Internal(format!("COPY output: {e}")))?;
+            let mut n = 0;
+            for field in line.split('\t') {
+                n += 1;
+                if field == "\\N" {
+                    self.page.push_null();
+                } else if !field.contains('\\') {
+                    self.page.push(Some(field));
+                } else {
+                    let start = self.page.open();
+                    let mut chars = field.chars();
+                    while let Some(c) = chars.next() {
+                        if c != '\\' {
+                            self.page.text.push(c);
+                            continue;
+                        }
+                        self.page.text.push(match chars.next() {
+                            Some('n') => '\n',
+                            Some('r') => '\r',
+                            Some('t') => '\t',
+                            Some('b') => '\u{8}',
+                            Some('f') => '\u{c}',
+                            Some('v') => '\u{b}',
+                            Some(other) => other,
+                            None => '\\',
+                        });
+                    }
+                    self.page.close(start);
+                }
+            }
+            if n != COLUMNS.len() {
+                return Err(Error::Internal(format!(
+                    "COPY output: a row of {n} columns, not {}",
+                    COLUMNS.len()
+                )));
+            }
+            Ok(())
+        }
+    }
+
+    /// A PostgreSQL string literal of `v`, with `standard_conforming_strings`
+    /// on: quotes doubled, backslashes literal. NUL (which no text value can
+    /// hold) makes the condition match nothing.
+    pub(super) fn literal(v: &str) -> String {
+        if v.contains('\0') {
+            return "NULL".into();
+        }
+        format!("'{}'", v.replace('\'', "''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres::{Decoder, literal};
+    use super::*;
+
+    #[test]
+    fn copy_text_is_decoded_across_chunks() {
+        let mut d = Decoder::default();
+        let text = "a\t2026-01-01T00:00:00Z\t/p\tbrowse\tt\tnps\t9\tline\\none\\ttab \\\\ back\t\\N\t\\N\ten\n\
+                    b\t2026-01-02T00:00:00Z\t/q\tbrowse\t\\N\t\\N\t\\N\t\\N\t[\"x\"]\t\\N\tmobile\n";
+        let bytes = text.as_bytes();
+        let mut pages = d.feed(&bytes[..17]).unwrap();
+        pages.extend(d.feed(&bytes[17..]).unwrap());
+        assert!(pages.is_empty());
+        let page = d.finish().unwrap();
+        assert_eq!(page.rows(), 2);
+        assert_eq!(page.cell(0, 7), Some("line\none\ttab \\ back"));
+        assert_eq!(page.cell(0, SCORE), Some("9"));
+        assert_eq!(page.cell(0, 8), None);
+        assert_eq!(page.cell(1, 8), Some("[\"x\"]"));
+        assert_eq!(page.cell(1, 10), Some("mobile"));
+    }
+
+    #[test]
+    fn a_row_of_the_wrong_width_is_an_error() {
+        let mut d = Decoder::default();
+        assert!(d.feed(b"a\tb\n").is_err());
+    }
+
+    #[test]
+    fn literals_cannot_leave_their_quotes() {
+        assert_eq!(literal("it's"), "'it''s'");
+        assert_eq!(literal("a\\' OR 1=1 --"), "'a\\'' OR 1=1 --'");
+        assert_eq!(literal("x\0y"), "NULL");
+    }
+}

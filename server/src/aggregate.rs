@@ -26,10 +26,10 @@ pub async fn aggregate(
     let grain = grain_for(group_by, &days)?;
     let columns: Vec<&str> = group_by.iter().map(|g| g.column()).collect();
     let counts = store.rollup_counts(site_id, grain, &columns, &days).await?;
-    let choices = store
-        .rollup_items(site_id, grain, &columns, &days, "choice:")
+    let items = store
+        .rollup_items(site_id, grain, &columns, &days, "")
         .await?;
-    Ok(rows(group_by, counts, choices))
+    Ok(rows(group_by, counts, items))
 }
 
 /// The smallest rollup grain with every column asked for. Pages and
@@ -56,6 +56,8 @@ pub struct Tally {
     pub counts: Counts,
     /// Option id → responses that picked it; `None` when no response did.
     pub choices: Option<BTreeMap<String, u64>>,
+    /// Emotion flag → responses whose comment shows it.
+    pub flags: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -102,7 +104,7 @@ fn count(n: i64) -> u64 {
 pub fn rows(
     group_by: &[GroupBy],
     counts: Vec<RollupRow>,
-    choices: Vec<ItemRow>,
+    items: Vec<ItemRow>,
 ) -> Vec<AggregateRow> {
     let group = |values: Vec<String>| -> Vec<String> {
         group_by
@@ -125,18 +127,21 @@ pub fn rows(
             .counts
             .add(&r.counts);
     }
-    for c in choices {
-        let (Some(metric), Some(option)) =
-            (Metric::parse(&c.metric), c.item.strip_prefix("choice:"))
-        else {
+    for c in items {
+        let Some(metric) = Metric::parse(&c.metric) else {
             continue;
         };
-        if let Some(tally) = groups.get_mut(&(group(c.groups), metric)) {
+        let Some(tally) = groups.get_mut(&(group(c.groups), metric)) else {
+            continue;
+        };
+        if let Some(option) = c.item.strip_prefix("choice:") {
             *tally
                 .choices
                 .get_or_insert_default()
                 .entry(option.to_owned())
                 .or_default() += count(c.n);
+        } else if let Some(flag) = c.item.strip_prefix("flag:") {
+            *tally.flags.entry(flag.to_owned()).or_default() += count(c.n);
         }
     }
     groups
@@ -177,6 +182,10 @@ fn fill(row: &mut AggregateRow, metric: Metric, tally: &Tally) {
     row.frustration_rate = tally.rate(c.signal_views);
     row.small_sample = row.responses < stats::SMALL_SAMPLE;
     row.comments = count(c.comments);
+    row.flags = crate::emotion::FLAGS
+        .iter()
+        .map(|f| ((*f).to_owned(), tally.flags.get(*f).copied().unwrap_or(0)))
+        .collect();
     // A choice question always shows its tally, empty or not.
     row.choices = tally
         .choices

@@ -56,6 +56,10 @@ pub struct FilterArgs {
     /// Only this metric (nps, csat, ces, thumbs, emoji, text, choice).
     #[arg(long)]
     pub metric: Option<String>,
+    /// Only responses whose comment shows this emotion flag (frustration,
+    /// delight, confusion); raw responses only: aggregate rows count each flag.
+    #[arg(long)]
+    pub flag: Option<String>,
 }
 
 impl FilterArgs {
@@ -88,8 +92,22 @@ impl FilterArgs {
                 })
             })
             .transpose()?;
+        let flag = some(&self.flag)
+            .map(|f| {
+                crate::emotion::FLAGS
+                    .contains(&f.as_str())
+                    .then_some(f.clone())
+                    .ok_or_else(|| {
+                        Error::bad_request(
+                            "invalid_filter",
+                            format!("flag: {f:?} is not one of frustration, delight, confusion"),
+                        )
+                    })
+            })
+            .transpose()?;
         Ok(Filter {
             page,
+            flag,
             stage: some(&self.stage),
             touchpoint: some(&self.touchpoint),
             metric,
@@ -147,6 +165,12 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>, zone: &Zone) -> Result<
 /// keep whole days, so a bound inside a day (a time, not a date) is refused
 /// with the reason; raw exports take any time.
 pub fn rollup_filter(filter: &Filter, zone: &Zone) -> Result<RollupFilter> {
+    if filter.flag.is_some() {
+        return Err(Error::bad_request(
+            "invalid_filter",
+            "flag: filters raw responses (responses.csv); aggregate rows count each flag instead",
+        ));
+    }
     let day = |name: &str, bound: &Option<String>| -> Result<Option<String>> {
         bound
             .as_deref()

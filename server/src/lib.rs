@@ -9,7 +9,7 @@
 //!
 //! Modules import downward only: nothing imports this file back. The
 //! layers, lowest first: [`error`], [`time`], [`zone`], [`stats`],
-//! [`privacy`], [`extract`] → [`store`] → [`site_file`], [`validate`],
+//! [`privacy`], [`emotion`], [`extract`] → [`store`] → [`site_file`], [`validate`],
 //! [`filters`], [`aggregate`], [`insights`], [`export`], [`import`],
 //! [`limits`], [`cache`], [`commit`], [`metrics`], [`auth`] → [`alerts`] →
 //! [`state`] → [`routes`], [`serve`] → [`cli`].
@@ -21,6 +21,7 @@ pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod commit;
+pub mod emotion;
 pub mod error;
 pub mod export;
 pub mod extract;

@@ -269,6 +269,9 @@ pub fn validate(e: &Event, config: &SiteConfig, window: Window) -> Result<Stored
         stage,
         metric: metric.map(|m| m.as_str()),
         score,
+        flags: comment
+            .as_deref()
+            .and_then(|c| crate::emotion::stored(c, e.locale.as_deref())),
         comment,
         choices,
         visitor: token("visitor", &e.visitor, 64)?,

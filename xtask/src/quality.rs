@@ -1,7 +1,7 @@
-//! `cargo xtask quality`: measures the server's personal-data masking on the
-//! labelled comments in `server/tests/fixtures/pii/` and writes the
-//! `## Personal data masking` section of `docs/QUALITY.md`, keeping the
-//! document's other sections.
+//! `cargo xtask quality`: measures the server's personal-data masking and
+//! emotion flags on the labelled comments in `server/tests/fixtures/pii/`
+//! and `server/tests/fixtures/emotion/`, and writes their sections of
+//! `docs/QUALITY.md`, keeping the document's other sections.
 //!
 //! The measuring is the server crate's own (`privacy::eval`, run through an
 //! ignored unit test that writes its Markdown to a file), so the document and
@@ -12,54 +12,78 @@ use crate::{bench, util};
 use anyhow::Context;
 
 const TEMPLATE: &str = include_str!("quality.md");
-const SECTION: &str = "## Personal data masking";
+
+/// Each measured section: its heading in the document and the template,
+/// and the ignored server test that writes its results.
+const SECTIONS: [(&str, &str); 2] = [
+    (
+        "## Personal data masking",
+        "privacy::eval::tests::write_pii_quality",
+    ),
+    ("## Emotion flags", "emotion::tests::write_emotion_quality"),
+];
 
 pub fn run() -> anyhow::Result<()> {
-    let measured = util::target_dir().join("quality/pii.md");
-    std::fs::create_dir_all(measured.parent().unwrap())?;
-    let _ = std::fs::remove_file(&measured);
-    util::cargo(
-        &[
-            "test",
-            "--quiet",
-            "--package",
-            "touchpoint-server",
-            "--lib",
-            "privacy::eval::tests::write_pii_quality",
-            "--",
-            "--ignored",
-            "--exact",
-        ],
-        &[("TOUCHPOINT_QUALITY_OUT", measured.to_str().unwrap())],
-    )?;
-    let results = std::fs::read_to_string(&measured)
-        .with_context(|| format!("the measurement was not written to {}", measured.display()))?;
-    let date = util::output("date", &["-u", "+%Y-%m-%d"]).unwrap_or_default();
-    let (head, section) = TEMPLATE
-        .split_once(SECTION)
-        .context("quality.md has no personal data section")?;
-    let section = format!("{SECTION}{section}")
-        .replace("{date}", date.trim())
-        .replace("{machine}", &bench::machine())
-        .replace("{results}", results.trim_end());
     let path = util::root().join("docs/QUALITY.md");
-    let doc = match std::fs::read_to_string(&path) {
-        Ok(old) => replace_section(&old, &section),
-        Err(_) => format!("{head}{section}"),
-    };
+    let mut doc = std::fs::read_to_string(&path).unwrap_or_else(|_| head().to_owned());
+    let date = util::output("date", &["-u", "+%Y-%m-%d"]).unwrap_or_default();
+    for (heading, test) in SECTIONS {
+        let measured = util::target_dir().join(format!("quality/{}.md", test.replace("::", "-")));
+        std::fs::create_dir_all(measured.parent().unwrap())?;
+        let _ = std::fs::remove_file(&measured);
+        util::cargo(
+            &[
+                "test",
+                "--quiet",
+                "--package",
+                "touchpoint-server",
+                "--lib",
+                test,
+                "--",
+                "--ignored",
+                "--exact",
+            ],
+            &[("TOUCHPOINT_QUALITY_OUT", measured.to_str().unwrap())],
+        )?;
+        let results = std::fs::read_to_string(&measured).with_context(|| {
+            format!("the measurement was not written to {}", measured.display())
+        })?;
+        let section = template_section(heading)?
+            .replace("{date}", date.trim())
+            .replace("{machine}", &bench::machine())
+            .replace("{results}", results.trim_end());
+        doc = replace_section(&doc, heading, &section);
+    }
     std::fs::write(&path, doc)?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }
 
-/// `doc` with its personal data section (up to the next `## ` heading)
+/// The template's text before its first section.
+fn head() -> &'static str {
+    TEMPLATE.split("\n## ").next().unwrap_or(TEMPLATE)
+}
+
+/// The template of the section under `heading`, heading included.
+fn template_section(heading: &str) -> anyhow::Result<String> {
+    let start = TEMPLATE
+        .find(heading)
+        .with_context(|| format!("quality.md has no {heading:?} section"))?;
+    let after = start + heading.len();
+    let end = TEMPLATE[after..]
+        .find("\n## ")
+        .map_or(TEMPLATE.len(), |i| after + i + 1);
+    Ok(TEMPLATE[start..end].to_owned())
+}
+
+/// `doc` with its section under `heading` (up to the next `## ` heading)
 /// replaced by `section`, or with `section` appended when it has none.
-fn replace_section(doc: &str, section: &str) -> String {
+fn replace_section(doc: &str, heading: &str, section: &str) -> String {
     let section = section.trim_end();
-    let Some(start) = doc.find(SECTION) else {
+    let Some(start) = doc.find(heading) else {
         return format!("{}\n\n{section}\n", doc.trim_end());
     };
-    let after = start + SECTION.len();
+    let after = start + heading.len();
     match doc[after..].find("\n## ") {
         Some(i) => format!("{}{section}\n{}", &doc[..start], &doc[after + i..]),
         None => format!("{}{section}\n", &doc[..start]),
@@ -87,7 +111,11 @@ mod tests {
                 "# Q\n\n## Emotion flags\n\nkept\n\n## Personal data masking\n\nnew\n",
             ),
         ] {
-            assert_eq!(replace_section(doc, new), expect, "{doc:?}");
+            assert_eq!(
+                replace_section(doc, "## Personal data masking", new),
+                expect,
+                "{doc:?}"
+            );
         }
     }
 }

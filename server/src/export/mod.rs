@@ -137,7 +137,7 @@ impl<W: Write> Writing<'_, W> {
 /// Columns after the group columns: the contract's, in its order, then
 /// the intervals, dismissals and rates added since (appended, so a
 /// spreadsheet reading columns by position keeps working).
-pub const AGGREGATE_COLUMNS: [&str; 29] = [
+pub const AGGREGATE_COLUMNS: [&str; 32] = [
     "metric",
     "responses",
     "impressions",
@@ -167,6 +167,9 @@ pub const AGGREGATE_COLUMNS: [&str; 29] = [
     "dismiss_rate",
     "frustration_rate",
     "small_sample",
+    "flag_frustration",
+    "flag_delight",
+    "flag_confusion",
 ];
 
 pub const RESPONSE_COLUMNS: [&str; 12] = [
@@ -263,6 +266,9 @@ pub fn write_aggregates<W: Write>(
             // A JSON boolean in NDJSON, the word elsewhere.
             Cell::Json(if r.small_sample { "true" } else { "false" }),
         ]);
+        for flag in crate::emotion::FLAGS {
+            cells.push(int(Some(r.flags.get(flag).copied().unwrap_or(0))));
+        }
         w.row(&cells)?;
     }
     Ok(())
@@ -275,10 +281,16 @@ pub fn write_response<W: Write>(w: &mut TableWriter<W>, page: &Page, row: usize)
         None => Cell::Empty,
         Some(s) => Cell::Int(s.parse().unwrap_or_default()),
     };
-    let flags = if w.format == Format::Ndjson {
-        Cell::Json("[]")
-    } else {
-        Cell::Empty
+    // `;`-joined as stored in CSV and XLSX, an array in NDJSON.
+    let stored = page.cell(row, raw::FLAGS);
+    let array;
+    let flags = match (w.format, stored) {
+        (Format::Ndjson, None) => Cell::Json("[]"),
+        (Format::Ndjson, Some(f)) => {
+            array = format!("[\"{}\"]", f.replace(';', "\",\""));
+            Cell::Json(&array)
+        }
+        (_, stored) => stored.map_or(Cell::Empty, Cell::Text),
     };
     w.row(&[
         text(0),

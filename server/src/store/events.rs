@@ -5,6 +5,7 @@
 
 use super::Store;
 use super::rollups::{self, Changes, FACT_COLUMNS, Facts};
+use crate::emotion::LEXICON_VERSION;
 use crate::error::Result;
 use crate::time::{format_ts, now};
 use sqlx::Row;
@@ -15,8 +16,8 @@ use touchpoint_wire::VisitorEvent;
 pub const FOLLOW_UP_WINDOW: ::time::Duration = ::time::Duration::hours(1);
 
 /// Columns bound per stored event.
-const EVENT_COLUMNS: usize = 20;
-/// Rows per multi-row INSERT: 50 × 20 parameters stays far below both
+const EVENT_COLUMNS: usize = 22;
+/// Rows per multi-row INSERT: 50 × 22 parameters stays far below both
 /// databases' limits.
 pub const ROWS_PER_INSERT: usize = 50;
 
@@ -31,6 +32,9 @@ pub struct StoredEvent {
     pub metric: Option<&'static str>,
     pub score: Option<i64>,
     pub comment: Option<String>,
+    /// The comment's emotion flags, `;`-joined (`frustration;confusion`);
+    /// `None` without a comment or when it shows none.
+    pub flags: Option<String>,
     pub choices: Option<String>,
     pub visitor: Option<String>,
     pub session: Option<String>,
@@ -72,7 +76,8 @@ impl Store {
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let mut sql = String::from(
                 "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
-                 visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent) VALUES ",
+                 visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent, flags, \
+                 flags_version) VALUES ",
             );
             // sqlx looks up each numbered SQLite parameter by name, a
             // linear search per parameter: with a thousand of them that
@@ -106,7 +111,9 @@ impl Store {
                     .bind(&e.attributes)
                     .bind(&e.signal)
                     .bind(e.gpc)
-                    .bind(e.consent);
+                    .bind(e.consent)
+                    .bind(&e.flags)
+                    .bind(e.comment.as_ref().map(|_| i64::from(LEXICON_VERSION)));
             }
             for row in query.fetch_all(&mut *tx).await? {
                 inserted
@@ -146,22 +153,30 @@ impl Store {
             }
             for (column, value) in [("comment", &e.comment), ("choices", &e.choices)] {
                 let Some(value) = value else { continue };
-                let filled = sqlx::query(&format!(
-                    "UPDATE events SET {column} = $1 WHERE site_id = $2 AND id = $3 \
+                // A comment comes with its flags, decided on it.
+                let set = match column {
+                    "comment" => "comment = $1, flags = $8, flags_version = $9",
+                    _ => "choices = $1",
+                };
+                let sql = format!(
+                    "UPDATE events SET {set} WHERE site_id = $2 AND id = $3 \
                      AND kind = 'response' AND touchpoint = $4 AND {column} IS NULL \
                      AND visitor IS NOT DISTINCT FROM $5 AND session IS NOT DISTINCT FROM $6 \
                      AND received_at >= $7 \
                      RETURNING {FACT_COLUMNS}"
-                ))
-                .bind(value)
-                .bind(*site_id)
-                .bind(&e.id)
-                .bind(&e.touchpoint)
-                .bind(&e.visitor)
-                .bind(&e.session)
-                .bind(&follow_up_since)
-                .fetch_optional(&mut *tx)
-                .await?;
+                );
+                let mut query = sqlx::query(&sql)
+                    .bind(value)
+                    .bind(*site_id)
+                    .bind(&e.id)
+                    .bind(&e.touchpoint)
+                    .bind(&e.visitor)
+                    .bind(&e.session)
+                    .bind(&follow_up_since);
+                if column == "comment" {
+                    query = query.bind(&e.flags).bind(i64::from(LEXICON_VERSION));
+                }
+                let filled = query.fetch_optional(&mut *tx).await?;
                 if let Some(row) = filled {
                     let (comment, choices) = match column {
                         "comment" => (true, None),

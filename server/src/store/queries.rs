@@ -67,17 +67,28 @@ pub struct Filter {
     pub stage: Option<String>,
     pub touchpoint: Option<String>,
     pub metric: Option<String>,
+    /// Responses whose comment shows this emotion flag (raw responses only).
+    pub flag: Option<String>,
 }
 
 impl Filter {
-    pub(super) fn conditions(&self) -> [(&Option<String>, &'static str); 6] {
+    /// Each condition's value and its SQL before and after the value's
+    /// placeholder.
+    pub(super) fn conditions(&self) -> [(&Option<String>, &'static str, &'static str); 7] {
         [
-            (&self.from, "ts >="),
-            (&self.to, "ts <"),
-            (&self.page, "page ="),
-            (&self.stage, "stage ="),
-            (&self.touchpoint, "touchpoint ="),
-            (&self.metric, "metric ="),
+            (&self.from, "ts >=", ""),
+            (&self.to, "ts <", ""),
+            (&self.page, "page =", ""),
+            (&self.stage, "stage =", ""),
+            (&self.touchpoint, "touchpoint =", ""),
+            (&self.metric, "metric =", ""),
+            // `;`-joined flags hold the name between separators (a flag is
+            // one of three plain words: nothing in it is a LIKE wildcard).
+            (
+                &self.flag,
+                "(';' || flags || ';') LIKE ('%;' ||",
+                " || ';%')",
+            ),
         ]
     }
 
@@ -86,9 +97,9 @@ impl Filter {
     fn sql(&self, first: usize) -> (String, Vec<&String>) {
         let mut sql = String::new();
         let mut binds = Vec::new();
-        for (value, condition) in self.conditions() {
+        for (value, before, after) in self.conditions() {
             if let Some(v) = value {
-                sql.push_str(&format!(" AND {condition} ${}", first + binds.len()));
+                sql.push_str(&format!(" AND {before} ${}{after}", first + binds.len()));
                 binds.push(v);
             }
         }

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use tokio::sync::mpsc;
 
 /// Columns of a raw response, in order.
-pub const COLUMNS: [&str; 11] = [
+pub const COLUMNS: [&str; 12] = [
     "id",
     "ts",
     "page",
@@ -36,10 +36,13 @@ pub const COLUMNS: [&str; 11] = [
     "choices",
     "locale",
     "device",
+    "flags",
 ];
 
 /// Where `score` is among [`COLUMNS`].
 pub const SCORE: usize = 6;
+/// Where `flags` is among [`COLUMNS`].
+pub const FLAGS: usize = 11;
 
 /// Rows per page.
 pub const PAGE_ROWS: usize = 20_000;
@@ -127,9 +130,9 @@ impl Store {
 /// from its value.
 fn conditions<'f>(filter: &'f Filter, mut hole: impl FnMut(&'f str) -> String) -> String {
     let mut sql = String::from("site_id = SITE AND kind = 'response'");
-    for (value, condition) in filter.conditions() {
+    for (value, before, after) in filter.conditions() {
         if let Some(v) = value {
-            sql.push_str(&format!(" AND {condition} {}", hole(v)));
+            sql.push_str(&format!(" AND {before} {}{after}", hole(v)));
         }
     }
     sql
@@ -386,8 +389,8 @@ mod tests {
     #[test]
     fn copy_text_is_decoded_across_chunks() {
         let mut d = Decoder::default();
-        let text = "a\t2026-01-01T00:00:00Z\t/p\tbrowse\tt\tnps\t9\tline\\none\\ttab \\\\ back\t\\N\t\\N\ten\n\
-                    b\t2026-01-02T00:00:00Z\t/q\tbrowse\t\\N\t\\N\t\\N\t\\N\t[\"x\"]\t\\N\tmobile\n";
+        let text = "a\t2026-01-01T00:00:00Z\t/p\tbrowse\tt\tnps\t9\tline\\none\\ttab \\\\ back\t\\N\t\\N\ten\tfrustration\n\
+                    b\t2026-01-02T00:00:00Z\t/q\tbrowse\t\\N\t\\N\t\\N\t\\N\t[\"x\"]\t\\N\tmobile\t\\N\n";
         let bytes = text.as_bytes();
         let mut pages = d.feed(&bytes[..17]).unwrap();
         pages.extend(d.feed(&bytes[17..]).unwrap());
@@ -399,6 +402,8 @@ mod tests {
         assert_eq!(page.cell(0, 8), None);
         assert_eq!(page.cell(1, 8), Some("[\"x\"]"));
         assert_eq!(page.cell(1, 10), Some("mobile"));
+        assert_eq!(page.cell(0, FLAGS), Some("frustration"));
+        assert_eq!(page.cell(1, FLAGS), None);
     }
 
     #[test]

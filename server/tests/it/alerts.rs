@@ -41,6 +41,7 @@ both!(
     private_destinations_are_refused_at_apply_and_at_send,
     two_workers_deliver_each_alert_once,
     an_alert_acknowledged_before_a_crash_is_delivered_after_restart,
+    a_frustrated_comment_alerts_whatever_its_score,
 );
 
 const SECRET: &str = "whsec-0123456789abcdef";
@@ -652,6 +653,45 @@ async fn a_follow_ups_comment_goes_in_the_one_alert(db: Db) {
     let log = f.deliveries().await;
     assert_eq!(log.len(), 1, "{log:#?}");
     assert_eq!(receiver.got().len(), 1);
+}
+
+/// A destination that listens to `frustration` hears of a frustrated
+/// comment even under a good score, with its flags, and of nothing else.
+async fn a_frustrated_comment_alerts_whatever_its_score(db: Db) {
+    let receiver = Receiver::start().await;
+    let toml = site(&receiver.url(), "").replace(
+        r#"on = ["detractor", "low_score"]"#,
+        r#"on = ["frustration"]"#,
+    );
+    let Some(f) = fixture(db, &toml).await else {
+        return;
+    };
+    let _worker = f.worker();
+    f.post(vec![
+        answer(1, "site-nps", 9, Some("Love the new checkout, so easy!")),
+        answer(2, "site-nps", 3, None),
+        answer(
+            3,
+            "site-nps",
+            10,
+            Some("the page crashed TWICE before it worked, so annoying 😡"),
+        ),
+    ])
+    .await;
+    let got = receiver.wait_for(1, Duration::from_secs(30)).await;
+    let m = got[0].json();
+    assert_eq!(m["alerts"].as_array().unwrap().len(), 1, "{m}");
+    let a = &m["alerts"][0];
+    assert_eq!(a["response"], uuid(3));
+    assert_eq!(a["reasons"], json!(["frustration"]));
+    assert_eq!(a["flags"], json!(["frustration"]));
+    assert_eq!(a["score"], 10);
+    f.wait_log(1, Duration::from_secs(10), |d| d["status"] == "sent")
+        .await;
+    // The delighted promoter and the silent detractor made no message.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.got().len(), 1);
+    assert_eq!(f.deliveries().await.len(), 1);
 }
 
 async fn a_digest_of_fifty_detractors_is_one_message(db: Db) {

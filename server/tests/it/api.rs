@@ -63,6 +63,7 @@ options = [
 "#;
 
 both!(
+    emotion_flags_are_stored_counted_filtered_and_exported,
     raw_exports_filter_by_value_and_keep_every_character,
     responses_are_stored_once_and_aggregated_per_page_and_stage,
     each_invalid_field_is_named_and_nothing_is_stored,
@@ -493,12 +494,13 @@ async fn export_csv_has_the_aggregate_columns(db: Db) {
     assert_eq!(
         lines[0],
         "page,stage,metric,responses,impressions,response_rate,mean,distribution,nps,nps_moe,promoters,passives,detractors,csat,csat_low,csat_high,ces,ces_easy,thumbs_up,comments,choices,\
-         nps_low,nps_high,ces_low,ces_high,thumbs_low,thumbs_high,dismissals,dismiss_rate,frustration_rate,small_sample"
+         nps_low,nps_high,ces_low,ces_high,thumbs_low,thumbs_high,dismissals,dismiss_rate,frustration_rate,small_sample,\
+         flag_frustration,flag_delight,flag_confusion"
     );
     assert_eq!(
         lines[1],
         "/product/42,evaluate,nps,2,0,,9.5,\"{\"\"9\"\":1,\"\"10\"\":1}\",100,0,2,0,0,,,,,,,0,\
-         ,100,100,,,,,0,,,true"
+         ,100,100,,,,,0,,,true,0,0,0"
     );
     assert_eq!(lines.len(), 2);
 
@@ -1018,7 +1020,7 @@ async fn exports_filter_and_come_in_every_format(db: Db) {
             row["comment"].as_str(),
             row["flags"].clone()
         ),
-        (Some(5), Some("Smooth, thanks"), json!([]))
+        (Some(5), Some("Smooth, thanks"), json!(["delight"]))
     );
 }
 
@@ -1046,6 +1048,101 @@ async fn raw_exports_page_through_every_response(db: Db) {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted.len(), n as usize, "no response twice");
+}
+
+/// A comment's emotion flags are decided at ingest (and when a follow-up
+/// fills the comment in), stored, counted in the aggregate rows, exported
+/// and filterable; a report that cannot filter by them says so.
+async fn emotion_flags_are_stored_counted_filtered_and_exported(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let with_comment = |n: u32, score: i64, comment: &str| {
+        let mut e = response(n, "https://shop.example/pricing", score);
+        e["comment"] = json!(comment);
+        e
+    };
+    let mut csat = response(4, "https://shop.example/checkout", 2);
+    csat["touchpoint"] = json!("checkout-csat");
+    csat["metric"] = json!("csat");
+    let events = vec![
+        with_comment(1, 9, "Love it, works perfectly ❤️"),
+        with_comment(2, 3, "This is SO slow!!! 😡"),
+        with_comment(3, 7, "where do I find my invoices?"),
+        csat.clone(),
+    ];
+    let (status, body) = f.post(batch(events)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    // The low CSAT's follow-up brings its comment: frustrated.
+    csat["comment"] = json!("payment failed again, useless");
+    let (status, body) = f.post(batch(vec![csat])).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    let (status, body) = f
+        .get(
+            "/v1/sites/test-shop/aggregates?group_by=touchpoint",
+            Some(&f.viewer),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows: Value = serde_json::from_str(&body).unwrap();
+    let flags = |tp: &str| {
+        rows["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["touchpoint"] == tp)
+            .map(|r| r["flags"].clone())
+            .unwrap_or_else(|| panic!("{tp} in {rows:#}"))
+    };
+    assert_eq!(
+        flags("site-nps"),
+        json!({"frustration": 1, "delight": 1, "confusion": 1})
+    );
+    assert_eq!(
+        flags("checkout-csat"),
+        json!({"frustration": 1, "delight": 0, "confusion": 0})
+    );
+
+    let frustrated = f
+        .get_bytes("/v1/sites/test-shop/responses.ndjson?flag=frustration")
+        .await;
+    let frustrated: Vec<Value> = String::from_utf8(frustrated)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<String> = frustrated
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, [uuid(2), uuid(4)]);
+    assert_eq!(frustrated[0]["flags"], json!(["frustration"]));
+    let csv = f
+        .get_bytes("/v1/sites/test-shop/responses.csv?flag=delight")
+        .await;
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(",delight"), "{csv}");
+
+    for uri in [
+        "/v1/sites/test-shop/responses.csv?flag=anger",
+        "/v1/sites/test-shop/aggregates?flag=frustration",
+    ] {
+        let (status, body) = f.get(uri, Some(&f.viewer)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(body.contains("flag"), "{body}");
+    }
+
+    // What the ingest and the follow-up counted is what a rebuild counts.
+    let site = f
+        .state
+        .store
+        .site_by_key("test-shop")
+        .await
+        .unwrap()
+        .unwrap();
+    let kept = f.state.store.rollup_snapshot(site.id).await.unwrap();
+    f.state.store.rebuild_rollups(site.id).await.unwrap();
+    assert_eq!(f.state.store.rollup_snapshot(site.id).await.unwrap(), kept);
 }
 
 /// A raw export's filter is a value, never SQL, on both databases (the
@@ -1714,13 +1811,15 @@ async fn text_choice_and_follow_up_answers_are_checked_and_counted(db: Db) {
     let lines: Vec<&str> = csv.lines().collect();
     assert!(
         lines[0].contains(",thumbs_up,comments,choices,")
-            && lines[0].ends_with(",dismissals,dismiss_rate,frustration_rate,small_sample"),
+            && lines[0].ends_with(
+                ",dismissals,dismiss_rate,frustration_rate,small_sample,flag_frustration,flag_delight,flag_confusion"
+            ),
         "{}",
         lines[0]
     );
     assert_eq!(
         lines[1],
-        "found-us,choice,3,0,,,{},,,,,,,,,,,,0,\"{\"\"friend\"\":2,\"\"search\"\":1}\",,,,,,,0,,,true"
+        "found-us,choice,3,0,,,{},,,,,,,,,,,,0,\"{\"\"friend\"\":2,\"\"search\"\":1}\",,,,,,,0,,,true,0,0,0"
     );
     let (_, raw) = f
         .get(

@@ -93,6 +93,10 @@ pub struct AggregateRow {
     /// Fewer than 30 responses: read the number with care.
     #[serde(default)]
     pub small_sample: bool,
+    /// Emotion flag → responses whose comment shows it (`frustration`,
+    /// `delight`, `confusion`, each present, zero included).
+    #[serde(default)]
+    pub flags: BTreeMap<String, u64>,
 }
 
 /// `GET /v1/sites/{key}/journey`: the site's stages in journey order, each

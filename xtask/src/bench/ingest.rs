@@ -14,7 +14,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-const CONNECTIONS: u32 = 16;
+/// Concurrent connections wrk keeps open, one run each.
+const CONNECTIONS: [u32; 3] = [16, 64, 256];
 /// wrk runs so far in this process.
 static RUNS: AtomicU32 = AtomicU32::new(0);
 
@@ -87,6 +88,7 @@ end
 
 pub struct Run {
     pub target: String,
+    pub connections: u32,
     pub events: u32,
     /// Requests wrk completed in the measured run.
     pub requests: u64,
@@ -125,6 +127,7 @@ fn ensure_wrk() -> anyhow::Result<()> {
 /// One wrk run; every run numbered apart, so that its event ids are new.
 fn wrk(
     addr: &str,
+    connections: u32,
     events: u32,
     seconds: u32,
     script: &Path,
@@ -132,7 +135,7 @@ fn wrk(
     let out = Command::new("wrk")
         .args([
             "-t2",
-            &format!("-c{CONNECTIONS}"),
+            &format!("-c{connections}"),
             &format!("-d{seconds}s"),
             "--latency",
             "-s",
@@ -229,19 +232,21 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
     ];
     let measure = |target: &str,
                    server: &Server,
+                   connections: u32,
                    events: u32,
                    runs: &mut Vec<Run>|
      -> anyhow::Result<u64> {
         let pid = server.child.id();
         let rss_idle_kb = rss_kb(pid, "VmRSS:");
-        let (_, _, _, warm, _) = wrk(&server.addr, events, options.warm_up, &script)?;
+        let (_, _, _, warm, _) = wrk(&server.addr, connections, events, options.warm_up, &script)?;
         let (rps, p50, p99, requests, errors) =
-            wrk(&server.addr, events, options.seconds, &script)?;
+            wrk(&server.addr, connections, events, options.seconds, &script)?;
         eprintln!(
-            "{target}, {events} event(s)/request: {rps:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms, {errors} errors"
+            "{target}, {connections} connections, {events} event(s)/request: {rps:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms, {errors} errors"
         );
         runs.push(Run {
             target: target.to_owned(),
+            connections,
             events,
             requests,
             requests_per_s: rps,
@@ -253,9 +258,17 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
         });
         Ok((warm + requests) * u64::from(events))
     };
-    for events in [1, 20] {
-        let server = spawn(Command::new(&baseline).arg("127.0.0.1:0"))?;
-        measure("bare axum (baseline)", &server, events, &mut runs)?;
+    for connections in CONNECTIONS {
+        for events in [1, 20] {
+            let server = spawn(Command::new(&baseline).arg("127.0.0.1:0"))?;
+            measure(
+                "bare axum (baseline)",
+                &server,
+                connections,
+                events,
+                &mut runs,
+            )?;
+        }
     }
     for (name, url) in &databases {
         let applied = Command::new(&touchpoint)
@@ -281,8 +294,11 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
             "0",
         ]))?;
         let mut sent = 0;
-        for events in [1, 20] {
-            sent += measure(&format!("touchpoint, {name}"), &server, events, &mut runs)?;
+        for connections in CONNECTIONS {
+            for events in [1, 20] {
+                let target = format!("touchpoint, {name}");
+                sent += measure(&target, &server, connections, events, &mut runs)?;
+            }
         }
         drop(server);
         let out = Command::new(&touchpoint)
@@ -312,8 +328,10 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
         runs,
         durability,
         command: format!(
-            "wrk -t2 -c{CONNECTIONS} -d{}s --latency -s ingest.lua (after a {} s warm-up)",
-            options.seconds, options.warm_up
+            "wrk -t2 -c{{{}}} -d{}s --latency -s ingest.lua (after a {} s warm-up)",
+            CONNECTIONS.map(|c| c.to_string()).join(","),
+            options.seconds,
+            options.warm_up
         ),
     })
 }
@@ -328,7 +346,10 @@ impl Report {
             problems.push("ingest: no run".to_owned());
         }
         for r in &self.runs {
-            let run = format!("ingest, {}, {} event(s)/request", r.target, r.events);
+            let run = format!(
+                "ingest, {}, {} connections, {} event(s)/request",
+                r.target, r.connections, r.events
+            );
             if r.requests == 0 {
                 problems.push(format!("{run}: wrk completed no request"));
             } else if r.errors >= r.requests {
@@ -366,11 +387,16 @@ pub fn section(ingest: &Report) -> String {
             let base = ingest
                 .runs
                 .iter()
-                .find(|b| b.target.starts_with("bare") && b.events == r.events)
+                .find(|b| {
+                    b.target.starts_with("bare")
+                        && b.events == r.events
+                        && b.connections == r.connections
+                })
                 .map_or(f64::NAN, |b| b.requests_per_s);
             format!(
-                "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.1} → {:.1} |",
+                "| {} | {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.1} → {:.1} |",
                 r.target,
+                r.connections,
                 r.events,
                 r.requests_per_s,
                 r.requests_per_s * f64::from(r.events),
@@ -388,9 +414,37 @@ pub fn section(ingest: &Report) -> String {
         .iter()
         .map(|(db, acked, stored)| format!("| {db} | {acked} | {stored} |"))
         .collect();
+    let verdict = ingest
+        .runs
+        .iter()
+        .filter(|r| r.connections == 64 && r.target.starts_with("touchpoint"))
+        .map(|r| {
+            let base = ingest
+                .runs
+                .iter()
+                .find(|b| {
+                    b.target.starts_with("bare") && b.events == r.events && b.connections == 64
+                })
+                .map_or(f64::NAN, |b| b.requests_per_s);
+            let ratio = r.requests_per_s / base;
+            let verdict = if ratio >= 0.5 {
+                "reached"
+            } else {
+                "not reached"
+            };
+            format!(
+                "{}, {} event(s) per request: {ratio:.2}, {verdict}",
+                r.target.trim_start_matches("touchpoint, "),
+                r.events
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let verdict = format!("at 64 connections: {verdict}.");
     fill(
         text::INGEST,
         &[
+            ("verdict", &verdict),
             ("command", &ingest.command),
             ("runs", &runs.join("\n")),
             ("durability", &durability.join("\n")),

@@ -116,11 +116,15 @@ pub fn wanted(
         .collect()
 }
 
-/// The emotion flags decided for an event's comment at ingest. None are
-/// decided yet: when [`StoredEvent`] carries them, return them here and
-/// `frustration` alerts follow (nothing else changes).
-pub(super) fn event_flags(_event: &StoredEvent) -> Vec<String> {
-    Vec::new()
+/// The emotion flags decided for an event's comment at ingest.
+pub(super) fn event_flags(event: &StoredEvent) -> Vec<String> {
+    event
+        .flags
+        .iter()
+        .flat_map(|f| f.split(';'))
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A destination's fingerprint: what the outbox and the log call it (its

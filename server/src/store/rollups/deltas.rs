@@ -86,6 +86,7 @@ impl Deltas {
                 if let Some(choices) = &f.choices {
                     items.extend(choice_items(choices));
                 }
+                items.extend(flag_items(f.flags.as_deref()));
             }
             "signal" => items.extend(f.signal.as_ref().map(|s| format!("signal:{s}"))),
             "impression" | "dismiss" => {}
@@ -127,7 +128,10 @@ impl Deltas {
         comment: bool,
         choices: Option<&str>,
     ) {
-        let items = choices.map(choice_items).unwrap_or_default();
+        let mut items = choices.map(choice_items).unwrap_or_default();
+        if comment {
+            items.extend(flag_items(f.flags.as_deref()));
+        }
         self.add(
             site_id,
             zone,
@@ -228,6 +232,15 @@ impl Deltas {
         }
         Ok(())
     }
+}
+
+/// `flag:frustration`… of a stored `;`-joined list.
+fn flag_items(flags: Option<&str>) -> impl Iterator<Item = String> + '_ {
+    flags
+        .into_iter()
+        .flat_map(|f| f.split(';'))
+        .filter(|f| !f.is_empty())
+        .map(|f| format!("flag:{f}"))
 }
 
 fn choice_items(choices: &str) -> Vec<String> {

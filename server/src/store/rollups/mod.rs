@@ -26,8 +26,8 @@
 //! signal: what frustration rates divide by impressions) and the score
 //! histogram `s0`…`s10` (every scale fits 0–10; scales never mix because the
 //! metric is part of the key). Items count what has no fixed number of
-//! columns: `choice:<option>`, `signal:<name>`, and the room left for
-//! emotion flags (`flag:<name>`) next.
+//! columns: `choice:<option>`, `signal:<name>` and `flag:<name>` (responses
+//! whose comment shows an emotion flag).
 
 //!
 //! The parts: [`deltas`] turns events into signed changes of rows and
@@ -200,12 +200,14 @@ pub(in crate::store) struct Facts {
     pub locale: Option<String>,
     pub device: Option<String>,
     pub signal: Option<String>,
+    /// The comment's emotion flags, `;`-joined.
+    pub flags: Option<String>,
 }
 
 /// The columns [`Facts::of_row`] reads, for `SELECT` and `RETURNING`.
 pub(in crate::store) const FACT_COLUMNS: &str = "id, kind, touchpoint, page, stage, metric, score, \
      CAST(CASE WHEN comment IS NULL THEN 0 ELSE 1 END AS BIGINT), choices, visitor, session, ts, \
-     locale, device, signal";
+     locale, device, signal, flags";
 
 impl Facts {
     pub fn of(e: &super::StoredEvent) -> Facts {
@@ -225,6 +227,7 @@ impl Facts {
             locale: e.locale.clone(),
             device: e.device.clone(),
             signal: e.signal.clone(),
+            flags: e.flags.clone(),
         }
     }
 
@@ -245,6 +248,7 @@ impl Facts {
             locale: r.get(12),
             device: r.get(13),
             signal: r.get(14),
+            flags: r.get(15),
         }
     }
 

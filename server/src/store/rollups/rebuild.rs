@@ -2,6 +2,7 @@
 
 use super::deltas::Deltas;
 use super::{COUNT_COLUMNS, FACT_COLUMNS, Facts, Grain, KINDS, zone_of};
+use crate::emotion;
 use crate::error::Result;
 use crate::store::{Backend, Store};
 use crate::zone::Zone;
@@ -40,6 +41,7 @@ pub(in crate::store) async fn rebuild_in(
             zone_of(conn, backend, site_id).await?
         }
     };
+    reflag(conn, site_id).await?;
     let mut deltas = Deltas::default();
     let mut events = 0;
     const PAGE: i64 = 10_000;
@@ -72,7 +74,7 @@ pub(in crate::store) async fn rebuild_in(
             for row in &rows {
                 let f = Facts::of_row(row);
                 deltas.event(site_id, &zone, &f, 1);
-                if row.get::<i64, _>(15) != 0 {
+                if row.get::<i64, _>(16) != 0 {
                     deltas.signal_view(site_id, &zone, &f, 1);
                 }
                 events += 1;
@@ -90,6 +92,43 @@ pub(in crate::store) async fn rebuild_in(
     }
     deltas.flush(conn, backend).await?;
     Ok(events)
+}
+
+/// Decides the emotion flags of the site's comments that the lexicon in use
+/// has not decided (stored before flags existed, or under an older version
+/// of the lexicon), so the rebuild counts what it would decide today.
+/// Returns how many comments it looked at again.
+pub(in crate::store) async fn reflag(conn: &mut AnyConnection, site_id: i64) -> Result<u64> {
+    let version = i64::from(emotion::LEXICON_VERSION);
+    let mut seen = 0;
+    loop {
+        let rows = sqlx::query(
+            "SELECT id, comment, locale FROM events WHERE site_id = $1 AND comment IS NOT NULL \
+             AND (flags_version IS NULL OR flags_version <> $2) LIMIT 1000",
+        )
+        .bind(site_id)
+        .bind(version)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.is_empty() {
+            return Ok(seen);
+        }
+        for row in &rows {
+            let (id, comment, locale): (String, String, Option<String>) =
+                (row.get(0), row.get(1), row.get(2));
+            let flags = emotion::stored(&comment, locale.as_deref());
+            sqlx::query(
+                "UPDATE events SET flags = $1, flags_version = $2 WHERE site_id = $3 AND id = $4",
+            )
+            .bind(flags)
+            .bind(version)
+            .bind(site_id)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            seen += 1;
+        }
+    }
 }
 
 impl Store {

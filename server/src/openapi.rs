@@ -31,6 +31,9 @@ fn export(summary: &str, media: &str, aggregates: bool) -> Value {
     for p in ["from", "to", "page", "stage", "touchpoint", "metric", "bom"] {
         params.push(json!({ "$ref": format!("#/components/parameters/{p}") }));
     }
+    if !aggregates {
+        params.push(json!({ "$ref": "#/components/parameters/flag" }));
+    }
     json!({ "get": {
         "summary": summary,
         "security": [{ "bearer": [] }],
@@ -194,7 +197,8 @@ pub fn document() -> Value {
                 "stage": query("stage", "Only this journey stage."),
                 "touchpoint": query("touchpoint", "Only this touchpoint."),
                 "metric": query("metric", "Only this metric."),
-                "bom": query("bom", "1: start a CSV with a UTF-8 byte-order mark.")
+                "bom": query("bom", "1: start a CSV with a UTF-8 byte-order mark."),
+                "flag": query("flag", "Only responses whose comment shows this emotion flag: frustration, delight or confusion.")
             },
             "responses": {
                 "Error": { "description": "What is wrong, for the client.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }

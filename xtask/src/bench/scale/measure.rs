@@ -4,7 +4,8 @@
 
 use super::events::{SITE, write_events};
 use super::{
-    EXPORT_GROUP_BY, Export, GROUPINGS, Import, KEY, Latency, Options, Report, SLOW_MS, ServeMemory,
+    EXPORT_GROUP_BY, Export, GROUPINGS, Import, KEY, Latency, Options, READS, Report, SLOW_MS,
+    ServeMemory,
 };
 use crate::bench::server::{Server, rss_kb, spawn};
 use crate::util::target_dir;
@@ -165,6 +166,28 @@ fn aggregates(
             rows,
         });
     }
+    for (label, path) in READS {
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..options.runs {
+            let (ms, n) = get(&server, path, token)?;
+            times.push(ms);
+            rows = n;
+            if ms > SLOW_MS {
+                break;
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let median_ms = times[times.len() / 2];
+        eprintln!("scale: {database}, {size} events, {label}: {median_ms:.1} ms, {rows} rows");
+        report.latencies.push(Latency {
+            database,
+            size,
+            grouping: label,
+            median_ms,
+            rows,
+        });
+    }
     let pid = server.child.id();
     report.serve.push(ServeMemory {
         database,
@@ -178,12 +201,19 @@ fn aggregates(
 /// One `GET /v1/sites/{key}/aggregates` over a fresh connection: the
 /// milliseconds until the whole answer is read, and its row count.
 fn get_aggregates(server: &Server, grouping: &str, token: &str) -> anyhow::Result<(f64, usize)> {
+    get(server, &format!("aggregates?group_by={grouping}"), token)
+}
+
+/// One `GET /v1/sites/{key}/{path}` over a fresh connection: the
+/// milliseconds until the whole answer is read, and how many rows it holds
+/// (aggregate rows, journey cells, trend points).
+fn get(server: &Server, path: &str, token: &str) -> anyhow::Result<(f64, usize)> {
     let started = Instant::now();
     let mut stream = TcpStream::connect(&server.addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(600)))?;
     write!(
         stream,
-        "GET /v1/sites/{KEY}/aggregates?group_by={grouping} HTTP/1.1\r\nHost: {}\r\n\
+        "GET /v1/sites/{KEY}/{path} HTTP/1.1\r\nHost: {}\r\n\
          Authorization: Bearer {token}\r\nConnection: close\r\n\r\n",
         server.addr
     )?;
@@ -192,14 +222,22 @@ fn get_aggregates(server: &Server, grouping: &str, token: &str) -> anyhow::Resul
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let text = String::from_utf8_lossy(&answer);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    ensure!(
-        head.starts_with("HTTP/1.1 200"),
-        "aggregates?group_by={grouping}: {head}\n{body}"
-    );
-    let rows = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["rows"].as_array().map(Vec::len))
-        .context("the aggregates answer has no rows")?;
+    ensure!(head.starts_with("HTTP/1.1 200"), "{path}: {head}\n{body}");
+    let v: serde_json::Value =
+        serde_json::from_str(body).with_context(|| format!("{path}: not JSON: {body}"))?;
+    let rows = if let Some(rows) = v["rows"].as_array() {
+        rows.len()
+    } else if let Some(points) = v["points"].as_array() {
+        points.len()
+    } else if let Some(stages) = v["stages"].as_array() {
+        stages
+            .iter()
+            .filter_map(|s| s["touchpoints"].as_array())
+            .map(Vec::len)
+            .sum()
+    } else {
+        bail!("{path}: an answer without rows, points or stages: {body}")
+    };
     Ok((ms, rows))
 }
 
@@ -211,22 +249,32 @@ fn exports(
     size: u64,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let base = [
-        "--database",
-        url,
-        "export",
-        "--site",
-        KEY,
-        "--format",
-        "csv",
-    ];
+    let base = ["--database", url, "export", "--site", KEY];
+    let mut raw_rows = 0;
     for (what, extra) in [
-        ("raw", ["--raw"].as_slice()),
-        ("aggregates", ["--group-by", EXPORT_GROUP_BY].as_slice()),
+        ("raw", ["--raw", "--format", "csv"].as_slice()),
+        ("raw NDJSON", ["--raw", "--format", "ndjson"].as_slice()),
+        ("raw XLSX", ["--raw", "--format", "xlsx"].as_slice()),
+        (
+            "aggregates",
+            ["--format", "csv", "--group-by", EXPORT_GROUP_BY].as_slice(),
+        ),
     ] {
         let run = measured(Command::new(touchpoint).args(base).args(extra))?;
-        ensure!(run.lines > 1, "export {what} on {database} wrote no rows");
-        let rows = run.lines - 1;
+        // CSV has a header line; NDJSON has none; an XLSX file's rows are
+        // the CSV's (its lines mean nothing).
+        let rows = match what {
+            "raw NDJSON" => run.lines,
+            "raw XLSX" => raw_rows,
+            _ => run.lines.saturating_sub(1),
+        };
+        ensure!(
+            rows > 0 && run.bytes > 0,
+            "export {what} on {database} wrote no rows"
+        );
+        if what == "raw" {
+            raw_rows = rows;
+        }
         eprintln!(
             "scale: {database}, {size} events, export {what}: {rows} rows in {:.1} s ({:.0} rows/s), peak RSS {} MiB",
             run.seconds,

@@ -3,7 +3,8 @@
 //! deterministic (each is a function of its index and one seed), written as
 //! NDJSON and loaded with `touchpoint import` in steps (100 k, then 900 k
 //! more, then 9 M more). At each size a running `touchpoint serve` answers
-//! `GET /v1/sites/{key}/aggregates` for every grouping with a viewer token;
+//! `GET /v1/sites/{key}/aggregates` for every grouping, the journey map and
+//! trends, with a viewer token;
 //! from 1 M on, `touchpoint export` writes raw responses and aggregates as
 //! CSV while its peak memory (`VmHWM`) is sampled. SQLite at every size,
 //! PostgreSQL (a throw-away cluster, fsync on) up to 1 M.
@@ -27,6 +28,19 @@ use anyhow::{Context, ensure};
 const KEY: &str = "bench-scale";
 /// Every grouping the aggregates offer, and none.
 const GROUPINGS: [&str; 7] = ["", "page", "stage", "touchpoint", "day", "device", "locale"];
+/// The read requests measured beside the aggregates: what a row calls it,
+/// and the path after `/v1/sites/{key}/`.
+const READS: [(&str, &str); 3] = [
+    ("journey", "journey"),
+    (
+        "trends, daily NPS",
+        "trends?touchpoint=site-nps&interval=day",
+    ),
+    (
+        "trends, weekly CSAT",
+        "trends?touchpoint=checkout-csat&interval=week",
+    ),
+];
 /// A request slower than this is not repeated: at 10 M events one takes
 /// seconds, and its variation is small beside that.
 const SLOW_MS: f64 = 2000.0;
@@ -51,7 +65,7 @@ impl Options {
         Options {
             steps: vec![100_000, 1_000_000, 10_000_000],
             export_from: 1_000_000,
-            postgres_up_to: 1_000_000,
+            postgres_up_to: 10_000_000,
             runs: 3,
         }
     }
@@ -119,7 +133,7 @@ pub struct Latency {
 pub struct Export {
     pub database: &'static str,
     pub size: u64,
-    /// `raw` or `aggregates`.
+    /// `raw` (CSV), `raw NDJSON`, `raw XLSX` or `aggregates`.
     pub what: &'static str,
     /// Data rows written (the header not counted).
     pub rows: u64,
@@ -181,15 +195,15 @@ impl Report {
                     .iter()
                     .filter(|l| l.database == db && l.size == size)
                     .collect();
-                if latencies.len() != GROUPINGS.len() {
+                if latencies.len() != GROUPINGS.len() + READS.len() {
                     problems.push(format!(
-                        "{at}: {} of {} groupings measured",
+                        "{at}: {} of {} requests measured",
                         latencies.len(),
-                        GROUPINGS.len()
+                        GROUPINGS.len() + READS.len()
                     ));
                 }
                 for l in latencies.iter().filter(|l| l.rows == 0) {
-                    problems.push(format!("{at}: group_by={} answered no rows", l.grouping));
+                    problems.push(format!("{at}: {} answered no rows", l.grouping));
                 }
                 if size >= self.options.export_from
                     && self

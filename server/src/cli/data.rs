@@ -205,7 +205,9 @@ pub(super) async fn export(
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
         )),
-        None => Box::new(&mut *out),
+        // Standard output flushes at every line: in blocks instead, so a
+        // million rows are not a million writes.
+        None => Box::new(std::io::BufWriter::with_capacity(1 << 16, &mut *out)),
     };
     // Progress only when writing to a file: on stdout the terminal is the output.
     let mut progress = Progress::new(json || args.output.is_none());

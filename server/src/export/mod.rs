@@ -172,20 +172,8 @@ pub const AGGREGATE_COLUMNS: [&str; 32] = [
     "flag_confusion",
 ];
 
-pub const RESPONSE_COLUMNS: [&str; 12] = [
-    "id",
-    "ts",
-    "page",
-    "stage",
-    "touchpoint",
-    "metric",
-    "score",
-    "comment",
-    "choices",
-    "locale",
-    "device",
-    "flags",
-];
+/// A raw response's columns: the stored ones, in the order they are read.
+pub const RESPONSE_COLUMNS: [&str; 12] = raw::COLUMNS;
 
 /// Column names of an aggregate export grouped by `group_by`.
 pub fn aggregate_columns(group_by: &[GroupBy]) -> Vec<String> {

@@ -56,11 +56,15 @@ fn aggregate_row_json_is_the_contract() {
         dismiss_rate: Some(0.25),
         frustration_rate: Some(0.0),
         small_sample: true,
+        flags: [("frustration", 0), ("delight", 1), ("confusion", 0)]
+            .into_iter()
+            .map(|(f, n)| (f.to_owned(), n))
+            .collect(),
         ..AggregateRow::default()
     };
     assert_eq!(
         serde_json::to_string(&row).unwrap(),
-        r#"{"page":"/pricing","metric":"nps","responses":2,"impressions":4,"response_rate":0.5,"mean":8.0,"distribution":{"6":1,"10":1},"nps":0.0,"nps_moe":98.0,"promoters":1,"passives":0,"detractors":1,"comments":1,"nps_low":-98.0,"nps_high":98.0,"dismissals":1,"dismiss_rate":0.25,"frustration_rate":0.0,"small_sample":true}"#
+        r#"{"page":"/pricing","metric":"nps","responses":2,"impressions":4,"response_rate":0.5,"mean":8.0,"distribution":{"6":1,"10":1},"nps":0.0,"nps_moe":98.0,"promoters":1,"passives":0,"detractors":1,"comments":1,"nps_low":-98.0,"nps_high":98.0,"dismissals":1,"dismiss_rate":0.25,"frustration_rate":0.0,"small_sample":true,"flags":{"confusion":0,"delight":1,"frustration":0}}"#
     );
     let ces = AggregateRow {
         week: Some("2026-W47".into()),
@@ -73,7 +77,7 @@ fn aggregate_row_json_is_the_contract() {
     };
     assert_eq!(
         serde_json::to_string(&ces).unwrap(),
-        r#"{"week":"2026-W47","metric":"ces","responses":40,"impressions":0,"response_rate":null,"mean":null,"distribution":{},"ces":5.5,"comments":0,"ces_low":5.1,"ces_high":5.9,"dismissals":0,"dismiss_rate":null,"frustration_rate":null,"small_sample":false}"#
+        r#"{"week":"2026-W47","metric":"ces","responses":40,"impressions":0,"response_rate":null,"mean":null,"distribution":{},"ces":5.5,"comments":0,"ces_low":5.1,"ces_high":5.9,"dismissals":0,"dismiss_rate":null,"frustration_rate":null,"small_sample":false,"flags":{}}"#
     );
     let thumbs = AggregateRow {
         metric: Some(Metric::Thumbs),

@@ -141,12 +141,18 @@ fn aggregates(
     ]))?;
     // One request first, not counted: right after an import the pages of a
     // fresh process are cold, and the first grouping would pay for all.
-    get_aggregates(&server, "", token)?;
-    for grouping in GROUPINGS {
+    get(&server, "aggregates", token)?;
+    let groupings = GROUPINGS
+        .iter()
+        .map(|g| (*g, format!("aggregates?group_by={g}")));
+    let reads = READS
+        .iter()
+        .map(|(label, path)| (*label, (*path).to_owned()));
+    for (label, path) in groupings.chain(reads) {
         let mut times = Vec::new();
         let mut rows = 0;
         for _ in 0..options.runs {
-            let (ms, n) = get_aggregates(&server, grouping, token)?;
+            let (ms, n) = get(&server, &path, token)?;
             times.push(ms);
             rows = n;
             if ms > SLOW_MS {
@@ -155,31 +161,7 @@ fn aggregates(
         }
         times.sort_by(f64::total_cmp);
         let median_ms = times[times.len() / 2];
-        eprintln!(
-            "scale: {database}, {size} events, group_by={grouping}: {median_ms:.1} ms, {rows} rows"
-        );
-        report.latencies.push(Latency {
-            database,
-            size,
-            grouping,
-            median_ms,
-            rows,
-        });
-    }
-    for (label, path) in READS {
-        let mut times = Vec::new();
-        let mut rows = 0;
-        for _ in 0..options.runs {
-            let (ms, n) = get(&server, path, token)?;
-            times.push(ms);
-            rows = n;
-            if ms > SLOW_MS {
-                break;
-            }
-        }
-        times.sort_by(f64::total_cmp);
-        let median_ms = times[times.len() / 2];
-        eprintln!("scale: {database}, {size} events, {label}: {median_ms:.1} ms, {rows} rows");
+        eprintln!("scale: {database}, {size} events, {path}: {median_ms:.1} ms, {rows} rows");
         report.latencies.push(Latency {
             database,
             size,
@@ -196,12 +178,6 @@ fn aggregates(
         peak_kb: rss_kb(pid, "VmHWM:"),
     });
     Ok(())
-}
-
-/// One `GET /v1/sites/{key}/aggregates` over a fresh connection: the
-/// milliseconds until the whole answer is read, and its row count.
-fn get_aggregates(server: &Server, grouping: &str, token: &str) -> anyhow::Result<(f64, usize)> {
-    get(server, &format!("aggregates?group_by={grouping}"), token)
 }
 
 /// One `GET /v1/sites/{key}/{path}` over a fresh connection: the

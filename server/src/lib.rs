@@ -5,13 +5,14 @@
 //!
 //! Reading order: [`store`] (schema in `migrations/`), [`site_file`],
 //! [`validate`], [`routes`] (from [`routes::ingest`] on), [`aggregate`],
-//! [`insights`], [`export`], [`import`], [`auth`], [`cli`].
+//! [`insights`], [`priorities`], [`drivers`], [`export`], [`import`],
+//! [`auth`], [`cli`].
 //!
 //! Modules import downward only: nothing imports this file back. The
 //! layers, lowest first: [`error`], [`time`], [`zone`], [`stats`],
 //! [`privacy`], [`emotion`], [`extract`] → [`store`] → [`site_file`], [`validate`],
-//! [`filters`], [`aggregate`], [`insights`], [`export`], [`import`],
-//! [`limits`], [`cache`], [`commit`], [`metrics`], [`auth`] → [`alerts`] →
+//! [`filters`], [`aggregate`], [`insights`], [`export`], [`priorities`],
+//! [`drivers`], [`import`], [`limits`], [`cache`], [`commit`], [`metrics`], [`auth`] → [`alerts`] →
 //! [`state`] → [`routes`], [`serve`] → [`cli`].
 
 pub mod aggregate;
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod commit;
+pub mod drivers;
 pub mod emotion;
 pub mod error;
 pub mod export;
@@ -31,6 +33,7 @@ pub mod insights;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod priorities;
 pub mod privacy;
 pub mod routes;
 pub mod serve;

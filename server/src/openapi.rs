@@ -140,6 +140,41 @@ pub fn document() -> Value {
                 ],
                 "responses": with(json!({ "200": { "description": "{\"touchpoint\", \"metric\", \"interval\", \"points\": [{\"period\", \"responses\", \"score\", \"low\", \"high\", \"small_sample\", \"change\"}]}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403", "404"]))
             } },
+            "/v1/sites/{key}/priorities": { "get": {
+                "summary": "Stop the bleeding: touchpoints ranked by impact = responses × the gap below the site's norm for their metric (the site's score for it over the same days), the gap as a percentage of the score's range; each with impact, its 95 % interval (low, high), responses, score, norm, bleeding (the whole interval below the norm) and ranked (false under 30 answers: listed after every ranked row).",
+                "security": [{ "bearer": [] }],
+                "parameters": [key.clone(), { "$ref": "#/components/parameters/from" }, { "$ref": "#/components/parameters/to" }],
+                "responses": with(json!({ "200": { "description": "{\"touchpoints\": [{\"touchpoint\", \"metric\", \"responses\", \"score\", \"norm\", \"gap\", \"impact\", \"low\", \"high\", \"bleeding\", \"ranked\", \"small_sample\"}]}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
+            "/v1/sites/{key}/priorities.csv": { "get": {
+                "summary": "The priorities as CSV, one row per touchpoint in the same order.",
+                "security": [{ "bearer": [] }],
+                "parameters": [key.clone(), { "$ref": "#/components/parameters/from" }, { "$ref": "#/components/parameters/to" }, { "$ref": "#/components/parameters/bom" }],
+                "responses": with(json!({ "200": { "description": "CSV", "content": { "text/csv": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
+            "/v1/sites/{key}/drivers": { "get": {
+                "summary": "What moves the relationship NPS: for visitors who answered it and another touchpoint (latest answers), per touchpoint the relationship NPS of its satisfied answerers (top of its scale) minus that of the rest (effect), its 95 % interval (low, high), visitors; ranked by effect, rows with fewer than 30 visitors in either group listed after them with ranked: false.",
+                "security": [{ "bearer": [] }],
+                "parameters": [
+                    key.clone(),
+                    { "name": "relationship", "in": "query", "required": true, "description": "The site's relationship NPS touchpoint.", "schema": { "type": "string" } },
+                    { "$ref": "#/components/parameters/from" },
+                    { "$ref": "#/components/parameters/to" }
+                ],
+                "responses": with(json!({ "200": { "description": "{\"relationship\", \"visitors\", \"touchpoints\": [{\"touchpoint\", \"metric\", \"visitors\", \"satisfied\", \"unsatisfied\", \"effect\", \"low\", \"high\", \"ranked\"}]}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
+            "/v1/sites/{key}/drivers.csv": { "get": {
+                "summary": "The drivers as CSV, one row per touchpoint in the same order.",
+                "security": [{ "bearer": [] }],
+                "parameters": [
+                    key.clone(),
+                    { "name": "relationship", "in": "query", "required": true, "description": "The site's relationship NPS touchpoint.", "schema": { "type": "string" } },
+                    { "$ref": "#/components/parameters/from" },
+                    { "$ref": "#/components/parameters/to" },
+                    { "$ref": "#/components/parameters/bom" }
+                ],
+                "responses": with(json!({ "200": { "description": "CSV", "content": { "text/csv": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
             "/v1/sites/{key}/site": {
                 "get": {
                     "summary": "The site's configuration, shaped like the site file (viewer); alert secrets masked (`…xyz9`), and for viewers alert URLs cut to their host.",

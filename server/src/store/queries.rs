@@ -1,8 +1,10 @@
-//! Reading for reports: grouping columns, filters, and raw responses page
-//! by page (aggregates read the rollups, [`super::rollups`]).
+//! Reading for reports: grouping columns, filters, raw responses counted,
+//! and each visitor's latest answers (drivers need visitors, which rollups
+//! do not keep; aggregates read the rollups, [`super::rollups`]).
 
 use super::Store;
 use crate::error::Result;
+use futures_util::TryStreamExt;
 use sqlx::Row;
 
 /// A grouping column of the aggregates. Days and weeks are the site's
@@ -122,4 +124,55 @@ impl Store {
         let n: i64 = query.fetch_one(&self.pool).await?.get(0);
         Ok(u64::try_from(n).unwrap_or(0))
     }
+
+    /// Each visitor's latest scored answer per touchpoint × metric among a
+    /// site's responses in `filter`'s time range, handed to `each` one at a
+    /// time, grouped by visitor (all of one visitor's answers in a row).
+    /// The database keeps one row per visitor × touchpoint, so what a caller
+    /// holds need not grow with events; duplicates were never stored.
+    pub async fn latest_answers(
+        &self,
+        site_id: i64,
+        filter: &Filter,
+        mut each: impl FnMut(LatestAnswer<'_>),
+    ) -> Result<()> {
+        let range = Filter {
+            from: filter.from.clone(),
+            to: filter.to.clone(),
+            ..Filter::default()
+        };
+        let (conditions, binds) = range.sql(2);
+        let sql = format!(
+            "SELECT visitor, touchpoint, metric, score FROM ( \
+               SELECT visitor, touchpoint, metric, CAST(score AS BIGINT) AS score, \
+                 ROW_NUMBER() OVER (PARTITION BY visitor, touchpoint, metric ORDER BY ts DESC, id DESC) AS nth \
+               FROM events \
+               WHERE site_id = $1 AND kind = 'response' AND visitor IS NOT NULL \
+                 AND touchpoint IS NOT NULL AND metric IS NOT NULL AND score IS NOT NULL{conditions} \
+             ) latest WHERE nth = 1 ORDER BY visitor"
+        );
+        let mut query = sqlx::query(&sql).bind(site_id);
+        for v in binds {
+            query = query.bind(v);
+        }
+        let mut rows = query.fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            each(LatestAnswer {
+                visitor: r.get(0),
+                touchpoint: r.get(1),
+                metric: r.get(2),
+                score: r.get(3),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A visitor's latest answer to one touchpoint ([`Store::latest_answers`]).
+#[derive(Clone, Copy, Debug)]
+pub struct LatestAnswer<'a> {
+    pub visitor: &'a str,
+    pub touchpoint: &'a str,
+    pub metric: &'a str,
+    pub score: i64,
 }

@@ -10,6 +10,7 @@
 //! - `logs`: what `touchpoint serve` logs through a whole day holds nothing secret
 //! - `rollups`: kept rollups equal rebuilt ones through random histories; the migration; `rollup rebuild`
 //! - `read`: the journey map, trends and aggregates against a recomputation from raw events
+//! - `insights`: priorities and drivers against synthetic answers with a known outcome
 //! - `shutdown`: `touchpoint serve` as a process, stopped mid-ingest
 //!
 //! Every test runs on SQLite and on PostgreSQL: `both!` makes a
@@ -22,6 +23,7 @@ mod alerts;
 mod api;
 mod cli;
 mod import;
+mod insights;
 mod logs;
 mod migrate;
 mod read;

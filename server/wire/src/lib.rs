@@ -8,7 +8,7 @@
 //! - [`config`]: the site file (`SiteDocument`) and the widget's
 //!   configuration (`WidgetConfig`), with the keys the widget reads.
 //! - [`api`]: errors, sign-in, site changes, a visitor's data.
-//! - [`report`]: aggregate rows, the journey map, trends.
+//! - [`report`]: aggregate rows, the journey map, trends, priorities, drivers.
 //! - [`page`]: the contract's page rules (path normalisation, globs, stage
 //!   resolution), which the widget and the server must agree on.
 //! - [`alert`]: alert destinations, the messages they receive, the delivery log.

@@ -1,6 +1,7 @@
-//! What marketers read: aggregate rows, the journey map and trends. Every
-//! number carries its sample size (`responses`), its 95 % interval where
-//! the metric has one, and `small_sample` when fewer than 30 answered.
+//! What marketers read: aggregate rows, the journey map, trends, priorities
+//! and drivers. Every number carries its sample size (`responses`, or
+//! `visitors`), its 95 % interval where the metric has one, and
+//! `small_sample` (or `ranked: false`) when fewer than 30 answered.
 
 use crate::Metric;
 use serde::{Deserialize, Serialize};
@@ -181,4 +182,80 @@ pub struct Change {
 pub struct Aggregates {
     pub group_by: Vec<String>,
     pub rows: Vec<AggregateRow>,
+}
+
+/// `GET /v1/sites/{key}/priorities`: where answers fall furthest below the
+/// site's own norm, weighted by how many answered ("stop the bleeding").
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Priorities {
+    /// Ranked rows first (largest impact first), then rows with too few
+    /// answers to rank (`ranked: false`), also by impact.
+    pub touchpoints: Vec<Priority>,
+}
+
+/// One touchpoint × metric of the priorities.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Priority {
+    pub touchpoint: String,
+    pub metric: Metric,
+    pub responses: u64,
+    /// The touchpoint's score (as on the journey map) and its 95 % interval.
+    pub score: f64,
+    pub score_low: Option<f64>,
+    pub score_high: Option<f64>,
+    /// The site's score for this metric over the same days, all touchpoints
+    /// of the metric together.
+    pub norm: f64,
+    /// `norm − score` in the score's units: positive below the norm.
+    pub gap: f64,
+    /// `responses × gap`, the gap taken as a percentage of the score's range
+    /// (NPS 200 points, CSAT and thumbs 100, CES 6, emoji 4) so that metrics
+    /// compare: answers times points of the scale.
+    pub impact: f64,
+    /// The impact's 95 % interval, from the score's interval (the norm held
+    /// fixed); `None` where the score has none (CES with one answer).
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    /// Below the norm beyond doubt: the whole interval of the gap is above 0,
+    /// with at least 30 answers.
+    pub bleeding: bool,
+    /// At least 30 answers; a row with fewer is listed after every ranked one.
+    pub ranked: bool,
+    pub small_sample: bool,
+}
+
+/// `GET /v1/sites/{key}/drivers?relationship=ID`: which touchpoints move the
+/// relationship NPS, from visitors who answered both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Drivers {
+    /// The relationship NPS touchpoint.
+    pub relationship: String,
+    /// Visitors who answered it in the range (their latest answer counts).
+    pub visitors: u64,
+    /// Ranked rows first (largest effect first), then rows below the minimum
+    /// sample (`ranked: false`).
+    pub touchpoints: Vec<Driver>,
+}
+
+/// One touchpoint × metric against the relationship NPS.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Driver {
+    pub touchpoint: String,
+    pub metric: Metric,
+    /// Visitors who answered this touchpoint and the relationship NPS.
+    pub visitors: u64,
+    /// Of them, those whose latest answer here was at the top of the scale
+    /// (NPS 9–10, CSAT 4–5, CES 5–7, thumbs up, emoji 4–5), and the rest.
+    pub satisfied: u64,
+    pub unsatisfied: u64,
+    /// Relationship NPS of the satisfied minus that of the unsatisfied
+    /// (−200…200); `None` when either group is empty.
+    pub effect: Option<f64>,
+    /// The effect's 95 % interval: ± the two groups' NPS margins of error
+    /// combined (square root of the sum of their squares).
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    /// At least 30 visitors in each group; a row with fewer is listed after
+    /// every ranked one.
+    pub ranked: bool,
 }

@@ -160,6 +160,59 @@ fn journey_and_trends_json_are_the_contract() {
     assert_eq!(serde_json::from_str::<Trends>(&json).unwrap(), trends);
 }
 
+/// Priorities and drivers, as the dashboard and `priorities.csv` read them.
+#[test]
+fn priorities_and_drivers_json_are_the_contract() {
+    let priorities = Priorities {
+        touchpoints: vec![Priority {
+            touchpoint: "checkout-csat".into(),
+            metric: Metric::Csat,
+            responses: 200,
+            score: 40.0,
+            score_low: Some(33.46),
+            score_high: Some(46.9),
+            norm: 70.0,
+            gap: 30.0,
+            impact: 6000.0,
+            low: Some(4620.0),
+            high: Some(7308.0),
+            bleeding: true,
+            ranked: true,
+            small_sample: false,
+        }],
+    };
+    let json = serde_json::to_string(&priorities).unwrap();
+    assert_eq!(
+        json,
+        r#"{"touchpoints":[{"touchpoint":"checkout-csat","metric":"csat","responses":200,"score":40.0,"score_low":33.46,"score_high":46.9,"norm":70.0,"gap":30.0,"impact":6000.0,"low":4620.0,"high":7308.0,"bleeding":true,"ranked":true,"small_sample":false}]}"#
+    );
+    assert_eq!(
+        serde_json::from_str::<Priorities>(&json).unwrap(),
+        priorities
+    );
+    let drivers = Drivers {
+        relationship: "site-nps".into(),
+        visitors: 400,
+        touchpoints: vec![Driver {
+            touchpoint: "checkout-csat".into(),
+            metric: Metric::Csat,
+            visitors: 120,
+            satisfied: 80,
+            unsatisfied: 40,
+            effect: Some(150.0),
+            low: Some(128.2),
+            high: Some(171.8),
+            ranked: true,
+        }],
+    };
+    let json = serde_json::to_string(&drivers).unwrap();
+    assert_eq!(
+        json,
+        r#"{"relationship":"site-nps","visitors":400,"touchpoints":[{"touchpoint":"checkout-csat","metric":"csat","visitors":120,"satisfied":80,"unsatisfied":40,"effect":150.0,"low":128.2,"high":171.8,"ranked":true}]}"#
+    );
+    assert_eq!(serde_json::from_str::<Drivers>(&json).unwrap(), drivers);
+}
+
 fn touchpoint() -> Touchpoint {
     Touchpoint {
         id: "checkout-ces".into(),

@@ -211,10 +211,10 @@ impl Report {
                         .iter()
                         .filter(|e| e.database == db && e.size == size)
                         .count()
-                        != 2
+                        != 4
                 {
                     problems.push(format!(
-                        "{at}: the raw and aggregate exports were not both measured"
+                        "{at}: the raw (CSV, NDJSON, XLSX) and aggregate exports were not all measured"
                     ));
                 }
             }

@@ -89,6 +89,7 @@ pub async fn import(
         })
     });
     let mut report = Report::default();
+    let mut stored_batches: u64 = 0;
     while let Some(chunk) = queue.recv().await {
         for rejection in chunk.rejected {
             on_reject(&rejection);
@@ -102,6 +103,13 @@ pub async fn import(
             let (accepted, duplicates) = store.insert_events(site.id, &chunk.events).await?;
             report.accepted += accepted;
             report.duplicates += duplicates;
+            // While a bulk load grows the table fourfold, the database's
+            // statistics of it go stale: refresh them at 1, 4, 16, …
+            // batches, so its plans keep to the right indexes.
+            stored_batches += 1;
+            if stored_batches.is_power_of_two() && stored_batches.trailing_zeros() % 2 == 0 {
+                store.refresh_statistics().await?;
+            }
         }
     }
     reader

@@ -119,6 +119,7 @@ impl Store {
             }
             copied.push((table, now));
         }
+        target.refresh_statistics().await?;
         let sites = target.rollup_sites().await?;
         for (i, (site_id, _)) in sites.iter().enumerate() {
             target.rebuild_rollups(*site_id).await?;

@@ -221,6 +221,18 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes PostgreSQL's statistics of the events table after a bulk
+    /// load changed its size a lot: without them its planner takes a table
+    /// it saw empty for small and reads it whole where an index serves (the
+    /// visitors' rows a page view's signals are found in). Autovacuum does
+    /// the same, but only after a minute or more. SQLite needs none.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("ANALYZE events").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -22,11 +22,18 @@ pub struct AppState {
     /// XLSX exports being assembled at once (each holds a core and temporary
     /// files until its reader has it all).
     pub xlsx_exports: Arc<Semaphore>,
+    /// Raw response exports being read at once: each holds a database
+    /// connection of its own, outside the pool, for as long as its reader
+    /// takes; beyond these, a raw export is answered 503 at once.
+    pub raw_exports: Arc<Semaphore>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
     /// Site configurations for the public routes.
     pub sites: Arc<cache::SiteCache>,
 }
+
+/// Raw response exports read at once.
+pub const RAW_EXPORTS: usize = 4;
 
 /// Server settings beyond the database.
 #[derive(Clone, Debug)]
@@ -84,6 +91,7 @@ impl AppState {
             login_limiter: Arc::new(limits::LoginLimiter::new(settings.login_limits)),
             password_checks: Arc::new(Semaphore::new(password_check_permits())),
             xlsx_exports: Arc::new(Semaphore::new(2)),
+            raw_exports: Arc::new(Semaphore::new(RAW_EXPORTS)),
             settings: Arc::new(settings),
             metrics: Arc::default(),
             sites: Arc::default(),

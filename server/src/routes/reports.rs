@@ -89,6 +89,14 @@ async fn get_export(
         })?),
         _ => None,
     };
+    // A raw export reads on a connection of its own: a few at a time, so
+    // one reader with a loop cannot take the database's connections.
+    let raw_slot = match group_by {
+        None => Some(state.raw_exports.clone().try_acquire_owned().map_err(|_| {
+            Error::Busy("raw exports are being read for others; try again shortly".into())
+        })?),
+        Some(_) => None,
+    };
     let zone = site.config.zone();
     let prepared = Export {
         site_id: site.id,
@@ -105,6 +113,7 @@ async fn get_export(
     let metrics = state.metrics.clone();
     tokio::spawn(async move {
         let _slot = slot;
+        let _raw_slot = raw_slot;
         let result: Result<()> = async {
             let mut w = prepared.start(&store, Vec::new())?;
             while w.next_page().await? {

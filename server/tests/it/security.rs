@@ -26,6 +26,7 @@ use crate::both;
 use crate::support::Db;
 
 both!(
+    raw_exports_are_read_a_few_at_a_time,
     sign_in_checks_are_bounded_before_any_credential,
     wrong_passwords_elsewhere_never_lock_a_person_out_and_spraying_stops,
     unknown_site_keys_cost_the_client_not_the_server,
@@ -605,4 +606,40 @@ async fn a_password_change_ends_every_session(db: Db) {
         .send(login("ann@shop.example", "a brand new password"))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// A raw export reads on a database connection of its own for as long as
+/// its reader takes: while as many as allowed are running, the next is
+/// answered 503 at once (an aggregate export, read through the pool, is
+/// not held back), and once one ends the next goes.
+async fn raw_exports_are_read_a_few_at_a_time(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let (status, body) = f
+        .post(batch(vec![response(1, "https://shop.example/", 9)]))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let running = f
+        .state
+        .raw_exports
+        .clone()
+        .try_acquire_many_owned(touchpoint_server::state::RAW_EXPORTS as u32)
+        .unwrap();
+    let (status, body) = f
+        .get("/v1/sites/test-shop/responses.csv", Some(&f.viewer))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.contains("busy"), "{body}");
+    let (status, _) = f
+        .get(
+            "/v1/sites/test-shop/export.csv?group_by=page",
+            Some(&f.viewer),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    drop(running);
+    let (status, body) = f
+        .get("/v1/sites/test-shop/responses.csv", Some(&f.viewer))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body.lines().count(), 2, "{body}");
 }

@@ -10,7 +10,7 @@
 //! one visitor's answers and a few counts per touchpoint.
 
 use crate::error::{Error, Result};
-use crate::export::{Cell, Format, TableWriter};
+use crate::export::{Cell, TableWriter};
 use crate::stats::{self, round};
 use crate::store::{Filter, LatestAnswer, Site, Store};
 use std::collections::BTreeMap;
@@ -198,26 +198,19 @@ pub fn csv(d: &Drivers, bom: bool) -> Result<Vec<u8>> {
         "high",
         "ranked",
     ];
-    let mut w = TableWriter::new(
-        Format::Csv,
-        Vec::new(),
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        bom,
-    )?;
-    let float = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Float);
-    let int = |v: u64| Cell::Int(i64::try_from(v).unwrap_or(i64::MAX));
+    let mut w = TableWriter::csv(&columns, bom)?;
     for r in &d.touchpoints {
         w.row(&[
             Cell::Text(&d.relationship),
             Cell::Text(&r.touchpoint),
             Cell::Text(r.metric.as_str()),
-            int(r.visitors),
-            int(r.satisfied),
-            int(r.unsatisfied),
-            float(r.effect),
-            float(r.low),
-            float(r.high),
-            Cell::Text(if r.ranked { "true" } else { "false" }),
+            Cell::count(r.visitors),
+            Cell::count(r.satisfied),
+            Cell::count(r.unsatisfied),
+            Cell::float(r.effect),
+            Cell::float(r.low),
+            Cell::float(r.high),
+            Cell::boolean(r.ranked),
         ])?;
     }
     w.finish()

@@ -12,7 +12,7 @@
 
 use crate::aggregate::{Tally, estimate_exact};
 use crate::error::Result;
-use crate::export::{Cell, Format, TableWriter};
+use crate::export::{Cell, TableWriter};
 use crate::filters::rollup_filter;
 use crate::stats::{self, round};
 use crate::store::{Filter, Grain, Site, Store};
@@ -111,30 +111,23 @@ pub fn csv(p: &Priorities, bom: bool) -> Result<Vec<u8>> {
         "ranked",
         "small_sample",
     ];
-    let mut w = TableWriter::new(
-        Format::Csv,
-        Vec::new(),
-        columns.iter().map(|c| (*c).to_owned()).collect(),
-        bom,
-    )?;
-    let float = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Float);
-    let flag = |b: bool| Cell::Text(if b { "true" } else { "false" });
+    let mut w = TableWriter::csv(&columns, bom)?;
     for r in &p.touchpoints {
         w.row(&[
             Cell::Text(&r.touchpoint),
             Cell::Text(r.metric.as_str()),
-            Cell::Int(i64::try_from(r.responses).unwrap_or(i64::MAX)),
+            Cell::count(r.responses),
             Cell::Float(r.score),
-            float(r.score_low),
-            float(r.score_high),
+            Cell::float(r.score_low),
+            Cell::float(r.score_high),
             Cell::Float(r.norm),
             Cell::Float(r.gap),
             Cell::Float(r.impact),
-            float(r.low),
-            float(r.high),
-            flag(r.bleeding),
-            flag(r.ranked),
-            flag(r.small_sample),
+            Cell::float(r.low),
+            Cell::float(r.high),
+            Cell::boolean(r.bleeding),
+            Cell::boolean(r.ranked),
+            Cell::boolean(r.small_sample),
         ])?;
     }
     w.finish()

@@ -50,6 +50,23 @@ pub enum Cell<'a> {
     Json(&'a str),
 }
 
+impl Cell<'_> {
+    /// A number, or empty without one.
+    pub fn float(v: Option<f64>) -> Cell<'static> {
+        v.map_or(Cell::Empty, Cell::Float)
+    }
+
+    /// A count.
+    pub fn count(n: u64) -> Cell<'static> {
+        Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+
+    /// `true` or `false`, as text.
+    pub fn boolean(b: bool) -> Cell<'static> {
+        Cell::Text(if b { "true" } else { "false" })
+    }
+}
+
 /// Writes a table in one format to `out`, one row at a time.
 pub struct TableWriter<W: Write> {
     pub(super) format: Format,
@@ -67,6 +84,14 @@ struct Xlsx {
     sheet: usize,
     row: u32,
     bold: XlsxFormat,
+}
+
+impl TableWriter<Vec<u8>> {
+    /// A CSV table in memory with these columns: a small report's rows.
+    pub fn csv(columns: &[&str], bom: bool) -> Result<Self> {
+        let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+        TableWriter::new(Format::Csv, Vec::new(), columns, bom)
+    }
 }
 
 impl<W: Write> TableWriter<W> {

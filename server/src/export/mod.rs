@@ -59,7 +59,7 @@ impl Prepared {
     /// Starts writing the table to `out`: the header, and for aggregates
     /// every row. Then [`Writing::next_page`] until it says there is no
     /// more, then [`Writing::finish`].
-    pub fn start<W: Write>(self, store: &Store, out: W) -> Result<Writing<'_, W>> {
+    pub fn start<W: Write>(self, store: &Store, out: W) -> Result<Writing<W>> {
         let e = self.export;
         let columns = match &e.group_by {
             Some(group_by) => aggregate_columns(group_by),
@@ -77,21 +77,19 @@ impl Prepared {
             table,
             pages,
             rows: 0,
-            _store: std::marker::PhantomData,
         })
     }
 }
 
 /// An export being written, a page of raw responses at a time, so the
 /// caller can drain the output between pages or stop early.
-pub struct Writing<'a, W: Write> {
+pub struct Writing<W: Write> {
     table: TableWriter<W>,
     pages: Option<RawResponses>,
     rows: u64,
-    _store: std::marker::PhantomData<&'a Store>,
 }
 
-impl<W: Write> Writing<'_, W> {
+impl<W: Write> Writing<W> {
     /// Writes the next page of responses; `false` once there are no more.
     pub async fn next_page(&mut self) -> Result<bool> {
         let Some(pages) = &mut self.pages else {

@@ -46,13 +46,11 @@ pub(in crate::store) async fn rebuild_in(
     let mut events = 0;
     const PAGE: i64 = 10_000;
     for kind in KINDS {
-        // Impressions also say whether their page view had a signal (found
-        // along the (site, visitor) index: `kind || ''` keeps the kind out
-        // of the index choice, which would scan every signal of the site).
+        // Impressions also say whether their page view had a signal.
         let flagged = if kind == "impression" {
             "CAST(CASE WHEN e.visitor IS NOT NULL AND e.session IS NOT NULL AND EXISTS (\
                SELECT 1 FROM events s WHERE s.site_id = e.site_id AND s.visitor = e.visitor \
-               AND s.session = e.session AND s.page = e.page AND s.kind || '' = 'signal') \
+               AND s.session = e.session AND s.page = e.page AND s.kind = 'signal') \
              THEN 1 ELSE 0 END AS BIGINT)"
         } else {
             "CAST(0 AS BIGINT)"

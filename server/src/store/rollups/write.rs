@@ -186,14 +186,11 @@ async fn link_views(
             Backend::Sqlite => "?",
             Backend::Postgres => "$1",
         };
-        // `kind || ''` keeps the kind out of the index choice: on a table
-        // the planner has no statistics for yet (a first bulk import), it
-        // would otherwise take the (site, kind, ts) index and read every
-        // impression of the site for each chunk, instead of the visitors'
-        // few rows along (site, visitor).
+        // Along (site, visitor): the planner needs the events table's
+        // statistics to see it ([`crate::store::Store::refresh_statistics`]).
         let sql = format!(
             "SELECT {FACT_COLUMNS} FROM events WHERE site_id = {first} \
-             AND visitor IN ({list}) AND kind || '' IN ('impression', 'signal')"
+             AND visitor IN ({list}) AND kind IN ('impression', 'signal')"
         );
         let mut query = sqlx::query(&sql).bind(site_id);
         for v in chunk {

@@ -21,6 +21,7 @@ use crate::support::{Db, database};
 both!(
     journey_trends_and_aggregates_match_a_recomputation,
     report_ranges_are_whole_days_and_pages_do_not_mix_with_segments,
+    page_and_segment_reports_over_months_match_a_recomputation,
 );
 
 const SITE: &str = r#"
@@ -765,4 +766,97 @@ async fn report_ranges_are_whole_days_and_pages_do_not_mix_with_segments(db: Db)
         .collect();
     assert_eq!(periods, ["2026-W43", "2026-W44"]);
     assert_eq!(trend["points"][0]["score"], Value::Null);
+}
+
+/// Reports by page, device and locale read whole months from the month
+/// rollups and the days at a range's edges from the day rollups: over
+/// three months of events, every range (inside one month, across one
+/// boundary, holding whole months with edges on both sides, open at either
+/// end) adds up to the recomputation from the raw events.
+async fn page_and_segment_reports_over_months_match_a_recomputation(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let mut rng = Lcg(11);
+    let pages = ["/", "/pricing", "/product/1", "/checkout"];
+    let devices = ["desktop", "mobile"];
+    let locales = ["en", "de", "id"];
+    // (page, device, locale, Berlin day, score)
+    let mut sent: Vec<(&str, &str, &str, String, i64)> = Vec::new();
+    let mut batch = Vec::new();
+    for i in 0..600u64 {
+        // 2026-09-20 … 2026-11-10 (UTC), any minute.
+        let minute = rng.next(51 * 24 * 60) as i64;
+        let t = time::macros::datetime!(2026-09-20 00:00 UTC) + time::Duration::minutes(minute);
+        let e = Sent {
+            id: format!("00000000-0000-4000-8001-{i:012}"),
+            kind: "response",
+            touchpoint: Some("site-nps"),
+            metric: Some("nps"),
+            page: pages[rng.next(4) as usize],
+            score: Some(rng.next(11) as i64),
+            visitor: format!("v{i}"),
+            session: "s".into(),
+            ts: touchpoint_server::time::format_ts(t),
+        };
+        let (device, locale) = (devices[rng.next(2) as usize], locales[rng.next(3) as usize]);
+        let mut json = e.json();
+        json["device"] = json!(device);
+        json["locale"] = json!(locale);
+        batch.push(json);
+        sent.push((e.page, device, locale, e.day(), e.score.unwrap()));
+    }
+    for chunk in batch.chunks(100) {
+        f.post(chunk).await;
+    }
+    for (from, to) in [
+        (None, None),
+        (Some("2026-10-03"), Some("2026-10-17")),
+        (Some("2026-09-25"), Some("2026-10-09")),
+        (Some("2026-09-28"), Some("2026-11-04")),
+        (Some("2026-10-01"), Some("2026-11-01")),
+        (Some("2026-10-01"), None),
+        (None, Some("2026-10-20")),
+        (Some("2026-09-30"), None),
+    ] {
+        let mut query = String::new();
+        for (name, value) in [("from", from), ("to", to)] {
+            if let Some(v) = value {
+                query.push_str(&format!("&{name}={v}"));
+            }
+        }
+        // `to` is the last day counted.
+        let counted = |day: &str| from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t);
+        for (group, pick) in [
+            ("page", 0usize),
+            ("device", 1),
+            ("locale", 2),
+        ] {
+            let mut want: BTreeMap<&str, (u64, i64)> = BTreeMap::new();
+            for (page, device, locale, day, score) in &sent {
+                if counted(day) {
+                    let key = [*page, *device, *locale][pick];
+                    let w = want.entry(key).or_default();
+                    w.0 += 1;
+                    w.1 += *score;
+                }
+            }
+            let agg = f
+                .ok(&format!("/v1/sites/read-shop/aggregates?group_by={group}{query}"))
+                .await;
+            let got: BTreeMap<&str, (u64, i64)> = agg["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let total: i64 = r["distribution"]
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .map(|(s, n)| s.parse::<i64>().unwrap() * n.as_i64().unwrap())
+                        .sum();
+                    (r[group].as_str().unwrap(), (r["responses"].as_u64().unwrap(), total))
+                })
+                .collect();
+            assert_eq!(got, want, "group_by={group}{query}");
+        }
+    }
 }

@@ -428,6 +428,13 @@ async fn the_migration_counts_events_stored_before_it(db: Db) {
         ),
         "{migrated:#?}"
     );
+    // Months summed from the days (e4…e8 fall on 2026-01-02).
+    assert!(
+        migrated.contains(
+            &"rollup_page_month_items|2026-01-01|/b|pick|unassigned|choice|choice:x|1".to_owned()
+        ),
+        "{migrated:#?}"
+    );
     assert!(
         migrated.contains(
             &"rollup_segment_items|2026-01-01|unknown|unknown||unassigned||signal:rage_click|1"
@@ -451,7 +458,9 @@ async fn the_migration_counts_events_stored_before_it(db: Db) {
         [
             "rollup_day_items|2026-01-01|nps|unassigned|nps|flag:frustration|1",
             "rollup_page_items|2026-01-01|/a|nps|unassigned|nps|flag:frustration|1",
+            "rollup_page_month_items|2026-01-01|/a|nps|unassigned|nps|flag:frustration|1",
             "rollup_segment_items|2026-01-01|mobile|en|nps|unassigned|nps|flag:frustration|1",
+            "rollup_segment_month_items|2026-01-01|mobile|en|nps|unassigned|nps|flag:frustration|1",
         ]
     );
 }

@@ -32,25 +32,30 @@ pub(super) struct Deltas {
 }
 
 impl Deltas {
-    fn keys(site_id: i64, zone: &Zone, f: &Facts) -> Option<[Key; 3]> {
+    fn keys(site_id: i64, zone: &Zone, f: &Facts) -> Option<[Key; 5]> {
         let day = zone.day_of(&f.ts)?;
+        let month = format!("{}01", day.get(..8)?);
         let key = |grain: Grain, dims: Vec<String>| Key {
             grain,
             site_id,
-            day: day.clone(),
+            day: if grain.by_month() {
+                month.clone()
+            } else {
+                day.clone()
+            },
             dims,
             touchpoint: f.touchpoint.clone().unwrap_or_default(),
             stage: f.stage.clone(),
             metric: f.metric.clone().unwrap_or_default(),
         };
         let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
+        let segment = vec![or_unknown(&f.device), or_unknown(&f.locale)];
         Some([
             key(Grain::Days, Vec::new()),
-            key(
-                Grain::Segments,
-                vec![or_unknown(&f.device), or_unknown(&f.locale)],
-            ),
+            key(Grain::Segments, segment.clone()),
             key(Grain::Pages, vec![f.page.clone()]),
+            key(Grain::SegmentMonths, segment),
+            key(Grain::PageMonths, vec![f.page.clone()]),
         ])
     }
 

@@ -15,6 +15,12 @@
 //! | [`Grain::Segments`] | `rollup_segments`, `rollup_segment_items` | `device`, `locale` | grouping by device or locale |
 //! | [`Grain::Pages`] | `rollup_pages`, `rollup_page_items` | `page` | grouping or filtering by page |
 //!
+//! Pages and segments have month twins ([`Grain::PageMonths`],
+//! [`Grain::SegmentMonths`]: the same counts, `day` holding the month's
+//! first day). A report by page, device or locale reads the whole months of
+//! its range there and only the days at its edges from the day grain
+//! ([`Grain::months`]), so its rows grow with months, not days.
+//!
 //! A shop with 100 000 product pages has as many page rows a day as pages
 //! answered that day, but they live in their own table, read only when a
 //! report asks for pages: the journey map and trends read a few rows per
@@ -62,16 +68,26 @@ pub enum Grain {
     Days,
     Segments,
     Pages,
+    SegmentMonths,
+    PageMonths,
 }
 
 impl Grain {
-    pub const ALL: [Grain; 3] = [Grain::Days, Grain::Segments, Grain::Pages];
+    pub const ALL: [Grain; 5] = [
+        Grain::Days,
+        Grain::Segments,
+        Grain::Pages,
+        Grain::SegmentMonths,
+        Grain::PageMonths,
+    ];
 
     pub fn table(self) -> &'static str {
         match self {
             Grain::Days => "rollup_days",
             Grain::Segments => "rollup_segments",
             Grain::Pages => "rollup_pages",
+            Grain::SegmentMonths => "rollup_segment_months",
+            Grain::PageMonths => "rollup_page_months",
         }
     }
 
@@ -80,6 +96,8 @@ impl Grain {
             Grain::Days => "rollup_day_items",
             Grain::Segments => "rollup_segment_items",
             Grain::Pages => "rollup_page_items",
+            Grain::SegmentMonths => "rollup_segment_month_items",
+            Grain::PageMonths => "rollup_page_month_items",
         }
     }
 
@@ -87,8 +105,22 @@ impl Grain {
     pub fn dims(self) -> &'static [&'static str] {
         match self {
             Grain::Days => &[],
-            Grain::Segments => &["device", "locale"],
-            Grain::Pages => &["page"],
+            Grain::Segments | Grain::SegmentMonths => &["device", "locale"],
+            Grain::Pages | Grain::PageMonths => &["page"],
+        }
+    }
+
+    /// Whether `day` holds the first day of a month.
+    pub fn by_month(self) -> bool {
+        matches!(self, Grain::SegmentMonths | Grain::PageMonths)
+    }
+
+    /// The month twin of a day grain, where it has one.
+    pub fn months(self) -> Option<Grain> {
+        match self {
+            Grain::Segments => Some(Grain::SegmentMonths),
+            Grain::Pages => Some(Grain::PageMonths),
+            _ => None,
         }
     }
 

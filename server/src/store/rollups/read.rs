@@ -85,20 +85,7 @@ impl Store {
         filter: &RollupFilter,
     ) -> Result<Vec<RollupRow>> {
         check_columns(grain, columns, filter)?;
-        let sums: Vec<String> = COUNT_COLUMNS
-            .iter()
-            .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
-            .collect();
-        let rows = self
-            .grouped(
-                grain.table(),
-                site_id,
-                columns,
-                &sums.join(", "),
-                None,
-                filter,
-            )
-            .await?;
+        let rows = self.grouped(grain, site_id, columns, None, filter).await?;
         let n = columns.len();
         Ok(rows
             .iter()
@@ -130,14 +117,7 @@ impl Store {
             return Err(Error::Internal(format!("bad item prefix {prefix:?}")));
         }
         let rows = self
-            .grouped(
-                grain.items(),
-                site_id,
-                columns,
-                "item, CAST(SUM(n) AS BIGINT)",
-                Some(&format!("item LIKE '{prefix}%'")),
-                filter,
-            )
+            .grouped(grain, site_id, columns, Some(prefix), filter)
             .await?;
         let n = columns.len();
         Ok(rows
@@ -151,36 +131,179 @@ impl Store {
             .collect())
     }
 
-    /// `SELECT <columns>, metric, <sums> FROM <table> WHERE site_id AND
-    /// metric <> '' <filter> GROUP BY <columns>, metric`, and with an item
-    /// condition, by item too.
+    /// `SELECT <columns>, metric, <sums> FROM <rows> GROUP BY <columns>,
+    /// metric` (and item, with an item `prefix`), where the rows are those of
+    /// the site with a metric that the filter covers: whole months from the
+    /// grain's month twin and the days at the range's edges from the grain,
+    /// or days alone when a report groups by day.
     async fn grouped(
         &self,
-        table: &str,
+        grain: Grain,
         site_id: i64,
         columns: &[&str],
-        sums: &str,
-        items: Option<&str>,
+        prefix: Option<&str>,
         filter: &RollupFilter,
     ) -> Result<Vec<sqlx::any::AnyRow>> {
         let mut groups: Vec<&str> = columns.to_vec();
         groups.push("metric");
-        let (conditions, binds) = filter.sql(2);
-        let mut group_by = groups.join(", ");
-        let mut condition = String::new();
-        if let Some(items) = items {
-            group_by.push_str(", item");
-            condition = format!(" AND {items}");
+        let groups = groups.join(", ");
+        let (values, sums, group_by, condition) = match prefix {
+            Some(prefix) => (
+                "item, n".to_owned(),
+                "item, CAST(SUM(n) AS BIGINT)".to_owned(),
+                format!("{groups}, item"),
+                format!(" AND item LIKE '{prefix}%'"),
+            ),
+            None => (
+                COUNT_COLUMNS.join(", "),
+                COUNT_COLUMNS
+                    .iter()
+                    .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                groups.clone(),
+                String::new(),
+            ),
+        };
+        let parts = match grain.months() {
+            Some(months) if !columns.contains(&"day") => split(grain, months, filter),
+            _ => vec![(grain, filter.clone())],
+        };
+        // Each part binds the site then its filter's values, numbered on.
+        let mut selects = Vec::new();
+        let mut binds: Vec<Vec<&str>> = Vec::new();
+        let mut next = 1;
+        for (part, part_filter) in &parts {
+            let table = if prefix.is_some() { part.items() } else { part.table() };
+            let (conditions, values_bound) = part_filter.sql(next + 1);
+            selects.push(format!(
+                "SELECT {groups}, {values} FROM {table} WHERE site_id = ${next} AND metric <> ''{condition}{conditions}"
+            ));
+            next += 1 + values_bound.len();
+            binds.push(values_bound);
         }
         let sql = format!(
-            "SELECT {}, {sums} FROM {table} WHERE site_id = $1 AND metric <> ''{condition}{conditions} \
-             GROUP BY {group_by}",
-            groups.join(", ")
+            "SELECT {groups}, {sums} FROM ({}) r GROUP BY {group_by}",
+            selects.join(" UNION ALL ")
         );
-        let mut query = sqlx::query(&sql).bind(site_id);
-        for v in binds {
-            query = query.bind(v);
+        let mut query = sqlx::query(&sql);
+        for part in binds {
+            query = query.bind(site_id);
+            for v in part {
+                query = query.bind(v);
+            }
         }
         Ok(query.fetch_all(&self.pool).await?)
+    }
+}
+
+/// The parts of a range of days `[from, to)` as whole months `[lo, hi)`
+/// of the month grain and the days before `lo` and from `hi` of the day
+/// grain; days alone when the range holds no whole month.
+fn split(days: Grain, months: Grain, filter: &RollupFilter) -> Vec<(Grain, RollupFilter)> {
+    let lo = filter.from_day.as_deref().map(|d| {
+        if d.ends_with("-01") {
+            d.to_owned()
+        } else {
+            next_month(d)
+        }
+    });
+    let hi = filter.to_day.as_deref().map(month_of);
+    if let (Some(lo), Some(hi)) = (&lo, &hi)
+        && lo >= hi
+    {
+        return vec![(days, filter.clone())];
+    }
+    let range = |from: Option<String>, to: Option<String>| RollupFilter {
+        from_day: from,
+        to_day: to,
+        ..filter.clone()
+    };
+    let mut parts = vec![(months, range(lo.clone(), hi.clone()))];
+    if let (Some(from), Some(lo)) = (&filter.from_day, &lo)
+        && from < lo
+    {
+        parts.push((days, range(Some(from.clone()), Some(lo.clone()))));
+    }
+    if let (Some(to), Some(hi)) = (&filter.to_day, &hi)
+        && hi < to
+    {
+        parts.push((days, range(Some(hi.clone()), Some(to.clone()))));
+    }
+    parts
+}
+
+/// `2026-08-17` → `2026-08-01`.
+fn month_of(day: &str) -> String {
+    format!("{}01", day.get(..8).unwrap_or(day))
+}
+
+/// `2026-12-17` → `2027-01-01`.
+fn next_month(day: &str) -> String {
+    let year: i32 = day.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    let month: u32 = day.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(12);
+    if month >= 12 {
+        format!("{:04}-01-01", year + 1)
+    } else {
+        format!("{year:04}-{:02}-01", month + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(from: Option<&str>, to: Option<&str>) -> RollupFilter {
+        RollupFilter {
+            from_day: from.map(str::to_owned),
+            to_day: to.map(str::to_owned),
+            ..RollupFilter::default()
+        }
+    }
+
+    fn ranges(f: &RollupFilter) -> Vec<(Grain, Option<String>, Option<String>)> {
+        split(Grain::Pages, Grain::PageMonths, f)
+            .into_iter()
+            .map(|(g, f)| (g, f.from_day, f.to_day))
+            .collect()
+    }
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    #[test]
+    fn a_range_reads_whole_months_and_its_edge_days() {
+        use Grain::{PageMonths as M, Pages as D};
+        assert_eq!(ranges(&filter(None, None)), [(M, None, None)]);
+        assert_eq!(
+            ranges(&filter(Some("2026-08-15"), Some("2026-11-03"))),
+            [
+                (M, s("2026-09-01"), s("2026-11-01")),
+                (D, s("2026-08-15"), s("2026-09-01")),
+                (D, s("2026-11-01"), s("2026-11-03")),
+            ]
+        );
+        assert_eq!(
+            ranges(&filter(Some("2026-08-01"), Some("2026-09-01"))),
+            [(M, s("2026-08-01"), s("2026-09-01"))]
+        );
+        assert_eq!(
+            ranges(&filter(Some("2026-12-02"), None)),
+            [(M, s("2027-01-01"), None), (D, s("2026-12-02"), s("2027-01-01"))]
+        );
+        assert_eq!(
+            ranges(&filter(None, Some("2026-03-09"))),
+            [(M, None, s("2026-03-01")), (D, s("2026-03-01"), s("2026-03-09"))]
+        );
+        // No whole month inside: days alone.
+        assert_eq!(
+            ranges(&filter(Some("2026-08-03"), Some("2026-08-20"))),
+            [(D, s("2026-08-03"), s("2026-08-20"))]
+        );
+        assert_eq!(
+            ranges(&filter(Some("2026-08-20"), Some("2026-09-10"))),
+            [(D, s("2026-08-20"), s("2026-09-10"))]
+        );
     }
 }

@@ -298,8 +298,8 @@ async fn stored_metric(store: &Store, site_id: i64, touchpoint: &str) -> Result<
         .map(|(_, m)| m))
 }
 
-/// The change from one period's answers to the next's.
-fn change(
+/// The change from one group of answers (a period) to another's.
+pub(crate) fn change(
     metric: Metric,
     before: &BTreeMap<i64, u64>,
     now: &BTreeMap<i64, u64>,

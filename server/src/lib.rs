@@ -5,15 +5,18 @@
 //!
 //! Reading order: [`store`] (schema in `migrations/`), [`site_file`],
 //! [`validate`], [`routes`] (from [`routes::ingest`] on), [`aggregate`],
-//! [`insights`], [`priorities`], [`drivers`], [`export`], [`import`],
+//! [`insights`], [`priorities`], [`drivers`], [`frustration`], [`export`], [`import`],
 //! [`auth`], [`cli`].
 //!
 //! Modules import downward only: nothing imports this file back. The
 //! layers, lowest first: [`error`], [`time`], [`zone`], [`stats`],
 //! [`privacy`], [`emotion`], [`extract`] → [`store`] → [`site_file`], [`validate`],
 //! [`filters`], [`aggregate`], [`insights`], [`export`], [`priorities`],
-//! [`drivers`], [`import`], [`limits`], [`cache`], [`commit`], [`metrics`], [`auth`] → [`alerts`] →
+//! [`drivers`], [`frustration`], [`import`], [`limits`], [`cache`], [`commit`], [`metrics`], [`auth`] → [`alerts`] →
 //! [`state`] → [`routes`], [`serve`] → [`cli`].
+
+// The OpenAPI document is one `json!` literal, deeper than the default allows.
+#![recursion_limit = "256"]
 
 pub mod aggregate;
 pub mod alerts;
@@ -28,6 +31,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod filters;
+pub mod frustration;
 pub mod import;
 pub mod insights;
 pub mod limits;

@@ -175,6 +175,29 @@ pub fn document() -> Value {
                 ],
                 "responses": with(json!({ "200": { "description": "CSV", "content": { "text/csv": {} } } }), error_responses(&["400", "401", "403"]))
             } },
+            "/v1/sites/{key}/frustration": { "get": {
+                "summary": "Behavioural frustration beside the scores, per touchpoint (default) or page × metric: impressions, frustrated (impressions whose page view — visitor, session, page — recorded any signal) and its rate with a 95 % Wilson interval, per signal (rage_click, dead_click, error always; others as recorded) views, rate, low, high; the score of answers given at or after a signal in their page view (after_signal) and of the others (without_signal), each with responses, score, low, high, small_sample; and difference (after − without: delta, p_value, significant as in trends). Most frustrated first.",
+                "security": [{ "bearer": [] }],
+                "parameters": [
+                    key.clone(),
+                    { "name": "group_by", "in": "query", "required": false, "description": "touchpoint (default) or page.", "schema": { "enum": ["touchpoint", "page"] } },
+                    { "$ref": "#/components/parameters/from" },
+                    { "$ref": "#/components/parameters/to" }
+                ],
+                "responses": with(json!({ "200": { "description": "{\"group_by\", \"rows\": [{\"touchpoint\" | \"page\", \"metric\", \"impressions\", \"frustrated\", \"frustration_rate\", \"frustration_low\", \"frustration_high\", \"signals\": {name: {\"views\", \"rate\", \"low\", \"high\"}}, \"after_signal\", \"without_signal\", \"difference\"}]}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
+            "/v1/sites/{key}/frustration.csv": { "get": {
+                "summary": "The frustration rows as CSV in the same order: a column group per signal (rage_click_views, rage_click_rate, …) and per side (after_signal_…, without_signal_…).",
+                "security": [{ "bearer": [] }],
+                "parameters": [
+                    key.clone(),
+                    { "name": "group_by", "in": "query", "required": false, "description": "touchpoint (default) or page.", "schema": { "enum": ["touchpoint", "page"] } },
+                    { "$ref": "#/components/parameters/from" },
+                    { "$ref": "#/components/parameters/to" },
+                    { "$ref": "#/components/parameters/bom" }
+                ],
+                "responses": with(json!({ "200": { "description": "CSV", "content": { "text/csv": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
             "/v1/sites/{key}/site": {
                 "get": {
                     "summary": "The site's configuration, shaped like the site file (viewer); alert secrets masked (`…xyz9`), and for viewers alert URLs cut to their host.",

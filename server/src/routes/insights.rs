@@ -2,13 +2,15 @@
 //! map), `GET /v1/sites/{key}/trends` (one touchpoint over time),
 //! `GET /v1/sites/{key}/priorities` (where answers fall furthest below the
 //! norm) and `GET /v1/sites/{key}/drivers` (what moves the relationship
-//! NPS), the last two also as `.csv`. All for viewers; all but drivers read
+//! NPS) and `GET /v1/sites/{key}/frustration` (behavioural signals beside
+//! the scores), the last three also as `.csv`. All for viewers; all but drivers read
 //! from the rollups (drivers need visitors, so read raw responses).
 
 use crate::auth::authorize;
 use crate::drivers::{self, drivers};
 use crate::error::{Error, Result};
 use crate::filters::parse_range;
+use crate::frustration::{self, By, frustration};
 use crate::insights::{Interval, journey, trends};
 use crate::priorities::{self, priorities};
 use crate::state::AppState;
@@ -19,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use touchpoint_wire::{Drivers, Journey, Priorities, Trends};
+use touchpoint_wire::{Drivers, Frustration, Journey, Priorities, Trends};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/sites/{key}/priorities.csv", get(export_priorities))
         .route("/v1/sites/{key}/drivers", get(get_drivers))
         .route("/v1/sites/{key}/drivers.csv", get(export_drivers))
+        .route("/v1/sites/{key}/frustration", get(get_frustration))
+        .route("/v1/sites/{key}/frustration.csv", get(export_frustration))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -36,6 +40,14 @@ struct RangeQuery {
     from: Option<String>,
     to: Option<String>,
     /// CSV only: start with a UTF-8 byte order mark (for Excel).
+    bom: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FrustrationQuery {
+    group_by: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     bom: Option<String>,
 }
 
@@ -168,6 +180,40 @@ async fn export_drivers(
         &site,
         "drivers.csv",
         drivers::csv(&d, bom(q.bom.as_deref()))?,
+    )
+}
+
+/// Rage clicks, dead clicks and errors per touchpoint or page, and the
+/// scores of answers given after a signal against the others.
+async fn get_frustration(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<FrustrationQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Frustration>> {
+    let q = query(q)?;
+    let site = authorize(&state, &headers, &key, Role::Viewer).await?;
+    let by = By::parse(q.group_by.as_deref())?;
+    let filter = parse_range(q.from.as_deref(), q.to.as_deref(), &site.config.zone())?;
+    Ok(Json(frustration(&state.store, &site, by, &filter).await?))
+}
+
+/// `/frustration` as CSV.
+async fn export_frustration(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<FrustrationQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response> {
+    let q = query(q)?;
+    let site = authorize(&state, &headers, &key, Role::Viewer).await?;
+    let by = By::parse(q.group_by.as_deref())?;
+    let filter = parse_range(q.from.as_deref(), q.to.as_deref(), &site.config.zone())?;
+    let f = frustration(&state.store, &site, by, &filter).await?;
+    csv_file(
+        &site,
+        "frustration.csv",
+        frustration::csv(&f, bom(q.bom.as_deref()))?,
     )
 }
 

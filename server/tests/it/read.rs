@@ -825,11 +825,7 @@ async fn page_and_segment_reports_over_months_match_a_recomputation(db: Db) {
         }
         // `to` is the last day counted.
         let counted = |day: &str| from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t);
-        for (group, pick) in [
-            ("page", 0usize),
-            ("device", 1),
-            ("locale", 2),
-        ] {
+        for (group, pick) in [("page", 0usize), ("device", 1), ("locale", 2)] {
             let mut want: BTreeMap<&str, (u64, i64)> = BTreeMap::new();
             for (page, device, locale, day, score) in &sent {
                 if counted(day) {
@@ -840,7 +836,9 @@ async fn page_and_segment_reports_over_months_match_a_recomputation(db: Db) {
                 }
             }
             let agg = f
-                .ok(&format!("/v1/sites/read-shop/aggregates?group_by={group}{query}"))
+                .ok(&format!(
+                    "/v1/sites/read-shop/aggregates?group_by={group}{query}"
+                ))
                 .await;
             let got: BTreeMap<&str, (u64, i64)> = agg["rows"]
                 .as_array()
@@ -853,7 +851,10 @@ async fn page_and_segment_reports_over_months_match_a_recomputation(db: Db) {
                         .iter()
                         .map(|(s, n)| s.parse::<i64>().unwrap() * n.as_i64().unwrap())
                         .sum();
-                    (r[group].as_str().unwrap(), (r["responses"].as_u64().unwrap(), total))
+                    (
+                        r[group].as_str().unwrap(),
+                        (r["responses"].as_u64().unwrap(), total),
+                    )
                 })
                 .collect();
             assert_eq!(got, want, "group_by={group}{query}");

@@ -448,8 +448,24 @@ async fn the_migration_counts_events_stored_before_it(db: Db) {
         !migrated.iter().any(|l| l.contains("flag:")),
         "{migrated:#?}"
     );
+    // So do the signals of page views (`view:…`, `signalled:…`), items
+    // newer than the rollups the migrations filled: e1's view had a rage
+    // click; e2 was answered before it, so it is no answer after a signal.
     store.rebuild_rollups(site).await.unwrap();
     let rebuilt = store.rollup_snapshot(site).await.unwrap();
+    let (views, rebuilt): (Vec<String>, Vec<String>) = rebuilt
+        .into_iter()
+        .partition(|l| l.contains("|view:") || l.contains("|signalled:"));
+    assert_eq!(
+        views,
+        [
+            "rollup_day_items|2026-01-01|nps|unassigned|nps|view:rage_click|1",
+            "rollup_page_items|2026-01-01|/a|nps|unassigned|nps|view:rage_click|1",
+            "rollup_page_month_items|2026-01-01|/a|nps|unassigned|nps|view:rage_click|1",
+            "rollup_segment_items|2026-01-01|mobile|en|nps|unassigned|nps|view:rage_click|1",
+            "rollup_segment_month_items|2026-01-01|mobile|en|nps|unassigned|nps|view:rage_click|1",
+        ]
+    );
     let (flags, rest): (Vec<String>, Vec<String>) =
         rebuilt.into_iter().partition(|l| l.contains("flag:"));
     assert_eq!(rest, migrated);

@@ -224,6 +224,68 @@ pub struct Priority {
     pub small_sample: bool,
 }
 
+/// `GET /v1/sites/{key}/frustration`: behavioural signals (rage clicks,
+/// dead clicks, errors) beside the scores, per touchpoint or per page.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Frustration {
+    /// `touchpoint` or `page`.
+    pub group_by: String,
+    /// Most frustrated page views first (impressions whose page view
+    /// recorded a signal), then by group.
+    pub rows: Vec<FrustrationRow>,
+}
+
+/// One touchpoint (or page) × metric: how often its page views recorded
+/// each signal, and the scores of answers given after a signal against
+/// those given without one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrustrationRow {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub touchpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+    pub metric: Metric,
+    /// Prompts shown: the page views rates divide by.
+    pub impressions: u64,
+    /// Impressions whose page view recorded any signal, and their share (0–1)
+    /// with its 95 % Wilson interval; `None` without impressions.
+    pub frustrated: u64,
+    pub frustration_rate: Option<f64>,
+    pub frustration_low: Option<f64>,
+    pub frustration_high: Option<f64>,
+    /// Per signal: `rage_click`, `dead_click` and `error` always, any other
+    /// name a page recorded too.
+    pub signals: BTreeMap<String, SignalRate>,
+    /// Scored answers given at or after a signal in their page view.
+    pub after_signal: ScoreGroup,
+    /// Scored answers given without one.
+    pub without_signal: ScoreGroup,
+    /// `after_signal.score − without_signal.score`, tested as trends test a
+    /// change (significant at p < 0.05 with 30 answers on each side);
+    /// `None` unless both have a score.
+    pub difference: Option<Change>,
+}
+
+/// Impressions whose page view recorded one signal, and their share.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SignalRate {
+    pub views: u64,
+    /// views / impressions, 0–1, with its 95 % Wilson interval.
+    pub rate: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+/// A group of scored answers: n, the metric's score and its 95 % interval.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreGroup {
+    pub responses: u64,
+    pub score: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub small_sample: bool,
+}
+
 /// `GET /v1/sites/{key}/drivers?relationship=ID`: which touchpoints move the
 /// relationship NPS, from visitors who answered both.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -539,3 +539,56 @@ fn scales() {
         assert_eq!(Metric::parse(m.as_str()), Some(m));
     }
 }
+
+/// Behavioural frustration, as the dashboard and `frustration.csv` read it.
+#[test]
+fn frustration_json_is_the_contract() {
+    let rate = |views, rate, low, high| SignalRate {
+        views,
+        rate: Some(rate),
+        low: Some(low),
+        high: Some(high),
+    };
+    let frustration = Frustration {
+        group_by: "touchpoint".into(),
+        rows: vec![FrustrationRow {
+            touchpoint: Some("checkout-csat".into()),
+            page: None,
+            metric: Metric::Csat,
+            impressions: 200,
+            frustrated: 100,
+            frustration_rate: Some(0.5),
+            frustration_low: Some(0.4314),
+            frustration_high: Some(0.5686),
+            signals: [("rage_click".to_owned(), rate(50, 0.25, 0.1968, 0.3122))].into(),
+            after_signal: ScoreGroup {
+                responses: 60,
+                score: Some(0.0),
+                low: Some(0.0),
+                high: Some(6.02),
+                small_sample: false,
+            },
+            without_signal: ScoreGroup {
+                responses: 140,
+                score: Some(100.0),
+                low: Some(97.33),
+                high: Some(100.0),
+                small_sample: false,
+            },
+            difference: Some(Change {
+                delta: -100.0,
+                p_value: Some(0.0),
+                significant: true,
+            }),
+        }],
+    };
+    let json = serde_json::to_string(&frustration).unwrap();
+    assert_eq!(
+        json,
+        r#"{"group_by":"touchpoint","rows":[{"touchpoint":"checkout-csat","metric":"csat","impressions":200,"frustrated":100,"frustration_rate":0.5,"frustration_low":0.4314,"frustration_high":0.5686,"signals":{"rage_click":{"views":50,"rate":0.25,"low":0.1968,"high":0.3122}},"after_signal":{"responses":60,"score":0.0,"low":0.0,"high":6.02,"small_sample":false},"without_signal":{"responses":140,"score":100.0,"low":97.33,"high":100.0,"small_sample":false},"difference":{"delta":-100.0,"p_value":0.0,"significant":true}}]}"#
+    );
+    assert_eq!(
+        serde_json::from_str::<Frustration>(&json).unwrap(),
+        frustration
+    );
+}

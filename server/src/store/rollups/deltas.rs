@@ -156,6 +156,11 @@ impl Deltas {
         self.add(site_id, zone, f, sign, |c| c.signal_views += sign, &[]);
     }
 
+    /// An item of a stored event gained (1) or lost (−1), its row's counts unchanged.
+    pub(super) fn item(&mut self, site_id: i64, zone: &Zone, f: &Facts, sign: i64, item: String) {
+        self.add(site_id, zone, f, sign, |_| {}, &[item]);
+    }
+
     pub(super) fn len(&self) -> usize {
         self.rows.len() + self.items.len()
     }

@@ -32,8 +32,12 @@
 //! signal: what frustration rates divide by impressions) and the score
 //! histogram `s0`…`s10` (every scale fits 0–10; scales never mix because the
 //! metric is part of the key). Items count what has no fixed number of
-//! columns: `choice:<option>`, `signal:<name>` and `flag:<name>` (responses
-//! whose comment shows an emotion flag).
+//! columns: `choice:<option>`, `signal:<name>`, `flag:<name>` (responses
+//! whose comment shows an emotion flag), `view:<signal>` (impressions whose
+//! page view recorded that signal: rage clicks, dead clicks, errors per
+//! touchpoint and page) and `signalled:<score>` (responses given after a
+//! signal in their page view, by score: the scores of frustrated visitors
+//! beside the others').
 
 //!
 //! The parts: [`deltas`] turns events into signed changes of rows and
@@ -285,9 +289,9 @@ impl Facts {
     }
 
     /// The page view this event belongs to, when it can be told: an
-    /// impression or a signal with its visitor and session.
+    /// impression, a response or a signal with its visitor and session.
     pub(super) fn view(&self) -> Option<View> {
-        if !matches!(self.kind.as_str(), "impression" | "signal") {
+        if !matches!(self.kind.as_str(), "impression" | "signal" | "response") {
             return None;
         }
         Some(View {

@@ -174,7 +174,11 @@ impl Store {
         let mut binds: Vec<Vec<&str>> = Vec::new();
         let mut next = 1;
         for (part, part_filter) in &parts {
-            let table = if prefix.is_some() { part.items() } else { part.table() };
+            let table = if prefix.is_some() {
+                part.items()
+            } else {
+                part.table()
+            };
             let (conditions, values_bound) = part_filter.sql(next + 1);
             selects.push(format!(
                 "SELECT {groups}, {values} FROM {table} WHERE site_id = ${next} AND metric <> ''{condition}{conditions}"
@@ -290,11 +294,17 @@ mod tests {
         );
         assert_eq!(
             ranges(&filter(Some("2026-12-02"), None)),
-            [(M, s("2027-01-01"), None), (D, s("2026-12-02"), s("2027-01-01"))]
+            [
+                (M, s("2027-01-01"), None),
+                (D, s("2026-12-02"), s("2027-01-01"))
+            ]
         );
         assert_eq!(
             ranges(&filter(None, Some("2026-03-09"))),
-            [(M, None, s("2026-03-01")), (D, s("2026-03-01"), s("2026-03-09"))]
+            [
+                (M, None, s("2026-03-01")),
+                (D, s("2026-03-01"), s("2026-03-09"))
+            ]
         );
         // No whole month inside: days alone.
         assert_eq!(

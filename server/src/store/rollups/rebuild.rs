@@ -45,22 +45,33 @@ pub(in crate::store) async fn rebuild_in(
     let mut deltas = Deltas::default();
     let mut events = 0;
     const PAGE: i64 = 10_000;
+    // The signals of an event's page view (same visitor, session, page).
+    let same_view = "FROM events s WHERE s.site_id = e.site_id AND s.visitor = e.visitor \
+                     AND s.session = e.session AND s.page = e.page AND s.kind = 'signal'";
     for kind in KINDS {
-        // Impressions also say whether their page view had a signal.
-        let flagged = if kind == "impression" {
-            "CAST(CASE WHEN e.visitor IS NOT NULL AND e.session IS NOT NULL AND EXISTS (\
-               SELECT 1 FROM events s WHERE s.site_id = e.site_id AND s.visitor = e.visitor \
-               AND s.session = e.session AND s.page = e.page AND s.kind = 'signal') \
-             THEN 1 ELSE 0 END AS BIGINT)"
-        } else {
-            "CAST(0 AS BIGINT)"
+        // Impressions also say which signals their page view recorded
+        // (`,`-joined, NULL for none); scored responses whether a signal
+        // came before them (`signalled`, or NULL). What `write::view_items`
+        // decides from a view's rows.
+        let view = match (kind, backend) {
+            ("impression", Backend::Sqlite) => {
+                format!("(SELECT group_concat(DISTINCT s.signal) {same_view})")
+            }
+            ("impression", Backend::Postgres) => {
+                format!("(SELECT string_agg(DISTINCT s.signal, ',') {same_view})")
+            }
+            ("response", _) => format!(
+                "CASE WHEN e.score IS NOT NULL AND EXISTS (SELECT 1 {same_view} AND s.ts <= e.ts) \
+                 THEN 'signalled' END"
+            ),
+            _ => "CAST(NULL AS TEXT)".to_owned(),
         };
         let mut after: Option<(String, String)> = None;
         loop {
             // In (ts, id) order along the (site_id, kind, ts) index, so
             // that a page's rows are mostly a few days' keys.
             let mut sql = format!(
-                "SELECT {FACT_COLUMNS}, {flagged} FROM events e WHERE site_id = $1 AND kind = $2"
+                "SELECT {FACT_COLUMNS}, {view} FROM events e WHERE site_id = $1 AND kind = $2"
             );
             if after.is_some() {
                 sql.push_str(" AND ts >= $3 AND (ts > $4 OR id > $5)");
@@ -74,8 +85,19 @@ pub(in crate::store) async fn rebuild_in(
             for row in &rows {
                 let f = Facts::of_row(row);
                 deltas.event(site_id, &zone, &f, 1);
-                if row.get::<i64, _>(16) != 0 {
-                    deltas.signal_view(site_id, &zone, &f, 1);
+                if let Some(view) = row.get::<Option<String>, _>(16) {
+                    match f.score {
+                        _ if f.kind == "impression" => {
+                            deltas.signal_view(site_id, &zone, &f, 1);
+                            for name in view.split(',') {
+                                deltas.item(site_id, &zone, &f, 1, format!("view:{name}"));
+                            }
+                        }
+                        Some(score) => {
+                            deltas.item(site_id, &zone, &f, 1, format!("signalled:{score}"));
+                        }
+                        None => {}
+                    }
                 }
                 events += 1;
             }

@@ -190,7 +190,7 @@ async fn link_views(
         // statistics to see it ([`crate::store::Store::refresh_statistics`]).
         let sql = format!(
             "SELECT {FACT_COLUMNS} FROM events WHERE site_id = {first} \
-             AND visitor IN ({list}) AND kind IN ('impression', 'signal')"
+             AND visitor IN ({list}) AND kind IN ('impression', 'signal', 'response')"
         );
         let mut query = sqlx::query(&sql).bind(site_id);
         for v in chunk {
@@ -236,6 +236,52 @@ async fn link_views(
                 deltas.signal_view(site_id, zone, f, -1);
             }
         }
+        let (was, is) = (view_items(&before), view_items(&after));
+        for ((id, item), f) in &is {
+            if !was.contains_key(&(id.clone(), item.clone())) {
+                deltas.item(site_id, zone, f, 1, item.clone());
+            }
+        }
+        for ((id, item), f) in &was {
+            if !is.contains_key(&(id.clone(), item.clone())) {
+                deltas.item(site_id, zone, f, -1, item.clone());
+            }
+        }
     }
     Ok(())
+}
+
+/// The items one page view's rows give its impressions and responses:
+/// `view:<signal>` to an impression for each signal the view recorded, and
+/// `signalled:<score>` to a scored response given at or after a signal's
+/// time. Keyed by (event id, item).
+pub(super) fn view_items<'a>(rows: &[&'a Facts]) -> BTreeMap<(String, String), &'a Facts> {
+    let signals: Vec<&Facts> = rows
+        .iter()
+        .copied()
+        .filter(|f| f.kind == "signal")
+        .collect();
+    let mut out = BTreeMap::new();
+    if signals.is_empty() {
+        return out;
+    }
+    let names: BTreeSet<&str> = signals.iter().filter_map(|f| f.signal.as_deref()).collect();
+    for f in rows {
+        match f.kind.as_str() {
+            "impression" => {
+                for name in &names {
+                    out.insert((f.id.clone(), format!("view:{name}")), *f);
+                }
+            }
+            "response" => {
+                if let Some(score) = f.score
+                    && signals.iter().any(|s| s.ts <= f.ts)
+                {
+                    out.insert((f.id.clone(), format!("signalled:{score}")), *f);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }

@@ -5,14 +5,14 @@
 //!
 //! Reading order: [`store`] (schema in `migrations/`), [`site_file`],
 //! [`validate`], [`routes`] (from [`routes::ingest`] on), [`aggregate`],
-//! [`insights`], [`priorities`], [`drivers`], [`frustration`], [`export`], [`import`],
+//! [`insights`], [`priorities`], [`drivers`], [`frustration`], [`outcomes`], [`export`], [`import`],
 //! [`auth`], [`cli`].
 //!
 //! Modules import downward only: nothing imports this file back. The
 //! layers, lowest first: [`error`], [`time`], [`zone`], [`stats`],
 //! [`privacy`], [`emotion`], [`extract`] → [`store`] → [`site_file`], [`validate`],
 //! [`filters`], [`aggregate`], [`insights`], [`export`], [`priorities`],
-//! [`drivers`], [`frustration`], [`import`], [`limits`], [`cache`], [`commit`], [`metrics`], [`auth`] → [`alerts`] →
+//! [`drivers`], [`frustration`], [`outcomes`], [`import`], [`limits`], [`cache`], [`commit`], [`metrics`], [`auth`] → [`alerts`] →
 //! [`state`] → [`routes`], [`serve`] → [`cli`].
 
 // The OpenAPI document is one `json!` literal, deeper than the default allows.
@@ -37,6 +37,7 @@ pub mod insights;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod outcomes;
 pub mod priorities;
 pub mod privacy;
 pub mod routes;

@@ -198,6 +198,29 @@ pub fn document() -> Value {
                 ],
                 "responses": with(json!({ "200": { "description": "CSV", "content": { "text/csv": {} } } }), error_responses(&["400", "401", "403"]))
             } },
+            "/v1/sites/{key}/outcomes": { "get": {
+                "summary": "Conversion after answers: per touchpoint (site file order) × score band (detractor/passive/promoter for NPS; low/mid/high otherwise, thumbs low/high), the visitors whose first answer in the range fell in the band, how many reached the outcome at any time after it (converted), rate with its 95 % Wilson interval (low, high), small_sample (under 30 visitors) and difference against the touchpoint's lowest band (delta, p_value of a two-proportion z test, significant at p < 0.05 with 30 visitors in each).",
+                "security": [{ "bearer": [] }],
+                "parameters": [
+                    key.clone(),
+                    { "name": "outcome", "in": "query", "required": false, "description": "The id of one of the site's [[outcome]]s; may be left out when the site declares one.", "schema": { "type": "string" } },
+                    { "$ref": "#/components/parameters/from" },
+                    { "$ref": "#/components/parameters/to" }
+                ],
+                "responses": with(json!({ "200": { "description": "{\"outcome\", \"rows\": [{\"touchpoint\", \"metric\", \"band\", \"visitors\", \"converted\", \"rate\", \"low\", \"high\", \"small_sample\", \"difference\"}]}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
+            "/v1/sites/{key}/outcomes.csv": { "get": {
+                "summary": "The outcome rows as CSV in the same order, the outcome's id in the first column.",
+                "security": [{ "bearer": [] }],
+                "parameters": [
+                    key.clone(),
+                    { "name": "outcome", "in": "query", "required": false, "description": "The id of one of the site's [[outcome]]s; may be left out when the site declares one.", "schema": { "type": "string" } },
+                    { "$ref": "#/components/parameters/from" },
+                    { "$ref": "#/components/parameters/to" },
+                    { "$ref": "#/components/parameters/bom" }
+                ],
+                "responses": with(json!({ "200": { "description": "CSV", "content": { "text/csv": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
             "/v1/sites/{key}/site": {
                 "get": {
                     "summary": "The site's configuration, shaped like the site file (viewer); alert secrets masked (`…xyz9`), and for viewers alert URLs cut to their host.",
@@ -289,7 +312,7 @@ pub fn document() -> Value {
                     "additionalProperties": false,
                     "properties": {
                         "id": { "type": "string", "format": "uuid" },
-                        "kind": { "enum": ["impression", "response", "dismiss", "signal"] },
+                        "kind": { "enum": ["impression", "response", "dismiss", "signal", "outcome"] },
                         "touchpoint": { "type": "string" },
                         "page": { "type": "string", "description": "Full URL; only its path is stored." },
                         "stage": { "type": "string" },
@@ -302,8 +325,9 @@ pub fn document() -> Value {
                         "ts": { "type": "string", "format": "date-time" },
                         "locale": { "type": "string" },
                         "device": { "type": "string" },
-                        "attributes": { "type": "object", "additionalProperties": { "type": "string" } },
+                        "attributes": { "type": "object", "maxProperties": 20, "additionalProperties": { "type": "string", "maxLength": 64 }, "description": "Visitor attributes (touchpoint('identify', {…})); only the keys the site declares in [site] attributes are kept, masked like any text." },
                         "signal": { "type": "string" },
+                        "outcome": { "type": "string", "description": "For kind outcome: the id of one of the site's [[outcome]]s (touchpoint('track', id))." },
                         "gpc": { "type": "boolean" },
                         "consent": { "type": "boolean" }
                     }

@@ -7,6 +7,7 @@
 use crate::error::{Error, Result};
 use crate::extract::{decode_json, decode_json_at};
 use crate::privacy::{mask_attribute, mask_path, mask_pii};
+use crate::site_file::segments::{MAX_ATTRIBUTES, MAX_VALUE};
 use crate::store::{SiteConfig, StoredEvent};
 use crate::time::{format_ts, parse_ts};
 use serde_path_to_error::Segment;
@@ -124,8 +125,26 @@ pub fn validate(e: &Event, config: &SiteConfig, window: Window) -> Result<Stored
                     )
                 })?,
         ),
-        None if e.kind == Kind::Signal => None,
+        None if matches!(e.kind, Kind::Signal | Kind::Outcome) => None,
         None => return Err(format!("touchpoint: required for kind {}", e.kind.as_str())),
+    };
+    if touchpoint.is_some() && e.kind == Kind::Outcome {
+        return Err("touchpoint: an outcome belongs to no touchpoint".into());
+    }
+    let outcome = match (&e.outcome, e.kind) {
+        (Some(id), Kind::Outcome) => Some(
+            config
+                .outcomes
+                .iter()
+                .find(|o| o.id == *id)
+                .map(|o| o.id.clone())
+                .ok_or_else(|| format!("outcome: {:?} is not an outcome of this site", clip(id)))?,
+        ),
+        (None, Kind::Outcome) => {
+            return Err("outcome: required for kind outcome (the id of an [[outcome]])".into());
+        }
+        (Some(_), _) => return Err("outcome: only kind outcome has an outcome".into()),
+        (None, _) => None,
     };
     let metric = touchpoint.map(|t| t.metric);
     if let (Some(sent), Some(tp)) = (e.metric, touchpoint)
@@ -244,20 +263,26 @@ pub fn validate(e: &Event, config: &SiteConfig, window: Window) -> Result<Stored
             _ => Ok(v.clone()),
         }
     };
+    // Only the keys the site declares are kept (the others are dropped,
+    // never stored); their values masked like any text.
     let attributes = match &e.attributes {
-        Some(map) if map.len() > 20 => return Err("attributes: at most 20 entries".into()),
+        Some(map) if map.len() > MAX_ATTRIBUTES => {
+            return Err(format!("attributes: at most {MAX_ATTRIBUTES} entries"));
+        }
         Some(map) => {
-            for (k, v) in map {
-                if k.is_empty() || k.len() > 64 || v.chars().count() > 256 {
+            let mut kept = std::collections::BTreeMap::new();
+            for (k, v) in map.iter().filter(|(k, _)| config.attributes.contains(k)) {
+                if v.chars().count() > MAX_VALUE {
                     return Err(format!(
-                        "attributes.{}: keys 1 to 64 bytes, values up to 256 characters",
-                        clip(k)
+                        "attributes.{k}: values up to {MAX_VALUE} characters (a segment such as \"pro\")"
                     ));
                 }
+                kept.insert(k, mask_attribute(v));
             }
-            let masked: std::collections::BTreeMap<&String, String> =
-                map.iter().map(|(k, v)| (k, mask_attribute(v))).collect();
-            Some(serde_json::to_string(&masked).map_err(|e| e.to_string())?)
+            match kept.is_empty() {
+                true => None,
+                false => Some(serde_json::to_string(&kept).map_err(|e| e.to_string())?),
+            }
         }
         None => None,
     };
@@ -281,6 +306,7 @@ pub fn validate(e: &Event, config: &SiteConfig, window: Window) -> Result<Stored
         device: token("device", &e.device, 32)?,
         attributes,
         signal,
+        outcome,
         gpc: e.gpc.map(i64::from),
         consent: e.consent.map(i64::from),
     })

@@ -39,6 +39,7 @@ async fn get_config(
         theme: site.config.theme.clone(),
         stages: site.config.stages.clone(),
         touchpoints: site.config.touchpoints.clone(),
+        outcomes: site.config.outcomes.iter().map(|o| o.id.clone()).collect(),
         widget: crate::assets::widget(),
     };
     let body = serde_json::to_vec(&config).map_err(|e| Error::Internal(e.to_string()))?;

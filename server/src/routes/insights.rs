@@ -2,8 +2,9 @@
 //! map), `GET /v1/sites/{key}/trends` (one touchpoint over time),
 //! `GET /v1/sites/{key}/priorities` (where answers fall furthest below the
 //! norm) and `GET /v1/sites/{key}/drivers` (what moves the relationship
-//! NPS) and `GET /v1/sites/{key}/frustration` (behavioural signals beside
-//! the scores), the last three also as `.csv`. All for viewers; all but drivers read
+//! NPS), `GET /v1/sites/{key}/frustration` (behavioural signals beside
+//! the scores) and `GET /v1/sites/{key}/outcomes` (conversion after
+//! answers, by score band), the last four also as `.csv`. All for viewers; all but drivers read
 //! from the rollups (drivers need visitors, so read raw responses).
 
 use crate::auth::authorize;
@@ -12,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::filters::parse_range;
 use crate::frustration::{self, By, frustration};
 use crate::insights::{Interval, journey, trends};
+use crate::outcomes::{self, outcomes};
 use crate::priorities::{self, priorities};
 use crate::state::AppState;
 use crate::store::{Role, Site};
@@ -21,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use touchpoint_wire::{Drivers, Frustration, Journey, Priorities, Trends};
+use touchpoint_wire::{Drivers, Frustration, Journey, Outcomes, Priorities, Trends};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/sites/{key}/drivers.csv", get(export_drivers))
         .route("/v1/sites/{key}/frustration", get(get_frustration))
         .route("/v1/sites/{key}/frustration.csv", get(export_frustration))
+        .route("/v1/sites/{key}/outcomes", get(get_outcomes))
+        .route("/v1/sites/{key}/outcomes.csv", get(export_outcomes))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,6 +50,14 @@ struct RangeQuery {
 #[derive(Debug, Default, Deserialize)]
 struct FrustrationQuery {
     group_by: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    bom: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct OutcomesQuery {
+    outcome: Option<String>,
     from: Option<String>,
     to: Option<String>,
     bom: Option<String>,
@@ -214,6 +226,39 @@ async fn export_frustration(
         &site,
         "frustration.csv",
         frustration::csv(&f, bom(q.bom.as_deref()))?,
+    )
+}
+
+/// Conversion to an outcome after each touchpoint's answers, by score band.
+async fn get_outcomes(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<OutcomesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Outcomes>> {
+    let q = query(q)?;
+    let site = authorize(&state, &headers, &key, Role::Viewer).await?;
+    let filter = parse_range(q.from.as_deref(), q.to.as_deref(), &site.config.zone())?;
+    Ok(Json(
+        outcomes(&state.store, &site, q.outcome.as_deref(), &filter).await?,
+    ))
+}
+
+/// `/outcomes` as CSV.
+async fn export_outcomes(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<OutcomesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response> {
+    let q = query(q)?;
+    let site = authorize(&state, &headers, &key, Role::Viewer).await?;
+    let filter = parse_range(q.from.as_deref(), q.to.as_deref(), &site.config.zone())?;
+    let o = outcomes(&state.store, &site, q.outcome.as_deref(), &filter).await?;
+    csv_file(
+        &site,
+        "outcomes.csv",
+        outcomes::csv(&o, bom(q.bom.as_deref()))?,
     )
 }
 

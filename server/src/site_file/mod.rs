@@ -4,6 +4,7 @@
 //! can change.
 
 pub mod alert;
+pub mod segments;
 
 use crate::error::{Error, Result};
 use touchpoint_wire::{
@@ -178,6 +179,7 @@ pub fn validate(doc: &mut SiteDocument) -> Result<()> {
             check_options(&follow.options, follow.multiple, &fat, Options::Allowed)?;
         }
     }
+    segments::validate(doc)?;
     alert::validate(doc)
 }
 

@@ -272,3 +272,53 @@ fn secrets_are_shown_masked_and_kept_when_sent_back_masked() {
     wrong.alert[0].secret = Some("…abcd".into());
     assert!(alert::restore_secrets(&mut wrong, &stored.alert).is_err());
 }
+
+#[test]
+fn segments_and_outcomes_name_the_field_at_fault() {
+    let site = |attrs: &str, audience: &str, outcomes: &str| {
+        format!(
+            "[site]\nname = \"x\"\nattributes = {attrs}\n[[touchpoint]]\nid = \"nps\"\nmetric = \"nps\"\nquestion = {{en=\"Q\"}}\naudience = {audience}\n{outcomes}"
+        )
+    };
+    let doc = parse(&site(
+        "[\"plan\", \"country\"]",
+        "{ plan = [\"pro\", \"team\"] }",
+        "[[outcome]]\nid = \"purchase\"\nlabel = \"Order placed\"\n",
+    ))
+    .unwrap();
+    assert_eq!(doc.site.attributes, ["plan", "country"]);
+    assert_eq!(doc.touchpoint[0].audience["plan"], ["pro", "team"]);
+    assert_eq!(doc.outcome[0].id, "purchase");
+    for (text, expect) in [
+        (
+            site("[\"Plan\"]", "{}", ""),
+            "site.attributes[0]: \"Plan\" must be 1 to 32",
+        ),
+        (
+            site("[\"plan\", \"plan\"]", "{}", ""),
+            "site.attributes[1]: \"plan\" is declared twice",
+        ),
+        (
+            site("[]", "{ plan = [\"pro\"] }", ""),
+            "touchpoint[0].audience.plan: \"plan\" is not in site.attributes",
+        ),
+        (
+            site("[\"plan\"]", "{ plan = [] }", ""),
+            "touchpoint[0].audience.plan: list 1 to 50 values",
+        ),
+        (
+            site("[\"plan\"]", "{}", "[[outcome]]\nid = \"Buy Now\"\n"),
+            "outcome[0].id: \"Buy Now\" must be",
+        ),
+        (
+            site(
+                "[\"plan\"]",
+                "{}",
+                "[[outcome]]\nid = \"buy\"\n[[outcome]]\nid = \"buy\"\n",
+            ),
+            "outcome[1].id: \"buy\" is declared twice",
+        ),
+    ] {
+        check_err(&text, expect);
+    }
+}

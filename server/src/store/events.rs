@@ -16,8 +16,8 @@ use touchpoint_wire::VisitorEvent;
 pub const FOLLOW_UP_WINDOW: ::time::Duration = ::time::Duration::hours(1);
 
 /// Columns bound per stored event.
-const EVENT_COLUMNS: usize = 22;
-/// Rows per multi-row INSERT: 50 × 22 parameters stays far below both
+const EVENT_COLUMNS: usize = 23;
+/// Rows per multi-row INSERT: 50 × 23 parameters stays far below both
 /// databases' limits.
 pub const ROWS_PER_INSERT: usize = 50;
 
@@ -43,6 +43,8 @@ pub struct StoredEvent {
     pub device: Option<String>,
     pub attributes: Option<String>,
     pub signal: Option<String>,
+    /// For kind `outcome`: the declared outcome reached.
+    pub outcome: Option<String>,
     pub gpc: Option<i64>,
     pub consent: Option<i64>,
 }
@@ -77,7 +79,7 @@ impl Store {
             let mut sql = String::from(
                 "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
                  visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent, flags, \
-                 flags_version) VALUES ",
+                 flags_version, outcome) VALUES ",
             );
             // sqlx looks up each numbered SQLite parameter by name, a
             // linear search per parameter: with a thousand of them that
@@ -113,7 +115,8 @@ impl Store {
                     .bind(e.gpc)
                     .bind(e.consent)
                     .bind(&e.flags)
-                    .bind(e.comment.as_ref().map(|_| i64::from(LEXICON_VERSION)));
+                    .bind(e.comment.as_ref().map(|_| i64::from(LEXICON_VERSION)))
+                    .bind(&e.outcome);
             }
             for row in query.fetch_all(&mut *tx).await? {
                 inserted
@@ -228,8 +231,9 @@ impl Store {
         for site in sites {
             let site_id = site.get::<i64, _>(0);
             let cutoff = format_ts(now - time::Duration::days(site.get::<i64, _>(1)));
-            // Kind by kind, along the (site_id, kind, ts) index.
-            for kind in rollups::KINDS {
+            // Kind by kind, along the (site_id, kind, ts) index: those the
+            // rollups count, and outcomes, which they do not.
+            for kind in rollups::KINDS.into_iter().chain(["outcome"]) {
                 loop {
                     let mut tx = self.pool.begin().await?;
                     let rows = sqlx::query(&format!(
@@ -261,7 +265,7 @@ impl Store {
     pub async fn visitor_events(&self, site_id: i64, visitor: &str) -> Result<Vec<VisitorEvent>> {
         let rows = sqlx::query(
             "SELECT id, kind, touchpoint, page, stage, metric, score, comment, choices, visitor, session, ts, \
-             received_at, locale, device, attributes, signal, gpc, consent \
+             received_at, locale, device, attributes, signal, gpc, consent, outcome \
              FROM events WHERE site_id = $1 AND visitor = $2 ORDER BY ts, id",
         )
         .bind(site_id)
@@ -295,6 +299,7 @@ impl Store {
                 signal: r.get(16),
                 gpc: flag(r.get(17)),
                 consent: flag(r.get(18)),
+                outcome: r.get(19),
             })
             .collect())
     }

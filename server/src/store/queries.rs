@@ -168,6 +168,50 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Each visitor's first scored answer per touchpoint × metric among a
+    /// site's responses in `filter`'s time range, and whether the visitor
+    /// reached `outcome` later (at any time after the answer), handed to
+    /// `each` one at a time.
+    pub async fn first_answers_and_outcome(
+        &self,
+        site_id: i64,
+        outcome: &str,
+        filter: &Filter,
+        mut each: impl FnMut(&str, &str, i64, bool),
+    ) -> Result<()> {
+        let range = Filter {
+            from: filter.from.clone(),
+            to: filter.to.clone(),
+            ..Filter::default()
+        };
+        let (conditions, binds) = range.sql(3);
+        // The outcome check runs along `events_outcomes` (site, outcome,
+        // visitor, ts), once per visitor × touchpoint.
+        let sql = format!(
+            "SELECT a.touchpoint, a.metric, a.score, CAST(CASE WHEN EXISTS (\
+               SELECT 1 FROM events o WHERE o.site_id = $1 AND o.kind = 'outcome' \
+               AND o.outcome = $2 AND o.visitor = a.visitor AND o.ts > a.ts) THEN 1 ELSE 0 END AS BIGINT) \
+             FROM ( \
+               SELECT visitor, touchpoint, metric, CAST(score AS BIGINT) AS score, ts, \
+                 ROW_NUMBER() OVER (PARTITION BY visitor, touchpoint, metric ORDER BY ts, id) AS nth \
+               FROM events \
+               WHERE site_id = $1 AND kind = 'response' AND visitor IS NOT NULL \
+                 AND touchpoint IS NOT NULL AND metric IS NOT NULL AND score IS NOT NULL{conditions} \
+             ) a WHERE nth = 1"
+        );
+        let mut query = sqlx::query(&sql).bind(site_id).bind(outcome);
+        for v in binds {
+            query = query.bind(v);
+        }
+        let mut rows = query.fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            each(r.get(0), r.get(1), r.get(2), r.get::<i64, _>(3) != 0);
+        }
+        Ok(())
+    }
+}
+
 /// A visitor's latest answer to one touchpoint ([`Store::latest_answers`]).
 #[derive(Clone, Copy, Debug)]
 pub struct LatestAnswer<'a> {

@@ -7,13 +7,15 @@
 //! every later format writes `"format": N` and reads the earlier ones.
 //! Format 2 adds `timezone` (an IANA name; absent, as in format 1, is UTC).
 //! Format 3 adds `alerts` (the `[[alert]]` destinations; absent is none).
+//! Format 4 adds `attributes` (declared visitor attribute keys), `outcomes`
+//! and a touchpoint's `audience` (absent: none, and everyone).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use touchpoint_wire as wire;
 
 /// The newest format this build writes.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoredConfig {
@@ -32,6 +34,17 @@ pub struct StoredConfig {
     timezone: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     alerts: Vec<Alert>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    attributes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    outcomes: Vec<Outcome>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Outcome {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,6 +97,9 @@ struct Touchpoint {
     /// `corner` or `center`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     position: Option<String>,
+    /// Attribute key → qualifying values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    audience: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -153,6 +169,10 @@ pub struct SiteConfig {
     pub timezone: String,
     /// Where alert-worthy answers are posted.
     pub alerts: Vec<wire::AlertDestination>,
+    /// Visitor attribute keys events may carry.
+    pub attributes: Vec<String>,
+    /// What `touchpoint('track', id)` may record.
+    pub outcomes: Vec<wire::Outcome>,
 }
 
 impl SiteConfig {
@@ -191,6 +211,15 @@ pub fn encode(config: &SiteConfig) -> String {
         }),
         timezone: (config.timezone != crate::zone::UTC).then(|| config.timezone.clone()),
         alerts: config.alerts.iter().map(alert_out).collect(),
+        attributes: config.attributes.clone(),
+        outcomes: config
+            .outcomes
+            .iter()
+            .map(|o| Outcome {
+                id: o.id.clone(),
+                label: o.label.clone(),
+            })
+            .collect(),
     };
     serde_json::to_string(&stored).expect("a stored configuration always encodes")
 }
@@ -230,6 +259,15 @@ pub fn decode(text: &str) -> Result<SiteConfig, String> {
             .into_iter()
             .map(alert_in)
             .collect::<Result<_, _>>()?,
+        attributes: stored.attributes,
+        outcomes: stored
+            .outcomes
+            .into_iter()
+            .map(|o| wire::Outcome {
+                id: o.id,
+                label: o.label,
+            })
+            .collect(),
     })
 }
 
@@ -360,6 +398,7 @@ fn touchpoint_out(t: &wire::Touchpoint) -> Touchpoint {
             wire::Position::Corner => None,
             wire::Position::Center => Some("center".into()),
         },
+        audience: t.audience.clone(),
     }
 }
 
@@ -406,6 +445,7 @@ fn touchpoint_in(t: Touchpoint) -> Result<wire::Touchpoint, String> {
         multiple: t.multiple,
         scale,
         position,
+        audience: t.audience,
     })
 }
 
@@ -468,7 +508,7 @@ mod tests {
         let config = decode(FIRST_RELEASE).unwrap();
         assert_eq!(
             encode(&config),
-            r##"{"format":3,"stages":[{"id":"purchase","label":"Purchase","pages":["/cart","/checkout/**"]}],"touchpoints":[{"id":"checkout-ces","metric":"ces","question":{"en":"How easy was it?"},"trigger":{"on":"click","delay_ms":0,"selector":"#pay"},"pages":["/checkout/**"],"stages":["purchase"],"sample":0.5,"recontact_days":7,"follow_up":{"question":{"en":"Why?"},"min":1,"max":3,"options":[{"id":"price","label":{"en":"Price"}},{"id":"speed","label":{"en":"Speed"}}],"multiple":true},"multiple":false,"scale":"stars","position":"center"}],"contact_days":14,"respect_gpc":false,"theme":{"brand":"#c4471c","corner":"left","font":"inherit"}}"##
+            r##"{"format":4,"stages":[{"id":"purchase","label":"Purchase","pages":["/cart","/checkout/**"]}],"touchpoints":[{"id":"checkout-ces","metric":"ces","question":{"en":"How easy was it?"},"trigger":{"on":"click","delay_ms":0,"selector":"#pay"},"pages":["/checkout/**"],"stages":["purchase"],"sample":0.5,"recontact_days":7,"follow_up":{"question":{"en":"Why?"},"min":1,"max":3,"options":[{"id":"price","label":{"en":"Price"}},{"id":"speed","label":{"en":"Speed"}}],"multiple":true},"multiple":false,"scale":"stars","position":"center"}],"contact_days":14,"respect_gpc":false,"theme":{"brand":"#c4471c","corner":"left","font":"inherit"}}"##
         );
     }
 
@@ -480,7 +520,7 @@ mod tests {
         config.timezone = "Europe/Berlin".into();
         let text = encode(&config);
         assert!(
-            text.starts_with(r#"{"format":3,"#) && text.ends_with(r##""theme":{"brand":"#c4471c","corner":"left","font":"inherit"},"timezone":"Europe/Berlin"}"##),
+            text.starts_with(r#"{"format":4,"#) && text.ends_with(r##""theme":{"brand":"#c4471c","corner":"left","font":"inherit"},"timezone":"Europe/Berlin"}"##),
             "{text}"
         );
         assert_eq!(decode(&text).unwrap(), config);
@@ -513,7 +553,7 @@ mod tests {
         let text = encode(&config);
         assert_eq!(
             text,
-            r#"{"format":3,"stages":[],"touchpoints":[],"contact_days":0,"respect_gpc":true,"timezone":"Europe/Berlin","alerts":[{"url":"https://hooks.example/t","format":"slack","on":["detractor","signal"],"touchpoints":["site-nps"],"digest_minutes":15,"secret":"s3cret-s3cret-s3cret","max_per_hour":4}]}"#
+            r#"{"format":4,"stages":[],"touchpoints":[],"contact_days":0,"respect_gpc":true,"timezone":"Europe/Berlin","alerts":[{"url":"https://hooks.example/t","format":"slack","on":["detractor","signal"],"touchpoints":["site-nps"],"digest_minutes":15,"secret":"s3cret-s3cret-s3cret","max_per_hour":4}]}"#
         );
         assert_eq!(decode(&text).unwrap(), config);
         assert_eq!(
@@ -526,5 +566,32 @@ mod tests {
     fn a_newer_format_is_refused_with_a_reason() {
         let err = decode(r#"{"format":9,"stages":[],"touchpoints":[]}"#).unwrap_err();
         assert!(err.contains("newer version"), "{err}");
+    }
+
+    /// A row of format 3 (no segments, no outcomes) reads as a site that
+    /// declares none and asks everyone.
+    const FORMAT_3: &str =
+        r#"{"format":3,"stages":[],"touchpoints":[],"contact_days":0,"respect_gpc":true}"#;
+
+    /// Format 4: declared attributes, outcomes and a touchpoint's audience.
+    #[test]
+    fn segments_and_outcomes_are_stored_from_format_4() {
+        let mut config = decode(FORMAT_3).unwrap();
+        assert!(config.attributes.is_empty() && config.outcomes.is_empty());
+        let mut first = decode(FIRST_RELEASE).unwrap();
+        assert!(first.touchpoints[0].audience.is_empty());
+        config.attributes = vec!["plan".into()];
+        config.outcomes = vec![wire::Outcome {
+            id: "purchase".into(),
+            label: Some("Order placed".into()),
+        }];
+        first.touchpoints[0].audience = [("plan".to_owned(), vec!["pro".to_owned()])].into();
+        config.touchpoints = first.touchpoints;
+        let text = encode(&config);
+        assert!(
+            text.ends_with(r#""position":"center","audience":{"plan":["pro"]}}],"contact_days":0,"respect_gpc":true,"attributes":["plan"],"outcomes":[{"id":"purchase","label":"Order placed"}]}"#),
+            "{text}"
+        );
+        assert_eq!(decode(&text).unwrap(), config);
     }
 }

@@ -32,11 +32,13 @@ impl Site {
                 contact_days: self.config.contact_days,
                 respect_gpc: self.config.respect_gpc,
                 timezone: self.config.timezone.clone(),
+                attributes: self.config.attributes.clone(),
             },
             theme: self.config.theme.clone(),
             stage: self.config.stages.clone(),
             touchpoint: self.config.touchpoints.clone(),
             alert: self.config.alerts.clone(),
+            outcome: self.config.outcomes.clone(),
         }
     }
 }
@@ -51,6 +53,8 @@ pub fn config_of(doc: &SiteDocument) -> SiteConfig {
         theme: doc.theme.clone(),
         timezone: doc.site.timezone.clone(),
         alerts: doc.alert.clone(),
+        attributes: doc.site.attributes.clone(),
+        outcomes: doc.outcome.clone(),
     }
 }
 

@@ -27,6 +27,7 @@ mod import;
 mod insights;
 mod logs;
 mod migrate;
+mod outcomes;
 mod read;
 mod rollups;
 mod security;

@@ -84,4 +84,7 @@ pub struct VisitorEvent {
     pub signal: Option<String>,
     pub gpc: Option<bool>,
     pub consent: Option<bool>,
+    /// For kind `outcome`: the outcome reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
 }

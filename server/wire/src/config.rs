@@ -153,6 +153,11 @@ pub struct Touchpoint {
     /// (`[data-touchpoint="id"]` in the page places it inline instead.)
     #[serde(default, skip_serializing_if = "Position::is_corner")]
     pub position: Position,
+    /// Who may be asked: attribute key (declared in `[site] attributes`) →
+    /// the values that qualify, as `touchpoint('identify', {…})` set them
+    /// (`{ plan = ["pro"] }`). Every key must match; empty: everyone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub audience: BTreeMap<String, Vec<String>>,
 }
 
 /// How a 1–5 scale is drawn.
@@ -302,6 +307,10 @@ pub struct WidgetConfig {
     pub theme: Option<Theme>,
     pub stages: Vec<Stage>,
     pub touchpoints: Vec<Touchpoint>,
+    /// Ids of the site's outcomes: `touchpoint('track', id)` records these
+    /// (and only these) as reached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcomes: Vec<String>,
     /// Where the widget lives, relative to the API origin; `None` when this
     /// server was built without the widget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -331,6 +340,19 @@ pub struct SiteDocument {
     /// `[[alert]]`s: where alert-worthy answers are posted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alert: Vec<crate::AlertDestination>,
+    /// `[[outcome]]`s: what `touchpoint('track', id)` may record as reached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcome: Vec<Outcome>,
+}
+
+/// `[[outcome]]`: a goal a visitor can reach (`purchase`, `signup`), recorded
+/// by `touchpoint('track', id)`; `/outcomes` counts conversion after answers.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// `[site]`: who the site is and the rules that hold across its touchpoints.
@@ -360,6 +382,10 @@ pub struct SiteSettings {
     /// daily and weekly figures, date filters, trends. UTC by default.
     #[serde(default = "utc")]
     pub timezone: String,
+    /// Visitor attributes `touchpoint('identify', {…})` may set (`plan`);
+    /// any other key is dropped on arrival.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<String>,
 }
 
 fn default_retention() -> u32 {

@@ -16,6 +16,9 @@ pub enum Kind {
     Response,
     Dismiss,
     Signal,
+    /// A declared outcome reached (`touchpoint('track', 'purchase')`): what
+    /// conversion after an answer is counted from.
+    Outcome,
 }
 
 /// The behavioural signals the widget detects: three or more clicks in
@@ -31,6 +34,7 @@ impl Kind {
             Kind::Response => "response",
             Kind::Dismiss => "dismiss",
             Kind::Signal => "signal",
+            Kind::Outcome => "outcome",
         }
     }
 }
@@ -134,6 +138,9 @@ pub struct Event {
     /// For `kind = "signal"`: `rage_click`, `dead_click`, `error`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<String>,
+    /// For `kind = "outcome"`: the id of one of the site's `[[outcome]]`s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
     /// The browser sent Global Privacy Control (`navigator.globalPrivacyControl`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpc: Option<bool>,

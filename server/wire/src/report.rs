@@ -286,6 +286,39 @@ pub struct ScoreGroup {
     pub small_sample: bool,
 }
 
+/// `GET /v1/sites/{key}/outcomes?outcome=ID`: how often visitors reached an
+/// outcome after answering each touchpoint, by how they answered.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outcomes {
+    /// The outcome counted.
+    pub outcome: String,
+    /// Per touchpoint (in the site file's order) × score band (lowest first).
+    pub rows: Vec<OutcomeRow>,
+}
+
+/// One touchpoint × score band: the visitors whose first answer to it (in
+/// the range) fell in the band, and how many reached the outcome later.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeRow {
+    pub touchpoint: String,
+    pub metric: Metric,
+    /// `detractor`, `passive`, `promoter` (NPS); `low`, `mid`, `high`
+    /// (CSAT and emoji 1–2/3/4–5, CES 1–3/4/5–7, thumbs down/up).
+    pub band: String,
+    pub visitors: u64,
+    /// Visitors who reached the outcome after their answer.
+    pub converted: u64,
+    /// converted / visitors, 0–1, with its 95 % Wilson interval.
+    pub rate: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub small_sample: bool,
+    /// Against the touchpoint's lowest band (`None` on that band, or when
+    /// either has no visitors): the difference of rates, two-proportion z
+    /// test, significant at p < 0.05 with 30 visitors in each.
+    pub difference: Option<Change>,
+}
+
 /// `GET /v1/sites/{key}/drivers?relationship=ID`: which touchpoints move the
 /// relationship NPS, from visitors who answered both.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -22,6 +22,7 @@ fn event_json_is_the_contract() {
         device: Some("desktop".into()),
         attributes: None,
         signal: None,
+        outcome: None,
         gpc: None,
         consent: Some(true),
     };
@@ -242,6 +243,7 @@ fn touchpoint() -> Touchpoint {
         multiple: false,
         scale: Look::Numbers,
         position: Position::Center,
+        audience: [("plan".to_owned(), vec!["pro".to_owned()])].into(),
     }
 }
 
@@ -261,6 +263,7 @@ fn widget_config() -> WidgetConfig {
             pages: vec!["/cart".into(), "/checkout/**".into()],
         }],
         touchpoints: vec![touchpoint()],
+        outcomes: vec!["purchase".into()],
         widget: Some(WidgetAssets {
             js: "/widget/touchpoint-0123.js".into(),
             wasm: "/widget/touchpoint-0123.wasm".into(),
@@ -273,7 +276,7 @@ fn widget_config() -> WidgetConfig {
 fn widget_config_json_is_the_contract() {
     assert_eq!(
         serde_json::to_string(&widget_config()).unwrap(),
-        r##"{"site":"tp_demo","contact_days":14,"respect_gpc":false,"theme":{"brand":"#c4471c","corner":"left","font":"inherit"},"stages":[{"id":"purchase","label":"Purchase","pages":["/cart","/checkout/**"]}],"touchpoints":[{"id":"checkout-ces","metric":"ces","question":{"en":"How easy was it?"},"trigger":{"on":"click","delay_ms":500,"selector":"#pay"},"pages":["/checkout/**"],"stages":["purchase"],"sample":0.5,"recontact_days":7,"follow_up":{"question":{"en":"What got in the way?"},"min":1,"max":3,"options":[{"id":"price","label":{"en":"Price"}}],"multiple":true},"position":"center"}],"widget":{"js":"/widget/touchpoint-0123.js","wasm":"/widget/touchpoint-0123.wasm"}}"##
+        r##"{"site":"tp_demo","contact_days":14,"respect_gpc":false,"theme":{"brand":"#c4471c","corner":"left","font":"inherit"},"stages":[{"id":"purchase","label":"Purchase","pages":["/cart","/checkout/**"]}],"touchpoints":[{"id":"checkout-ces","metric":"ces","question":{"en":"How easy was it?"},"trigger":{"on":"click","delay_ms":500,"selector":"#pay"},"pages":["/checkout/**"],"stages":["purchase"],"sample":0.5,"recontact_days":7,"follow_up":{"question":{"en":"What got in the way?"},"min":1,"max":3,"options":[{"id":"price","label":{"en":"Price"}}],"multiple":true},"position":"center","audience":{"plan":["pro"]}}],"outcomes":["purchase"],"widget":{"js":"/widget/touchpoint-0123.js","wasm":"/widget/touchpoint-0123.wasm"}}"##
     );
 }
 
@@ -433,6 +436,7 @@ fn site_document_json_is_the_contract() {
             contact_days: 0,
             respect_gpc: true,
             timezone: "Europe/Berlin".into(),
+            attributes: vec!["plan".into()],
         },
         theme: None,
         stage: vec![Stage {
@@ -442,11 +446,15 @@ fn site_document_json_is_the_contract() {
         }],
         touchpoint: Vec::new(),
         alert: Vec::new(),
+        outcome: vec![Outcome {
+            id: "purchase".into(),
+            label: Some("Order placed".into()),
+        }],
     };
     let json = serde_json::to_string(&doc).unwrap();
     assert_eq!(
         json,
-        r#"{"site":{"name":"Demo shop","key":"tp_demo","origins":["https://shop.example"],"retention_days":365,"contact_days":0,"respect_gpc":true,"timezone":"Europe/Berlin"},"stage":[{"id":"discover","label":"Discover","pages":["/"]}],"touchpoint":[]}"#
+        r#"{"site":{"name":"Demo shop","key":"tp_demo","origins":["https://shop.example"],"retention_days":365,"contact_days":0,"respect_gpc":true,"timezone":"Europe/Berlin","attributes":["plan"]},"stage":[{"id":"discover","label":"Discover","pages":["/"]}],"touchpoint":[],"outcome":[{"id":"purchase","label":"Order placed"}]}"#
     );
     assert_eq!(serde_json::from_str::<SiteDocument>(&json).unwrap(), doc);
 }
@@ -512,6 +520,7 @@ fn api_answers_are_the_contract() {
         signal: None,
         gpc: Some(false),
         consent: None,
+        outcome: None,
     };
     assert_eq!(
         serde_json::to_string(&event).unwrap(),

@@ -60,7 +60,8 @@ use crate::zone::Zone;
 use sqlx::{AnyConnection, Row};
 
 /// The event kinds rollups count (and the retention purge walks, kind by
-/// kind, along the `(site_id, kind, ts)` index). A new kind is added here.
+/// kind, along the `(site_id, kind, ts)` index, with `outcome`, which no
+/// rollup counts). A new kind rollups count is added here.
 pub const KINDS: [&str; 4] = ["impression", "response", "dismiss", "signal"];
 
 /// Score columns `s0`…`s10`.

@@ -22,7 +22,11 @@ pub async fn aggregate(
     group_by: &[GroupBy],
     filter: &Filter,
 ) -> Result<Vec<AggregateRow>> {
-    let days = rollup_filter(filter, zone)?;
+    let mut days = rollup_filter(filter, zone)?;
+    days.attribute = group_by.iter().find_map(|g| match g {
+        GroupBy::Attribute(key) => Some(key.clone()),
+        _ => None,
+    });
     let grain = grain_for(group_by, &days)?;
     let columns: Vec<&str> = group_by.iter().map(|g| g.column()).collect();
     let counts = store.rollup_counts(site_id, grain, &columns, &days).await?;
@@ -39,14 +43,20 @@ pub fn grain_for(group_by: &[GroupBy], filter: &RollupFilter) -> Result<Grain> {
     let segment = group_by
         .iter()
         .any(|g| matches!(g, GroupBy::Device | GroupBy::Locale));
-    match (page, segment) {
-        (true, true) => Err(Error::bad_request(
+    let attribute = filter.attribute.is_some();
+    match (page, segment, attribute) {
+        (true, true, _) => Err(Error::bad_request(
             "invalid_group_by",
             "group_by: pages are counted apart from devices and locales; group by page, or by device and locale, not both",
         )),
-        (true, false) => Ok(Grain::Pages),
-        (false, true) => Ok(Grain::Segments),
-        (false, false) => Ok(Grain::Days),
+        (true, _, true) | (_, true, true) => Err(Error::bad_request(
+            "invalid_group_by",
+            "group_by: attributes are counted apart from pages, devices and locales; group by attr:KEY with stage, touchpoint, day or week",
+        )),
+        (true, false, false) => Ok(Grain::Pages),
+        (false, true, false) => Ok(Grain::Segments),
+        (false, false, true) => Ok(Grain::Attributes),
+        (false, false, false) => Ok(Grain::Days),
     }
 }
 
@@ -161,6 +171,10 @@ pub fn rows(
                     GroupBy::Week => &mut row.week,
                     GroupBy::Device => &mut row.device,
                     GroupBy::Locale => &mut row.locale,
+                    GroupBy::Attribute(_) => {
+                        row.attributes.insert(g.name().into_owned(), v);
+                        continue;
+                    }
                 };
                 *slot = Some(v);
             }

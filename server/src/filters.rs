@@ -11,7 +11,9 @@ use serde::Deserialize;
 use touchpoint_wire::Metric;
 
 /// Parses `group_by=page,stage`: known names, each once, in the order given.
-pub fn parse_group_by(s: Option<&str>) -> Result<Vec<GroupBy>> {
+/// `group_by`'s columns; an attribute (`attr:KEY`) must be one of the
+/// site's `declared` attributes.
+pub fn parse_group_by(s: Option<&str>, declared: &[String]) -> Result<Vec<GroupBy>> {
     let mut out = Vec::new();
     for name in s
         .unwrap_or("")
@@ -23,10 +25,33 @@ pub fn parse_group_by(s: Option<&str>) -> Result<Vec<GroupBy>> {
             Error::bad_request(
                 "invalid_group_by",
                 format!(
-                    "group_by: {name:?} is not one of page, stage, touchpoint, day, week, device, locale"
+                    "group_by: {name:?} is not one of page, stage, touchpoint, day, week, device, locale, attr:KEY"
                 ),
             )
         })?;
+        if let GroupBy::Attribute(key) = &g
+            && !declared.contains(key)
+        {
+            return Err(Error::bad_request(
+                "invalid_group_by",
+                format!(
+                    "group_by: {name:?}: {key:?} is not one of the site's attributes ([site] attributes: {})",
+                    if declared.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        declared.join(", ")
+                    }
+                ),
+            ));
+        }
+        if matches!(g, GroupBy::Attribute(_))
+            && out.iter().any(|o| matches!(o, GroupBy::Attribute(_)))
+        {
+            return Err(Error::bad_request(
+                "invalid_group_by",
+                "group_by: one attribute at a time (attr:KEY)",
+            ));
+        }
         if !out.contains(&g) {
             out.push(g);
         }
@@ -194,6 +219,7 @@ pub fn rollup_filter(filter: &Filter, zone: &Zone) -> Result<RollupFilter> {
         stage: filter.stage.clone(),
         touchpoint: filter.touchpoint.clone(),
         metric: filter.metric.clone(),
+        attribute: None,
     })
 }
 
@@ -204,11 +230,11 @@ mod tests {
     #[test]
     fn group_by_and_range_parsing() {
         assert_eq!(
-            parse_group_by(Some("page, stage,page")).unwrap(),
+            parse_group_by(Some("page, stage,page"), &[]).unwrap(),
             [GroupBy::Page, GroupBy::Stage]
         );
         assert!(
-            parse_group_by(Some("pages"))
+            parse_group_by(Some("pages"), &[])
                 .unwrap_err()
                 .to_string()
                 .contains("\"pages\"")
@@ -221,7 +247,23 @@ mod tests {
         assert_eq!(r.to.as_deref(), Some("2026-11-30T10:00:00.000Z"));
         assert!(parse_range(Some("yesterday"), None, &utc).is_err());
         assert!(parse_range(Some("2026-11-02"), Some("2026-11-01"), &utc).is_err());
-        assert_eq!(parse_group_by(Some("week")).unwrap(), [GroupBy::Week]);
+        assert_eq!(parse_group_by(Some("week"), &[]).unwrap(), [GroupBy::Week]);
+        let plan = ["plan".to_owned()];
+        assert_eq!(
+            parse_group_by(Some("attr:plan,day"), &plan).unwrap(),
+            [GroupBy::Attribute("plan".into()), GroupBy::Day]
+        );
+        for (bad, says) in [
+            (
+                "attr:tier",
+                "\"tier\" is not one of the site's attributes ([site] attributes: plan)",
+            ),
+            ("attr:Plan", "is not one of page"),
+            ("attr:plan,attr:plan", "one attribute at a time"),
+        ] {
+            let err = parse_group_by(Some(bad), &plan).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 
     #[test]

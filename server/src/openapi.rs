@@ -271,7 +271,7 @@ pub fn document() -> Value {
             "parameters": {
                 "key": { "name": "key", "in": "path", "required": true, "description": "The site key.", "schema": { "type": "string" } },
                 "visitor": { "name": "visitor", "in": "path", "required": true, "description": "The anonymous visitor id.", "schema": { "type": "string" } },
-                "group_by": query("group_by", "Comma-separated: page, stage, touchpoint, day, week, device, locale (page does not combine with device or locale)."),
+                "group_by": query("group_by", "Comma-separated: page, stage, touchpoint, day, week, device, locale, attr:KEY (a visitor attribute the site declares in [site] attributes; rows carry it as \"attr:KEY\": value, and count only events that carried it). Page does not combine with device or locale, nor an attribute with either; one attribute at a time."),
                 "from": query("from", "A date (in the site's time zone, inclusive) or an RFC 3339 time (reports: the start of a day there)."),
                 "to": query("to", "A date (the whole day included) or an RFC 3339 time (exclusive; reports: the start of a day there)."),
                 "page": query("page", "Only this page (path or URL)."),

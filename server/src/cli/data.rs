@@ -187,7 +187,10 @@ pub(super) async fn export(
         }
         None
     } else {
-        Some(parse_group_by(args.group_by.as_deref())?)
+        Some(parse_group_by(
+            args.group_by.as_deref(),
+            &record.config.attributes,
+        )?)
     };
     let zone = record.config.zone();
     let filter = args.filter.parse(&zone)?;

@@ -177,9 +177,8 @@ pub const RESPONSE_COLUMNS: [&str; 12] = raw::COLUMNS;
 pub fn aggregate_columns(group_by: &[GroupBy]) -> Vec<String> {
     group_by
         .iter()
-        .map(|g| g.as_str())
-        .chain(AGGREGATE_COLUMNS)
-        .map(str::to_owned)
+        .map(|g| g.name().into_owned())
+        .chain(AGGREGATE_COLUMNS.iter().map(|c| (*c).to_owned()))
         .collect()
 }
 
@@ -216,6 +215,9 @@ pub fn write_aggregates<W: Write>(
                     GroupBy::Week => r.week.as_deref(),
                     GroupBy::Device => r.device.as_deref(),
                     GroupBy::Locale => r.locale.as_deref(),
+                    GroupBy::Attribute(_) => {
+                        r.attributes.get(g.name().as_ref()).map(String::as_str)
+                    }
                 };
                 v.map_or(Cell::Empty, Cell::Text)
             })

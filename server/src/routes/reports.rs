@@ -47,11 +47,11 @@ async fn get_aggregates(
 ) -> Result<Json<Aggregates>> {
     let q = query(q)?;
     let site = authorize(&state, &headers, &key, Role::Viewer).await?;
-    let group_by = parse_group_by(q.group_by.as_deref())?;
+    let group_by = parse_group_by(q.group_by.as_deref(), &site.config.attributes)?;
     let zone = site.config.zone();
     let filter = q.filter.parse(&zone)?;
     Ok(Json(Aggregates {
-        group_by: group_by.iter().map(|g| g.as_str().to_owned()).collect(),
+        group_by: group_by.iter().map(|g| g.name().into_owned()).collect(),
         rows: aggregate(&state.store, site.id, &zone, &group_by, &filter).await?,
     }))
 }
@@ -79,7 +79,10 @@ async fn get_export(
     let site = authorize(&state, &headers, &key, Role::Viewer).await?;
     let group_by = match what {
         "responses" => None,
-        _ => Some(parse_group_by(q.group_by.as_deref())?),
+        _ => Some(parse_group_by(
+            q.group_by.as_deref(),
+            &site.config.attributes,
+        )?),
     };
     // An XLSX workbook is assembled before it is sent (a zip of the
     // sheets), on a core and in temporary files: a few at a time.

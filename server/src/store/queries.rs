@@ -9,7 +9,7 @@ use sqlx::Row;
 
 /// A grouping column of the aggregates. Days and weeks are the site's
 /// local ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GroupBy {
     Page,
     Stage,
@@ -18,6 +18,8 @@ pub enum GroupBy {
     Week,
     Device,
     Locale,
+    /// A visitor attribute the site declares (`attr:plan` → `plan`).
+    Attribute(String),
 }
 
 impl GroupBy {
@@ -31,8 +33,9 @@ impl GroupBy {
         GroupBy::Locale,
     ];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
+    /// Its name in `group_by` and as a column: `page`, …, `attr:plan`.
+    pub fn name(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(match self {
             GroupBy::Page => "page",
             GroupBy::Stage => "stage",
             GroupBy::Touchpoint => "touchpoint",
@@ -40,19 +43,33 @@ impl GroupBy {
             GroupBy::Week => "week",
             GroupBy::Device => "device",
             GroupBy::Locale => "locale",
-        }
+            GroupBy::Attribute(key) => return format!("attr:{key}").into(),
+        })
     }
 
+    /// `page`, …, or `attr:KEY` with a key of 1 to 32 of a-z, 0-9 and `_`.
     pub fn parse(s: &str) -> Option<GroupBy> {
-        GroupBy::ALL.into_iter().find(|g| g.as_str() == s)
+        if let Some(key) = s.strip_prefix("attr:") {
+            let ok = (1..=32).contains(&key.len())
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            return ok.then(|| GroupBy::Attribute(key.to_owned()));
+        }
+        GroupBy::ALL.into_iter().find(|g| g.name() == s)
     }
 
     /// The rollup column it groups by (a week is grouped by its days, then
-    /// folded).
-    pub fn column(self) -> &'static str {
+    /// folded; an attribute by its value, the rows of its name).
+    pub fn column(&self) -> &'static str {
         match self {
-            GroupBy::Week => "day",
-            g => g.as_str(),
+            GroupBy::Page => "page",
+            GroupBy::Stage => "stage",
+            GroupBy::Touchpoint => "touchpoint",
+            GroupBy::Day | GroupBy::Week => "day",
+            GroupBy::Device => "device",
+            GroupBy::Locale => "locale",
+            GroupBy::Attribute(_) => "value",
         }
     }
 }

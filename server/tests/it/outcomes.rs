@@ -19,6 +19,7 @@ use crate::support::{Db, TestDb, database};
 both!(
     conversion_by_band_matches_a_recomputation,
     outcomes_and_attributes_are_checked_on_arrival,
+    aggregates_by_attribute_match_a_recomputation,
 );
 
 const SITE: &str = r#"
@@ -399,4 +400,94 @@ async fn outcomes_and_attributes_are_checked_on_arrival(db: Db) {
         .sum();
     assert_eq!(responses, 1);
     assert_eq!(f.store.delete_visitor(site.id, "v0007").await.unwrap(), 2);
+}
+
+/// `group_by=attr:plan`: the answers of visitors who said their plan, per
+/// plan (and touchpoint), in JSON and CSV; visitors without one are in no
+/// row; unknown keys and pages mixed in are refused.
+async fn aggregates_by_attribute_match_a_recomputation(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let plans = [Some("free"), Some("pro"), Some("team"), None];
+    let mut want: BTreeMap<(String, String), (u64, i64)> = BTreeMap::new();
+    let mut events = Vec::new();
+    for (n, e) in sent().into_iter().filter(|e| e.1 == "response").enumerate() {
+        let mut json = json_of(n, e);
+        // Days apart, across a month's end: whole months and edge days.
+        let t = time::macros::datetime!(2026-10-20 09:00 UTC) + time::Duration::hours(n as i64);
+        json["ts"] = json!(touchpoint_server::time::format_ts(t));
+        if let Some(plan) = plans[(e.0 % 4) as usize] {
+            json["attributes"] = json!({"plan": plan});
+            let w = want.entry((plan.to_owned(), e.2.to_owned())).or_default();
+            w.0 += 1;
+            w.1 += e.3;
+        }
+        events.push(json);
+    }
+    for chunk in events.chunks(200) {
+        let (status, body) = f.post(chunk).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    let agg = f
+        .json("/v1/sites/outcome-shop/aggregates?group_by=attr:plan,touchpoint&from=2026-10-01")
+        .await;
+    assert_eq!(agg["group_by"], json!(["attr:plan", "touchpoint"]));
+    let got: BTreeMap<(String, String), (u64, i64)> = agg["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let total: i64 = r["distribution"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(s, n)| s.parse::<i64>().unwrap() * n.as_i64().unwrap())
+                .sum();
+            (
+                (
+                    r["attr:plan"].as_str().unwrap().to_owned(),
+                    r["touchpoint"].as_str().unwrap().to_owned(),
+                ),
+                (r["responses"].as_u64().unwrap(), total),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+
+    let (status, csv) = f
+        .get("/v1/sites/outcome-shop/export.csv?group_by=attr:plan")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("attr:plan,metric,responses,")
+    );
+    let pro: u64 = want
+        .iter()
+        .filter(|((plan, tp), _)| plan == "pro" && tp == "site-nps")
+        .map(|(_, (n, _))| *n)
+        .sum();
+    assert!(
+        lines.any(|l| l.starts_with(&format!("pro,nps,{pro},"))),
+        "{csv}"
+    );
+
+    for (query, says) in [
+        (
+            "group_by=attr:tier",
+            "\\\"tier\\\" is not one of the site's attributes ([site] attributes: plan)",
+        ),
+        (
+            "group_by=attr:plan,page",
+            "attributes are counted apart from pages",
+        ),
+    ] {
+        let (status, body) = f
+            .get(&format!("/v1/sites/outcome-shop/aggregates?{query}"))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body.contains(says), "{query}: {body}");
+    }
 }

@@ -33,6 +33,7 @@ fn site_file(n: u32, timezone: &str) -> String {
 name = "Prop {n}"
 key = "prop-{n}"
 timezone = "{timezone}"
+attributes = ["plan", "team"]
 
 [[stage]]
 id = "browse"
@@ -184,6 +185,13 @@ fn event(g: &Gen, now: OffsetDateTime) -> Event {
     });
     if let Some(d) = g.device {
         e["device"] = json!(["mobile", "desktop"][usize::from(d)]);
+        // Visitor attributes: one or two declared, and one that is dropped.
+        let plan = ["free", "pro"][usize::from(d)];
+        let mut attributes = json!({"plan": plan, "undeclared": "x"});
+        if g.locale == Some(1) {
+            attributes["team"] = json!("red");
+        }
+        e["attributes"] = attributes;
     }
     if let Some(l) = g.locale {
         e["locale"] = json!(["en", "de"][usize::from(l)]);

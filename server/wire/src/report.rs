@@ -26,6 +26,9 @@ pub struct AggregateRow {
     pub device: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// Grouped by a visitor attribute: `attr:KEY` → the value.
+    #[serde(flatten, default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
     pub metric: Option<Metric>,
     /// n: responses counted once per id.
     pub responses: u64,

@@ -32,7 +32,7 @@ pub(super) struct Deltas {
 }
 
 impl Deltas {
-    fn keys(site_id: i64, zone: &Zone, f: &Facts) -> Option<[Key; 5]> {
+    fn keys(site_id: i64, zone: &Zone, f: &Facts) -> Option<Vec<Key>> {
         let day = zone.day_of(&f.ts)?;
         let month = format!("{}01", day.get(..8)?);
         let key = |grain: Grain, dims: Vec<String>| Key {
@@ -50,13 +50,24 @@ impl Deltas {
         };
         let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
         let segment = vec![or_unknown(&f.device), or_unknown(&f.locale)];
-        Some([
+        let mut keys = vec![
             key(Grain::Days, Vec::new()),
             key(Grain::Segments, segment.clone()),
             key(Grain::Pages, vec![f.page.clone()]),
             key(Grain::SegmentMonths, segment),
             key(Grain::PageMonths, vec![f.page.clone()]),
-        ])
+        ];
+        // A row per attribute the event carries (only declared ones are stored).
+        let attributes: std::collections::BTreeMap<String, String> = f
+            .attributes
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok())
+            .unwrap_or_default();
+        for (name, value) in attributes {
+            keys.push(key(Grain::Attributes, vec![name.clone(), value.clone()]));
+            keys.push(key(Grain::AttributeMonths, vec![name, value]));
+        }
+        Some(keys)
     }
 
     fn add(

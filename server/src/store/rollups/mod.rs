@@ -14,6 +14,7 @@
 //! | [`Grain::Days`] | `rollup_days`, `rollup_day_items` | — | journey, trends, grouping by stage, touchpoint, day, week |
 //! | [`Grain::Segments`] | `rollup_segments`, `rollup_segment_items` | `device`, `locale` | grouping by device or locale |
 //! | [`Grain::Pages`] | `rollup_pages`, `rollup_page_items` | `page` | grouping or filtering by page |
+//! | [`Grain::Attributes`] | `rollup_attributes`, `rollup_attribute_items` | `name`, `value` | grouping by a visitor attribute (`attr:plan`): a row per attribute an event carries |
 //!
 //! Pages and segments have month twins ([`Grain::PageMonths`],
 //! [`Grain::SegmentMonths`]: the same counts, `day` holding the month's
@@ -75,15 +76,19 @@ pub enum Grain {
     Pages,
     SegmentMonths,
     PageMonths,
+    Attributes,
+    AttributeMonths,
 }
 
 impl Grain {
-    pub const ALL: [Grain; 5] = [
+    pub const ALL: [Grain; 7] = [
         Grain::Days,
         Grain::Segments,
         Grain::Pages,
         Grain::SegmentMonths,
         Grain::PageMonths,
+        Grain::Attributes,
+        Grain::AttributeMonths,
     ];
 
     pub fn table(self) -> &'static str {
@@ -93,6 +98,8 @@ impl Grain {
             Grain::Pages => "rollup_pages",
             Grain::SegmentMonths => "rollup_segment_months",
             Grain::PageMonths => "rollup_page_months",
+            Grain::Attributes => "rollup_attributes",
+            Grain::AttributeMonths => "rollup_attribute_months",
         }
     }
 
@@ -103,6 +110,8 @@ impl Grain {
             Grain::Pages => "rollup_page_items",
             Grain::SegmentMonths => "rollup_segment_month_items",
             Grain::PageMonths => "rollup_page_month_items",
+            Grain::Attributes => "rollup_attribute_items",
+            Grain::AttributeMonths => "rollup_attribute_month_items",
         }
     }
 
@@ -112,12 +121,16 @@ impl Grain {
             Grain::Days => &[],
             Grain::Segments | Grain::SegmentMonths => &["device", "locale"],
             Grain::Pages | Grain::PageMonths => &["page"],
+            Grain::Attributes | Grain::AttributeMonths => &["name", "value"],
         }
     }
 
     /// Whether `day` holds the first day of a month.
     pub fn by_month(self) -> bool {
-        matches!(self, Grain::SegmentMonths | Grain::PageMonths)
+        matches!(
+            self,
+            Grain::SegmentMonths | Grain::PageMonths | Grain::AttributeMonths
+        )
     }
 
     /// The month twin of a day grain, where it has one.
@@ -125,6 +138,7 @@ impl Grain {
         match self {
             Grain::Segments => Some(Grain::SegmentMonths),
             Grain::Pages => Some(Grain::PageMonths),
+            Grain::Attributes => Some(Grain::AttributeMonths),
             _ => None,
         }
     }
@@ -239,12 +253,14 @@ pub(in crate::store) struct Facts {
     pub signal: Option<String>,
     /// The comment's emotion flags, `;`-joined.
     pub flags: Option<String>,
+    /// The visitor's declared attributes, a JSON object as stored.
+    pub attributes: Option<String>,
 }
 
 /// The columns [`Facts::of_row`] reads, for `SELECT` and `RETURNING`.
 pub(in crate::store) const FACT_COLUMNS: &str = "id, kind, touchpoint, page, stage, metric, score, \
      CAST(CASE WHEN comment IS NULL THEN 0 ELSE 1 END AS BIGINT), choices, visitor, session, ts, \
-     locale, device, signal, flags";
+     locale, device, signal, flags, attributes";
 
 impl Facts {
     pub fn of(e: &super::StoredEvent) -> Facts {
@@ -265,6 +281,7 @@ impl Facts {
             device: e.device.clone(),
             signal: e.signal.clone(),
             flags: e.flags.clone(),
+            attributes: e.attributes.clone(),
         }
     }
 
@@ -286,6 +303,7 @@ impl Facts {
             device: r.get(13),
             signal: r.get(14),
             flags: r.get(15),
+            attributes: r.get(16),
         }
     }
 

@@ -33,6 +33,9 @@ pub struct RollupFilter {
     pub stage: Option<String>,
     pub touchpoint: Option<String>,
     pub metric: Option<String>,
+    /// The visitor attribute a report groups by (`attr:plan` → `plan`):
+    /// rows of the attribute grains with this `name`.
+    pub attribute: Option<String>,
 }
 
 impl RollupFilter {
@@ -46,6 +49,7 @@ impl RollupFilter {
             (&self.stage, "stage ="),
             (&self.touchpoint, "touchpoint ="),
             (&self.metric, "metric ="),
+            (&self.attribute, "name ="),
         ] {
             if let Some(v) = value {
                 sql.push_str(&format!(" AND {condition} ${}", first + binds.len()));
@@ -57,14 +61,23 @@ impl RollupFilter {
 }
 
 /// The columns a report may group by or filter on; anything else is a bug.
-const READABLE: [&str; 6] = ["day", "touchpoint", "stage", "page", "device", "locale"];
+const READABLE: [&str; 7] = [
+    "day",
+    "touchpoint",
+    "stage",
+    "page",
+    "device",
+    "locale",
+    "value",
+];
 
 fn check_columns(grain: Grain, columns: &[&str], filter: &RollupFilter) -> Result<()> {
     let bad = columns
         .iter()
         .find(|c| !READABLE.contains(c) || !grain.has(c))
         .copied()
-        .or_else(|| (filter.page.is_some() && !grain.has("page")).then_some("page"));
+        .or_else(|| (filter.page.is_some() && !grain.has("page")).then_some("page"))
+        .or_else(|| (filter.attribute.is_some() != grain.has("name")).then_some("name"));
     match bad {
         Some(c) => Err(Error::Internal(format!(
             "{} has no column {c}",

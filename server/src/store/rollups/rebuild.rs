@@ -85,7 +85,7 @@ pub(in crate::store) async fn rebuild_in(
             for row in &rows {
                 let f = Facts::of_row(row);
                 deltas.event(site_id, &zone, &f, 1);
-                if let Some(view) = row.get::<Option<String>, _>(16) {
+                if let Some(view) = row.get::<Option<String>, _>(17) {
                     match f.score {
                         _ if f.kind == "impression" => {
                             deltas.signal_view(site_id, &zone, &f, 1);

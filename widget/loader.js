@@ -4,12 +4,12 @@
 // Modern syntax (ES2020) on purpose: every browser that runs the widget's
 // WebAssembly module has it, and it is shorter.
 ((w, d) => {
-  let s = d.currentScript || d.querySelector('script[data-site]');
-  if (!s || w.__touchpoint) return;
-  w.__touchpoint = 1;
+  let s = d.currentScript;
+  // Once per page: a second copy finds the first one's function.
+  if (!s || w.touchpoint?.glob) return;
   let api = new URL(s.src).origin,
     key = s.getAttribute('data-site'),
-    stage = s.getAttribute('data-stage') || undefined,
+    stage = s.getAttribute('data-stage'),
     q = w.touchpoint?.q || [],
     L = 'localStorage',
     S = 'sessionStorage',
@@ -24,6 +24,15 @@
       (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)),
     said = get(L, 'consent'),
     consent = said != '0',
+    json = (k, d) => {
+      try { return JSON.parse(get(L, k)) || d; } catch (e) { return d; }
+    },
+    // The site's configuration, once fetched.
+    cf,
+    // `track` on one of the site's outcomes records it, for a visitor who
+    // has been eligible for a question (and so has an id to link it to).
+    out = (a, visitor = get(L, 'visitor')) => a[0] == 'track' && visitor && cf?.outcomes?.includes(a[1]) &&
+      send({ id: uuid(), kind: 'outcome', outcome: a[1], page: location.href, ts: new Date().toISOString(), visitor }),
     // Commands for the widget (track, show, stage) wait until it has started.
     cq = [],
     hook,
@@ -34,19 +43,27 @@
         // Withdrawn consent also drops whatever was waiting to be sent.
         consent || set(L, qk, '[]');
       }
+      // Visitor attributes, merged into those kept for the next events
+      // (the widget adds them) and audiences.
+      if (a[0] == 'identify') set(L, 'attrs', JSON.stringify({ ...json('attrs', {}), ...a[1] }));
+      out(a);
       hook ? hook(a) : cq.push(a);
     },
     // Delivery that loses nothing: events wait in localStorage until the
     // server has taken them; network errors, 429 and 5xx retry with jittered
-    // backoff, on `online` and on the next page. A 4xx whose error has an
+    // backoff and on the next page. A 4xx whose error has an
     // `index` drops that event only (the server stores a batch all or nothing);
     // any other 4xx drops the batch. Ids make every resend harmless.
     qk = 'queue:' + key,
     busy,
     tries = 0,
     timer,
-    queued = () => {
-      try { return JSON.parse(get(L, qk)) || []; } catch (e) { return []; }
+    queued = () => json(qk, []),
+    send = e => {
+      if (!consent) return;
+      // At most 500 events wait; the oldest go first.
+      set(L, qk, JSON.stringify(queued().concat(e).slice(-500)));
+      flush();
     },
     events = api + '/v1/events',
     post = events => JSON.stringify({ site: key, events }),
@@ -54,7 +71,8 @@
       let batch = queued().slice(0, 50);
       if (busy || !batch.length || !consent) return;
       busy = 1;
-      fetch(events, { method: 'POST', body: post(batch), keepalive: true, headers: { 'content-type': 'text/plain' } })
+      // A string body goes as text/plain: a simple request, no preflight.
+      fetch(events, { method: 'POST', body: post(batch), keepalive: true })
         .then(r => {
           if (r.status > 499 || r.status == 429) throw 0;
           return r.ok || r.json().then(b => {
@@ -76,12 +94,11 @@
     // `*` matches within one path segment, `**` across; `/a/**` also matches `/a`.
     // Twin of touchpoint_wire::page::glob_match: the glob's positions as a
     // set, advanced one character at a time (linear, whatever the stars).
-    glob = (p, path, parent = p.slice(0, -3)) =>
-      (p.slice(-3) == '/**' && (path == parent || (!parent && path == '/'))) || m(p, path),
+    glob = (p, path) => p.slice(-3) == '/**' && path == (p.slice(0, -3) || '/') || m(p, path),
     m = (p, path) => {
       let skip = S => { for (let i of S) p[i] == '*' && S.add(i + 1 + (p[i + 1] == '*')); return S },
         S = skip(new Set([0]));
-      for (let ch of path.split('')) {
+      for (let ch of path) {
         let N = new Set;
         for (let i of S) p[i] == '*' ? (p[i + 1] == '*' || ch != '/') && N.add(i) : p[i] == ch && N.add(i + 1);
         S = skip(N);
@@ -99,7 +116,6 @@
   q.forEach(cmd);
   if (!key || !consent) return;
   flush();
-  w.addEventListener('online', flush);
   w.addEventListener('pagehide', () => {
     let left = queued();
     // Kept queued: if the beacon does not arrive, the next page sends them again.
@@ -108,6 +124,7 @@
   fetch(api + '/v1/sites/' + encodeURIComponent(key) + '/config')
     .then(r => r.ok && r.json())
     .then(c => {
+      cf = c;
       let visitor = get(L, 'visitor') || uuid(),
         session = get(S, 'session') || uuid(),
         n = navigator,
@@ -115,13 +132,16 @@
         last,
         // The touchpoints that may appear on the current path. The widget is
         // fetched and compiled as soon as one may, before its trigger fires.
-        eligible = (p = path()) => {
+        eligible = (p = path(), A = json('attrs', {})) => {
           // Global Privacy Control or Do-Not-Track keep the widget away, unless
           // the page has given consent or the site chose otherwise.
           let ts = c?.widget && !(c.respect_gpc !== false && said != 1 && (n.globalPrivacyControl || n.doNotTrack == 1)) ? c.touchpoints.filter(t =>
-            (!t.pages.length || t.pages.some(g => glob(g, p))) &&
+            (!t.pages[0] || t.pages.some(g => glob(g, p))) &&
+            // Its audience: every attribute it names has a value it lists.
+            Object.entries(t.audience || {}).every(([k, v]) => v.includes(A[k])) &&
             !get(S, `shown:${key}:${t.id}`) &&
-            Date.now() - (+get(L, `contact:${key}:${t.id}`) || 0) > t.recontact_days * 864e5 &&
+            // (Without storage nothing can be remembered: no question.)
+            Date.now() - get(L, `contact:${key}:${t.id}`) > t.recontact_days * 864e5 &&
             // Sampled once per page load, whatever the routes.
             (t.r ||= Math.random()) < t.sample) : [];
           if (ts.length && !ready) {
@@ -149,27 +169,22 @@
           ts = eligible(p);
           ready?.then(mod => {
             mod.start({
-              site: key, tps: ts, budget: c.contact_days, theme: c.theme, stages: c.stages,
-              stage, visitor, session, path, glob, id: uuid,
-              ok: () => consent,
-              send: e => {
-                if (!consent) return;
-                // At most 500 events wait; the oldest go first.
-                set(L, qk, JSON.stringify(queued().concat(e).slice(-500)));
-                flush();
-              }
+              ...c, tps: ts, stage, visitor, session, path, glob, id: uuid,
+              ok: () => consent, send
             });
             hook = mod.cmd;
             cq.splice(0).forEach(hook);
           });
         };
       eligible();
+      // Outcomes tracked before the configuration came (once the visitor
+      // may have an id).
+      cq.forEach(a => out(a));
       ['pushState', 'replaceState'].forEach(k => {
         let f = history[k];
         history[k] = function () { f.apply(history, arguments); route(); };
       });
       w.addEventListener('popstate', route);
-      w.addEventListener('hashchange', route);
       d.readyState == 'complete' ? route() : w.addEventListener('load', route);
     })
     .catch(() => {});

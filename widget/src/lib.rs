@@ -5,8 +5,9 @@
 //! `adoptedStyleSheets` (works under a strict `style-src`), and each answer is
 //! handed to the loader's delivery queue as an event object.
 //!
-//! Size is a budget: no JSON in here (the loader owns `JSON.parse` and
-//! `JSON.stringify`; this module reads and builds plain JS objects), no
+//! Size is a budget: no JSON code in here (the loader owns `JSON.stringify`;
+//! this module reads and builds plain JS objects, and calls the browser's
+//! `JSON.parse` once, for the visitor's attributes), no
 //! formatting machinery for numbers.
 
 mod i18n;
@@ -236,11 +237,18 @@ pub(crate) fn event(ctx: &JsValue, kind: Kind, id: &str, stage: Option<&str>) ->
     if gpc.as_bool().is_some() {
         put("gpc", gpc);
     }
-    let said = window
-        .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item("touchpoint:consent").ok().flatten());
-    if let Some(said) = said {
+    let storage = window.and_then(|w| w.local_storage().ok().flatten());
+    let stored = |k: &str| storage.as_ref()?.get_item(k).ok().flatten();
+    if let Some(said) = stored("touchpoint:consent") {
         put("consent", JsValue::from_bool(said == "1"));
+    }
+    // The visitor's attributes (`touchpoint('identify', {…})`), as the
+    // loader keeps them; the server keeps the keys the site declares.
+    if let Some(attributes) = stored("touchpoint:attrs")
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
+        .filter(JsValue::is_object)
+    {
+        put("attributes", attributes);
     }
     if let Some(locale) = languages().first() {
         put("locale", JsValue::from_str(locale));

@@ -61,11 +61,11 @@ pub(super) fn tokenize(comment: &str) -> (Vec<Token>, Shape) {
     let mut i = 0;
     while i < chars.len() {
         let ch = chars[i];
-        if ch == '[' {
-            if let Some(end) = placeholder_end(&chars, i) {
-                i = end;
-                continue;
-            }
+        if ch == '['
+            && let Some(end) = placeholder_end(&chars, i)
+        {
+            i = end;
+            continue;
         }
         if let Some((sign, len)) = emoticon(&chars, i) {
             tokens.push(sign_token(sign, clause_start));

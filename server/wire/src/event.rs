@@ -133,7 +133,13 @@ pub struct Event {
     pub locale: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Visitor attributes (`touchpoint('identify', {…})`); a number or a
+    /// boolean value arrives as its text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "attribute_values"
+    )]
     pub attributes: Option<BTreeMap<String, String>>,
     /// For `kind = "signal"`: `rage_click`, `dead_click`, `error`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,4 +169,33 @@ pub struct EventBatch {
 pub struct Accepted {
     pub accepted: u64,
     pub duplicates: u64,
+}
+
+/// An attribute's value as a page may pass it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Flag(bool),
+}
+
+fn attribute_values<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    let map: Option<BTreeMap<String, Scalar>> = Option::deserialize(d)?;
+    Ok(map.map(|m| {
+        m.into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Scalar::Text(t) => t,
+                    Scalar::Int(i) => i.to_string(),
+                    Scalar::Float(f) => f.to_string(),
+                    Scalar::Flag(b) => b.to_string(),
+                };
+                (k, text)
+            })
+            .collect()
+    }))
 }

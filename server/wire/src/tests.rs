@@ -384,7 +384,9 @@ fn the_fields_the_loader_reads_are_in_the_config() {
             })
             .collect()
     };
-    let config = read("c.");
+    let mut config = read("c.");
+    // The whole configuration, once fetched.
+    config.extend(read("cf?."));
     let widget = read("c.widget.");
     let touchpoint = read("t.");
     for (keys, of) in [
@@ -404,19 +406,14 @@ fn the_fields_the_loader_reads_are_in_the_config() {
     }
     // The scan sees the reads it must (a loader rewritten with other
     // names would otherwise pass unchecked).
-    for k in [
-        "touchpoints",
-        "respect_gpc",
-        "contact_days",
-        "stages",
-        "theme",
-    ] {
+    // (The widget gets the whole configuration, `...c`, and reads the rest.)
+    for k in ["touchpoints", "respect_gpc", "outcomes"] {
         assert!(
             config.iter().any(|c| c == k),
             "loader.js no longer reads c.{k}"
         );
     }
-    for k in ["pages", "recontact_days", "sample", "id"] {
+    for k in ["pages", "recontact_days", "sample", "id", "audience"] {
         assert!(
             touchpoint.iter().any(|c| c == k),
             "loader.js no longer reads t.{k}"

@@ -16,6 +16,8 @@
 //! - `privacy`: Global Privacy Control and Do-Not-Track, sampling, the
 //!   anonymous visitor id's rotation
 //! - `spa`: single-page apps: history routes and hash routes
+//! - `segments`: `identify` and a touchpoint's audience, outcomes tracked
+//!   after an answer
 //!
 //! Tests never sleep: they poll until a deadline for what must happen, and
 //! prove that something does not happen after a positive witness (a later
@@ -24,6 +26,7 @@
 mod delivery;
 mod privacy;
 mod prompts;
+mod segments;
 mod spa;
 mod triggers;
 mod world;

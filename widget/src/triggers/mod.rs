@@ -265,8 +265,8 @@ fn fire(i: usize, opener: Option<web_sys::HtmlElement>, generation: u32) {
         return;
     }
     // One prompt at a time, and the contact budget: one prompt per visitor
-    // per `budget` days.
-    let budget = int(&armed.ctx, "budget").unwrap_or(0);
+    // per `contact_days` days.
+    let budget = int(&armed.ctx, "contact_days").unwrap_or(0);
     let budget_key = ["budget:", &armed.site].concat();
     #[allow(clippy::cast_precision_loss)]
     let spent = budget > 0 && js_sys::Date::now() - recalled(&budget_key) < budget as f64 * 864e5;

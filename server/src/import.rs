@@ -107,7 +107,8 @@ pub async fn import(
             // statistics of it go stale: refresh them at 1, 4, 16, …
             // batches, so its plans keep to the right indexes.
             stored_batches += 1;
-            if stored_batches.is_power_of_two() && stored_batches.trailing_zeros().is_multiple_of(2) {
+            if stored_batches.is_power_of_two() && stored_batches.trailing_zeros().is_multiple_of(2)
+            {
                 store.refresh_statistics().await?;
             }
         }

@@ -8,8 +8,31 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
+/// What every handler can reach: one allocation shared by every request
+/// (axum clones the state for each request and each layer, so a clone is
+/// one reference count, not one per part).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Changing a part (at start-up, in tests) gives this handle a copy of its
+/// own when others share it; the requests' clones stay one count.
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// The parts of [`AppState`].
+#[derive(Clone, Debug)]
+pub struct Shared {
     pub store: Store,
     /// The group-commit writer for ingested events.
     pub committer: commit::Committer,
@@ -85,7 +108,7 @@ impl AppState {
     }
 
     pub fn with_settings(store: Store, settings: Settings) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             committer: commit::Committer::spawn(store.clone()),
             limiter: Arc::new(limits::RateLimiter::new(settings.rate_limits)),
             login_limiter: Arc::new(limits::LoginLimiter::new(settings.login_limits)),
@@ -96,7 +119,7 @@ impl AppState {
             metrics: Arc::default(),
             sites: Arc::default(),
             store,
-        }
+        }))
     }
 
     /// The client's address, used in memory for rate limits only (see

@@ -144,14 +144,12 @@ fn row(by: By, key: String, metric: Metric, g: &Group) -> FrustrationRow {
     let impressions = g.tally.impressions();
     let frustrated = u64::try_from(g.tally.counts.signal_views).unwrap_or(0);
     let (frustration_rate, frustration_low, frustration_high) = share(frustrated, impressions);
-    let signals: BTreeMap<String, SignalRate> = SIGNALS
-        .iter()
-        .map(|s| ((*s).to_owned(), 0))
-        .chain(g.views.iter().map(|(s, n)| (s.clone(), *n)))
-        .fold(BTreeMap::new(), |mut m, (s, n)| {
-            *m.entry(s).or_default() += n;
-            m
-        })
+    // The views of every signal recorded, and the well-known ones at 0.
+    let mut views = g.views.clone();
+    for s in SIGNALS {
+        views.entry(s.to_owned()).or_default();
+    }
+    let signals: BTreeMap<String, SignalRate> = views
         .into_iter()
         .map(|(s, views)| {
             let (rate, low, high) = share(views, impressions);

@@ -1,4 +1,4 @@
-//! Embeds the loader and the built widget. `cargo xtask dist` writes them to
+//! Embeds the loader, the built widget and the dashboard. `cargo xtask dist` writes them to
 //! `target/dist` (or `$TOUCHPOINT_DIST`); without a dist, the loader source
 //! is embedded as is and no widget is served.
 
@@ -35,23 +35,32 @@ fn main() {
     )
     .unwrap();
     out.push_str("/// Content-hashed widget files served under `/widget/`.\npub static WIDGET_FILES: &[Embedded] = &[\n");
-    let widget_dir = dist.join("widget");
-    if let Ok(entries) = std::fs::read_dir(&widget_dir) {
-        let mut files: Vec<_> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| {
-                p.is_file() && !matches!(p.extension().and_then(|e| e.to_str()), Some("br" | "gz"))
-            })
-            .collect();
-        files.sort();
-        for path in files {
-            writeln!(out, "    {},", embed(&path)).unwrap();
-        }
+    for path in files_in(&dist.join("widget")) {
+        writeln!(out, "    {},", embed(&path)).unwrap();
+    }
+    out.push_str("];\n");
+    out.push_str("/// The dashboard's files served under `/app` (its page and content-hashed assets).\npub static APP_FILES: &[Embedded] = &[\n");
+    for path in files_in(&dist.join("app")) {
+        writeln!(out, "    {},", embed(&path)).unwrap();
     }
     out.push_str("];\n");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     std::fs::write(out_dir.join("assets.rs"), out).unwrap();
+}
+
+/// The files of a dist directory, without their compressed siblings, sorted.
+fn files_in(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file() && !matches!(p.extension().and_then(|e| e.to_str()), Some("br" | "gz"))
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 /// `Embedded { … }` for a file and its `.br` / `.gz` siblings.

@@ -1,5 +1,5 @@
-//! The loader and the widget, embedded in the binary at build time (see
-//! `build.rs`): a self-hoster copies one file.
+//! The loader, the widget and the dashboard (`/app`), embedded in the
+//! binary at build time (see `build.rs`): a self-hoster copies one file.
 //!
 //! `t.js` may change with any release, so it is cached briefly; widget files
 //! carry a content hash in their names and are immutable. Each is served
@@ -19,6 +19,45 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/t.js", get(get_loader))
         .route("/widget/{file}", get(get_widget_file))
+        .route("/app", get(get_dashboard))
+        .route("/app/", get(get_dashboard))
+        .route("/app/{*screen}", get(get_dashboard))
+        .route("/app/assets/{file}", get(get_dashboard_file))
+}
+
+/// The dashboard page's policy: its own scripts, wasm, style sheet and API
+/// only; no inline script or style, no plug-ins, no framing, forms and
+/// links to nowhere else.
+pub const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// Every screen under `/app` is the same page: the dashboard reads the
+/// address itself. Never cached, so a new release is picked up at once.
+async fn get_dashboard(headers: HeaderMap) -> Response {
+    let Some(page) = APP_FILES.iter().find(|f| f.name == "index.html") else {
+        return (
+            StatusCode::NOT_FOUND,
+            "this build has no dashboard: build the server with `cargo xtask dist`",
+        )
+            .into_response();
+    };
+    let mut response = serve(page, &headers, "no-cache");
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DASHBOARD_CSP),
+    );
+    response
+}
+
+async fn get_dashboard_file(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    match APP_FILES
+        .iter()
+        .find(|f| f.name == file && f.name != "index.html")
+    {
+        Some(f) => serve(f, &headers, "public, max-age=31536000, immutable"),
+        None => (StatusCode::NOT_FOUND, "no such dashboard file").into_response(),
+    }
 }
 
 /// Where the widget's glue and wasm are served, when this build has them.
@@ -48,10 +87,11 @@ async fn get_widget_file(Path(file): Path<String>, headers: HeaderMap) -> Respon
 }
 
 fn serve(file: &'static Embedded, headers: &HeaderMap, cache: &'static str) -> Response {
-    let content_type = if file.name.ends_with(".wasm") {
-        "application/wasm"
-    } else {
-        "text/javascript; charset=utf-8"
+    let content_type = match file.name.rsplit('.').next() {
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        _ => "text/javascript; charset=utf-8",
     };
     let accepts = |coding: &str| {
         headers

@@ -1,6 +1,7 @@
 //! `cargo xtask demo`: the product on a laptop. Builds everything, applies
 //! `www/demo/site.toml` to a SQLite file, serves the API on :8080 and the
-//! demo shop on :8081 (another origin, as on a real site), and prints what a
+//! demo shop on :8081 (another origin, as on a real site), imports five
+//! weeks of answers (`story`), adds a dashboard account and prints what a
 //! person needs to try it.
 
 use crate::dist;
@@ -11,6 +12,9 @@ use std::time::{Duration, Instant};
 
 const API: &str = "127.0.0.1:8080";
 const SHOP: &str = "127.0.0.1:8081";
+/// The demo's dashboard account: a local demo, not a secret.
+const DEMO_EMAIL: &str = "demo@example.com";
+const DEMO_PASSWORD: &str = "touchpoint-demo";
 
 pub fn run() -> anyhow::Result<()> {
     crate::system::for_demo()?;
@@ -60,6 +64,36 @@ pub fn run() -> anyhow::Result<()> {
         .context("token add printed no token")?
         .to_owned();
 
+    // Five weeks of answers, so the dashboard tells its story at once.
+    let story = data.join("story.ndjson");
+    std::fs::write(&story, crate::story::events(&format!("http://{SHOP}")))?;
+    json(Command::new(&bin).args([
+        "--database",
+        &database,
+        "import",
+        "--site",
+        &key,
+        story.to_str().unwrap(),
+        "--json",
+    ]))?;
+    // A dashboard account for the person trying it (an admin of the demo
+    // site; the password is the demo's, printed below).
+    json(Command::new(&bin).args([
+        "--database",
+        &database,
+        "user",
+        "add",
+        "--email",
+        DEMO_EMAIL,
+        "--site",
+        &key,
+        "--role",
+        "admin",
+        "--password",
+        DEMO_PASSWORD,
+        "--json",
+    ]))?;
+
     let mut api = Command::new(&bin)
         .args(["--database", &database, "serve", "--addr", API])
         .stdout(Stdio::null())
@@ -102,6 +136,9 @@ pub fn run() -> anyhow::Result<()> {
         "Touchpoint demo is running. Stop it with Ctrl-C.".into(),
         String::new(),
         format!("  Demo shop      http://{SHOP}/   (answer the prompt in the corner)"),
+        format!(
+            "  Dashboard      http://{API}/app   (Email {DEMO_EMAIL}, Password {DEMO_PASSWORD})"
+        ),
         format!("  API            http://{API}/"),
         format!("  Site key       {key}"),
         format!("  Viewer token   {token}"),

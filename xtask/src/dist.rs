@@ -13,10 +13,15 @@ pub const WIDGET_LIMIT: usize = 64 * 1024;
 /// Goals from DESIGN.md (brotli bytes): reported, not enforced.
 pub const LOADER_GOAL: usize = 1024;
 pub const WIDGET_GOAL: usize = 40 * 1024;
+/// The dashboard's wasm and glue (brotli bytes), from DESIGN.md's budget.
+pub const DASHBOARD_LIMIT: usize = 250 * 1024;
 
 pub struct Dist {
     pub dir: PathBuf,
+    /// The loader and the widget: what a visitor's browser may load.
     pub files: Vec<Asset>,
+    /// The dashboard's wasm, glue and style sheet (`dist/app`).
+    pub dashboard: Vec<Asset>,
 }
 
 pub struct Asset {
@@ -29,6 +34,15 @@ pub struct Asset {
 }
 
 impl Dist {
+    /// The dashboard's wasm and glue, brotli bytes.
+    pub fn dashboard_code(&self) -> usize {
+        self.dashboard
+            .iter()
+            .filter(|a| matches!(a.role, "dashboard wasm" | "dashboard glue"))
+            .map(|a| a.brotli)
+            .sum()
+    }
+
     pub fn brotli(&self, roles: &[&str]) -> usize {
         self.files
             .iter()
@@ -43,33 +57,7 @@ pub fn assets() -> anyhow::Result<Dist> {
     ensure_wasm_target()?;
     let wasm_bindgen = ensure_wasm_bindgen()?;
     let wasm_opt = ensure_wasm_opt()?;
-    util::cargo(
-        &[
-            "build",
-            "--package",
-            "touchpoint-widget",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-release",
-            // The standard library rebuilt for the widget, so that a panic
-            // aborts on the spot: no panic messages, locations or
-            // formatting machinery in the wasm.
-            "-Zbuild-std=std,panic_abort",
-        ],
-        // Panic messages and locations (source paths) and `Debug`
-        // formatting are dead weight in the widget: nothing in a visitor's
-        // browser prints them. These flags are unstable; `RUSTC_BOOTSTRAP`
-        // lets the stable compiler accept them for this build only, as for
-        // the fuzz build. Rebuilding the standard library needs `rust-src`.
-        &[
-            ("RUSTC_BOOTSTRAP", "1"),
-            (
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-                "-Zlocation-detail=none -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort",
-            ),
-        ],
-    )?;
+    build_wasm("touchpoint-widget")?;
     let dir = std::env::var_os("TOUCHPOINT_DIST")
         .map_or_else(|| target_dir().join("dist"), PathBuf::from);
     let tmp = dir.join("tmp");
@@ -168,18 +156,167 @@ pub fn assets() -> anyhow::Result<Dist> {
         gz.push(".gz");
         write_if_changed(gz.as_ref(), &gzip(&bytes))?;
     }
-    // Written last: the server's build script watches it.
+    let dashboard = dashboard(&dir, &wasm_bindgen, &wasm_opt)?;
+    // Written last: the server's build script watches it, and it names
+    // every content-hashed file, so any change rebuilds the server.
+    let names = |assets: &[Asset], skip: &str| {
+        assets
+            .iter()
+            .filter(|a| a.role != skip)
+            .map(|a| a.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+    };
     let manifest = serde_json::json!({
         "loader": "t.js",
-        "widget": files.iter().filter(|a| a.role != "loader").map(|a| a.path.file_name().unwrap().to_string_lossy()).collect::<Vec<_>>(),
+        "widget": names(&files, "loader"),
+        "app": names(&dashboard, ""),
+        "app_page": format!("{:x}", Sha256::digest(std::fs::read(dir.join("app/index.html"))?)),
     });
     write_if_changed(
         &dir.join("manifest.json"),
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
-    let dist = Dist { dir, files };
+    let dist = Dist {
+        dir,
+        files,
+        dashboard,
+    };
     print_sizes(&dist);
     Ok(dist)
+}
+
+/// The wasm build's flags for both browser crates: the standard library
+/// rebuilt so that a panic aborts on the spot, without panic messages,
+/// locations or `Debug` formatting (nothing in a browser prints them).
+/// These flags are unstable; `RUSTC_BOOTSTRAP` lets the stable compiler
+/// accept them for this build only, as for the fuzz build. Rebuilding the
+/// standard library needs `rust-src`. Both crates use the same flags, so
+/// the standard library is built once for both.
+fn build_wasm(package: &str) -> anyhow::Result<()> {
+    util::cargo(
+        &[
+            "build",
+            "--package",
+            package,
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+            "-Zbuild-std=std,panic_abort",
+        ],
+        &[
+            ("RUSTC_BOOTSTRAP", "1"),
+            (
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                "-Zlocation-detail=none -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort",
+            ),
+        ],
+    )
+}
+
+/// Builds the dashboard into `{dir}/app`: the wasm and its glue, the style
+/// sheet and a boot module under content-hashed names, and `index.html`
+/// naming them (no inline script: the page's policy allows none).
+fn dashboard(dir: &Path, wasm_bindgen: &Path, wasm_opt: &Path) -> anyhow::Result<Vec<Asset>> {
+    build_wasm("touchpoint-dashboard")?;
+    let app = dir.join("app");
+    let tmp = dir.join("tmp-app");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir_all(&tmp)?;
+    std::fs::create_dir_all(&app)?;
+    let built = target_dir().join("wasm32-unknown-unknown/wasm-release/touchpoint_dashboard.wasm");
+    util::run(
+        wasm_bindgen.to_str().unwrap(),
+        &[
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-dir",
+            tmp.to_str().unwrap(),
+            built.to_str().unwrap(),
+        ],
+        &[],
+    )?;
+    let opt = tmp.join("opt.wasm");
+    util::run(
+        wasm_opt.to_str().unwrap(),
+        &[
+            "-Oz",
+            "--strip-debug",
+            "--strip-producers",
+            tmp.join("touchpoint_dashboard_bg.wasm").to_str().unwrap(),
+            "-o",
+            opt.to_str().unwrap(),
+        ],
+        &[],
+    )?;
+    let glue_min = tmp.join("glue.min.js");
+    minify(&tmp.join("touchpoint_dashboard.js"), &glue_min, true)?;
+    let hashed = |stem: &str, ext: &str, bytes: &[u8]| {
+        let h = Sha256::digest(bytes);
+        let h: String = h.iter().take(5).map(|b| format!("{b:02x}")).collect();
+        format!("{stem}-{h}.{ext}")
+    };
+    let wasm = std::fs::read(&opt)?;
+    let glue = std::fs::read(&glue_min)?;
+    let css = std::fs::read(root().join("www/style.css"))?;
+    let wasm_name = hashed("dashboard", "wasm", &wasm);
+    let glue_name = hashed("dashboard", "js", &glue);
+    let css_name = hashed("dashboard", "css", &css);
+    let boot = format!(
+        "import init from \"./{glue_name}\";\ninit({{ module_or_path: \"/app/assets/{wasm_name}\" }});\n"
+    );
+    let boot_name = hashed("boot", "js", boot.as_bytes());
+    let index = std::fs::read_to_string(root().join("www/index.html"))?
+        .replace("{css}", &css_name)
+        .replace("{glue}", &glue_name)
+        .replace("{wasm}", &wasm_name)
+        .replace("{boot}", &boot_name);
+    let files: Vec<(&'static str, String, Vec<u8>)> = vec![
+        ("dashboard wasm", wasm_name, wasm),
+        ("dashboard glue", glue_name, glue),
+        ("dashboard css", css_name, css),
+        ("dashboard boot", boot_name, boot.into_bytes()),
+        (
+            "dashboard page",
+            "index.html".to_owned(),
+            index.into_bytes(),
+        ),
+    ];
+    let keep: Vec<String> = files
+        .iter()
+        .flat_map(|(_, n, _)| [n.clone(), format!("{n}.br"), format!("{n}.gz")])
+        .collect();
+    for old in std::fs::read_dir(&app)? {
+        let old = old?.path();
+        if !keep.contains(
+            &old.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        ) {
+            std::fs::remove_file(&old)?;
+        }
+    }
+    let mut assets = Vec::new();
+    for (role, name, bytes) in files {
+        let path = app.join(&name);
+        let (br, gz) = (brotli(&bytes), gzip(&bytes));
+        write_if_changed(&path, &bytes)?;
+        write_if_changed(&app.join(format!("{name}.br")), &br)?;
+        write_if_changed(&app.join(format!("{name}.gz")), &gz)?;
+        assets.push(Asset {
+            role,
+            path,
+            raw: bytes.len(),
+            gzip: gz.len(),
+            brotli: br.len(),
+        });
+    }
+    std::fs::remove_dir_all(&tmp)?;
+    Ok(assets)
 }
 
 /// Writes `bytes` to `path` unless it already holds exactly them (keeping
@@ -197,10 +334,15 @@ pub fn print_sizes(dist: &Dist) {
         let name = a.path.file_name().unwrap().to_string_lossy();
         println!("{:<28} {:>9} {:>9} {:>9}", name, a.raw, a.gzip, a.brotli);
     }
+    for a in &dist.dashboard {
+        let name = a.path.file_name().unwrap().to_string_lossy();
+        println!("{:<28} {:>9} {:>9} {:>9}", name, a.raw, a.gzip, a.brotli);
+    }
     println!(
-        "loader: {} B brotli (goal {LOADER_GOAL}, limit {LOADER_LIMIT}); widget wasm+glue: {} B brotli (goal {WIDGET_GOAL}, limit {WIDGET_LIMIT})",
+        "loader: {} B brotli (goal {LOADER_GOAL}, limit {LOADER_LIMIT}); widget wasm+glue: {} B brotli (goal {WIDGET_GOAL}, limit {WIDGET_LIMIT}); dashboard wasm+glue: {} B brotli (limit {DASHBOARD_LIMIT})",
         dist.brotli(&["loader"]),
-        dist.brotli(&["wasm", "glue"])
+        dist.brotli(&["wasm", "glue"]),
+        dist.dashboard_code()
     );
 }
 
@@ -212,6 +354,12 @@ pub fn check_budgets(dist: &Dist) -> anyhow::Result<()> {
     }
     if widget > WIDGET_LIMIT {
         bail!("size budget: the widget is {widget} B brotli, above the {WIDGET_LIMIT} B limit");
+    }
+    let dashboard = dist.dashboard_code();
+    if dashboard > DASHBOARD_LIMIT {
+        bail!(
+            "size budget: the dashboard's wasm and glue are {dashboard} B brotli, above the {DASHBOARD_LIMIT} B limit"
+        );
     }
     Ok(())
 }

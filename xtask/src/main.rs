@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod dist;
 mod quality;
+mod story;
 mod system;
 mod util;
 

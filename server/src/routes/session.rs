@@ -26,21 +26,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde::Deserialize;
-use touchpoint_wire::{Session, SignedOut, SiteRole};
+use touchpoint_wire::{Credentials, Session, SignedOut, SiteRole};
 
 pub fn router() -> Router<AppState> {
     Router::new().route(
         "/v1/session",
         post(create_session).get(get_session).delete(delete_session),
     )
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Login {
-    email: String,
-    password: String,
 }
 
 /// A hash to verify against when the e-mail is unknown, so both failures
@@ -56,7 +48,7 @@ async fn create_session(
     State(state): State<AppState>,
     Peer(peer): Peer,
     headers: HeaderMap,
-    Json(login): Json<Login>,
+    Json(login): Json<Credentials>,
 ) -> Result<Response> {
     let email = login.email.trim().to_lowercase();
     if email.len() > 254 || login.password.chars().count() > MAX_PASSWORD_CHARS {
@@ -122,8 +114,9 @@ async fn session(store: &Store, user_id: i64, email: String, csrf: String) -> Re
         csrf,
         sites: sites
             .into_iter()
-            .map(|(key, role)| SiteRole {
+            .map(|(key, name, role)| SiteRole {
                 key,
+                name,
                 role: role.as_str().to_owned(),
             })
             .collect(),

@@ -268,17 +268,18 @@ impl Store {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
-    /// The sites a user may see, with their role: `(site key, role)`.
-    pub async fn memberships(&self, user_id: i64) -> Result<Vec<(String, Role)>> {
+    /// The sites a user may see, with their role: `(site key, site name, role)`,
+    /// by name.
+    pub async fn memberships(&self, user_id: i64) -> Result<Vec<(String, String, Role)>> {
         let rows = sqlx::query(
-            "SELECT s.key, m.role FROM memberships m JOIN sites s ON s.id = m.site_id WHERE m.user_id = $1 ORDER BY s.key",
+            "SELECT s.key, s.name, m.role FROM memberships m JOIN sites s ON s.id = m.site_id WHERE m.user_id = $1 ORDER BY s.name, s.key",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|r| Some((r.get(0), Role::parse(r.get::<&str, _>(1))?)))
+            .filter_map(|r| Some((r.get(0), r.get(1), Role::parse(r.get::<&str, _>(2))?)))
             .collect())
     }
 

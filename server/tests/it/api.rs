@@ -1480,7 +1480,7 @@ async fn dashboard_users_sign_in_with_a_session_cookie(db: Db) {
     let session: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         session["sites"],
-        json!([{ "key": "test-shop", "role": "editor" }])
+        json!([{ "key": "test-shop", "name": "Test shop", "role": "editor" }])
     );
     let csrf = session["csrf"].as_str().unwrap().to_owned();
     let cookie = set_cookie.split(';').next().unwrap().to_owned();

@@ -404,7 +404,11 @@ async fn users_are_added_with_a_hashed_password(db: Db) {
     ));
     assert_eq!(
         store.memberships(user_id).await.unwrap(),
-        [(key.to_owned(), touchpoint_server::store::Role::Admin)]
+        [(
+            key.to_owned(),
+            store.site_by_key(key).await.unwrap().unwrap().name,
+            touchpoint_server::store::Role::Admin
+        )]
     );
 }
 

@@ -32,10 +32,21 @@ pub struct Session {
     pub sites: Vec<SiteRole>,
 }
 
+/// `POST /v1/session`: an e-mail and a password, as `touchpoint user add` set them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
 /// A site a user may see, and their role on it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteRole {
     pub key: String,
+    /// The site's name (`[site] name`).
+    #[serde(default)]
+    pub name: String,
     /// `viewer`, `editor` or `admin`.
     pub role: String,
 }

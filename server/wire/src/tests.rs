@@ -474,12 +474,21 @@ fn api_answers_are_the_contract() {
         csrf: "c".into(),
         sites: vec![SiteRole {
             key: "tp_demo".into(),
+            name: "Demo shop".into(),
             role: "editor".into(),
         }],
     };
     assert_eq!(
         serde_json::to_string(&session).unwrap(),
-        r#"{"email":"ann@example.com","csrf":"c","sites":[{"key":"tp_demo","role":"editor"}]}"#
+        r#"{"email":"ann@example.com","csrf":"c","sites":[{"key":"tp_demo","name":"Demo shop","role":"editor"}]}"#
+    );
+    assert_eq!(
+        serde_json::to_string(&Credentials {
+            email: "ann@example.com".into(),
+            password: "p".into()
+        })
+        .unwrap(),
+        r#"{"email":"ann@example.com","password":"p"}"#
     );
     assert_eq!(
         serde_json::to_string(&SiteApplied {

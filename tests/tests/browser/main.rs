@@ -18,11 +18,14 @@
 //! - `spa`: single-page apps: history routes and hash routes
 //! - `segments`: `identify` and a touchpoint's audience, outcomes tracked
 //!   after an answer
+//! - `dashboard`: the marketers' dashboard at `/app`: sign-in, the journey
+//!   map against the API's numbers, what changed, a touchpoint's trend
 //!
 //! Tests never sleep: they poll until a deadline for what must happen, and
 //! prove that something does not happen after a positive witness (a later
 //! prompt, a timer set in the page, the page gone idle; see `world`).
 
+mod dashboard;
 mod delivery;
 mod privacy;
 mod prompts;

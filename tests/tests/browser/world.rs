@@ -229,6 +229,38 @@ impl World {
         .unwrap()
     }
 
+    /// Adds a dashboard user with `role` on the world's site.
+    pub fn add_user(&self, email: &str, password: &str, role: Role) {
+        self.rt.block_on(async {
+            let store = &self.state.store;
+            let site = store.site_by_key(&self.key).await.unwrap().unwrap();
+            store
+                .upsert_user(
+                    email,
+                    Some(&touchpoint_server::auth::hash_password(password)),
+                    site.id,
+                    role,
+                )
+                .await
+                .unwrap();
+        });
+    }
+
+    /// Sends `events` (the wire's event objects, without `site`) to the
+    /// ingest API as the shop's pages would, in batches; panics unless each
+    /// batch is accepted.
+    pub fn send(&self, events: &[Value]) {
+        for batch in events.chunks(100) {
+            let body = serde_json::json!({ "site": self.key, "events": batch });
+            let res = ureq::post(format!("{}/v1/events", self.api))
+                .header("Origin", &self.shop)
+                .header("Content-Type", "application/json")
+                .send(body.to_string())
+                .unwrap();
+            assert_eq!(res.status(), 202);
+        }
+    }
+
     /// Everything stored about one visitor, as the visitor export has it.
     pub fn events_of(&self, visitor: &str) -> Vec<Value> {
         self.rt.block_on(async {

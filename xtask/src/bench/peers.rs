@@ -185,7 +185,11 @@ fn existing_dist() -> anyhow::Result<Dist> {
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Dist { dir, files })
+    Ok(Dist {
+        dir,
+        files,
+        dashboard: Vec::new(),
+    })
 }
 
 /// Raw, gzip -9 and brotli q11 sizes of files, each compressed on its own

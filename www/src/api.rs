@@ -1,0 +1,132 @@
+//! The API as the dashboard calls it: same-origin `fetch` with the session
+//! cookie, JSON in and out, and the server's error sentence kept for the
+//! person reading the screen.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use touchpoint_wire::ErrorBody;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
+
+/// Why a call did not give what was asked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiError {
+    /// 401: not signed in, or the session has ended.
+    SignedOut(String),
+    /// Any other refusal, with the server's sentence.
+    Refused(String),
+    /// No answer, or one that could not be read.
+    Unreachable(String),
+}
+
+impl ApiError {
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::SignedOut(m) | ApiError::Refused(m) | ApiError::Unreachable(m) => m,
+        }
+    }
+}
+
+fn unreachable(e: &JsValue) -> ApiError {
+    let _ = e;
+    ApiError::Unreachable(
+        "The server did not answer. Check your connection and try again.".to_owned(),
+    )
+}
+
+async fn send(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    csrf: Option<&str>,
+) -> Result<String, ApiError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(RequestCredentials::SameOrigin);
+    let headers = Headers::new().map_err(|e| unreachable(&e))?;
+    headers
+        .set("accept", "application/json")
+        .map_err(|e| unreachable(&e))?;
+    if let Some(csrf) = csrf {
+        headers
+            .set("x-csrf-token", csrf)
+            .map_err(|e| unreachable(&e))?;
+    }
+    if let Some(body) = &body {
+        headers
+            .set("content-type", "application/json")
+            .map_err(|e| unreachable(&e))?;
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_headers(&headers);
+    let request = Request::new_with_str_and_init(path, &init).map_err(|e| unreachable(&e))?;
+    let window = web_sys::window().ok_or_else(|| unreachable(&JsValue::NULL))?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|e| unreachable(&e))?
+        .dyn_into()
+        .map_err(|e| unreachable(&e))?;
+    let status = response.status();
+    let text = JsFuture::from(response.text().map_err(|e| unreachable(&e))?)
+        .await
+        .map_err(|e| unreachable(&e))?
+        .as_string()
+        .unwrap_or_default();
+    if (200..300).contains(&status) {
+        return Ok(text);
+    }
+    let message = serde_json::from_str::<ErrorBody>(&text).map_or_else(
+        |_| format!("The server answered {status}."),
+        |b| sentence(&b.error.message),
+    );
+    Err(if status == 401 {
+        ApiError::SignedOut(message)
+    } else {
+        ApiError::Refused(message)
+    })
+}
+
+/// The API's messages are clauses ("the e-mail or the password is
+/// wrong"); on a screen they read as sentences.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|_| {
+        ApiError::Unreachable(
+            "The server's answer could not be read; reload the page to get the current dashboard."
+                .to_owned(),
+        )
+    })
+}
+
+/// `GET path` as JSON.
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    decode(&send("GET", path, None, None).await?)
+}
+
+/// `POST path` with a JSON body; the CSRF token when signed in.
+pub async fn post<T: DeserializeOwned>(
+    path: &str,
+    body: &impl Serialize,
+    csrf: Option<&str>,
+) -> Result<T, ApiError> {
+    let body = serde_json::to_string(body)
+        .map_err(|_| ApiError::Unreachable("The request could not be written.".to_owned()))?;
+    decode(&send("POST", path, Some(body), csrf).await?)
+}
+
+/// `DELETE path` with the CSRF token.
+pub async fn delete(path: &str, csrf: &str) -> Result<(), ApiError> {
+    send("DELETE", path, None, Some(csrf)).await.map(|_| ())
+}

@@ -221,6 +221,25 @@ pub fn document() -> Value {
                 ],
                 "responses": with(json!({ "200": { "description": "CSV", "content": { "text/csv": {} } } }), error_responses(&["400", "401", "403"]))
             } },
+            "/v1/sites/{key}/comments": { "get": {
+                "summary": "The answers that carry a comment, newest first, a page at a time: id, ts, page, stage, touchpoint, metric, score, comment (masked for personal data before it was stored; plain text), locale, device, flags. `next` is the cursor of the following (older) page, null on the last.",
+                "security": [{ "bearer": [] }],
+                "parameters": [
+                    key.clone(),
+                    { "$ref": "#/components/parameters/from" },
+                    { "$ref": "#/components/parameters/to" },
+                    { "$ref": "#/components/parameters/page" },
+                    { "$ref": "#/components/parameters/stage" },
+                    { "$ref": "#/components/parameters/touchpoint" },
+                    { "$ref": "#/components/parameters/metric" },
+                    { "$ref": "#/components/parameters/flag" },
+                    query("q", "Only comments holding these characters (case-insensitive; at most 200 characters)."),
+                    query("response", "Only this answer (its id), as an alert links to it."),
+                    query("before", "The previous page's `next`."),
+                    query("limit", "Comments per page, 1–200 (default 50).")
+                ],
+                "responses": with(json!({ "200": { "description": "{\"comments\": [{\"id\", \"ts\", \"page\", \"stage\", \"touchpoint\", \"metric\", \"score\", \"comment\", \"locale\", \"device\", \"flags\"}], \"next\"}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
+            } },
             "/v1/sites/{key}/site": {
                 "get": {
                     "summary": "The site's configuration, shaped like the site file (viewer); alert secrets masked (`…xyz9`), and for viewers alert URLs cut to their host.",

@@ -9,6 +9,8 @@ pub enum Route {
     Sites,
     /// `/app/sites/{key}`: the journey map.
     Journey { key: String },
+    /// `/app/sites/{key}/comments`: the comments stream.
+    Comments { key: String },
     /// `/app/sites/{key}/touchpoints/{id}`: one touchpoint's trend.
     Touchpoint { key: String, id: String },
     /// Anything else under `/app`.
@@ -30,6 +32,7 @@ impl Route {
         match parts.iter().map(String::as_str).collect::<Vec<_>>()[..] {
             [] => Route::Sites,
             ["sites", key] => Route::Journey { key: key.into() },
+            ["sites", key, "comments"] => Route::Comments { key: key.into() },
             ["sites", key, "touchpoints", id] => Route::Touchpoint {
                 key: key.into(),
                 id: id.into(),
@@ -43,6 +46,7 @@ impl Route {
         match self {
             Route::Sites | Route::NotFound => "/app".to_owned(),
             Route::Journey { key } => format!("/app/sites/{}", encode(key)),
+            Route::Comments { key } => format!("/app/sites/{}/comments", encode(key)),
             Route::Touchpoint { key, id } => {
                 format!("/app/sites/{}/touchpoints/{}", encode(key), encode(id))
             }
@@ -52,7 +56,9 @@ impl Route {
     /// The site this route is about, if any.
     pub fn site(&self) -> Option<&str> {
         match self {
-            Route::Journey { key } | Route::Touchpoint { key, .. } => Some(key),
+            Route::Journey { key } | Route::Comments { key } | Route::Touchpoint { key, .. } => {
+                Some(key)
+            }
             Route::Sites | Route::NotFound => None,
         }
     }
@@ -104,6 +110,9 @@ mod tests {
             Route::Journey {
                 key: "tp_abc".into(),
             },
+            Route::Comments {
+                key: "tp_abc".into(),
+            },
             Route::Touchpoint {
                 key: "tp_abc".into(),
                 id: "checkout ces/2".into(),
@@ -117,6 +126,11 @@ mod tests {
             Route::Journey { key: "tp_a".into() }
         );
         assert_eq!(Route::parse("/app/nothing"), Route::NotFound);
+        // An alert's link to one answer.
+        assert_eq!(
+            Route::parse("/app/sites/tp_a/comments?response=x"),
+            Route::Comments { key: "tp_a".into() }
+        );
         assert_eq!(Route::parse("/elsewhere"), Route::NotFound);
         assert_eq!(decode("a%2"), "a%2");
         assert_eq!(decode("%E2%80%94"), "—");

@@ -2,11 +2,12 @@
 //! beside its handlers, composed by [`app`].
 //!
 //! Public (any page, any origin): [`ingest`], [`config`]. Private (API
-//! token or dashboard session, see `auth`): [`reports`], [`insights`],
+//! token or dashboard session, see `auth`): [`reports`], [`insights`], [`comments`],
 //! [`site_admin`], [`alerts`], [`visitors`]. Sign-in: [`session`]. Operations: [`ops`]. The loader and
 //! the widget: `assets`.
 
 pub mod alerts;
+pub mod comments;
 pub mod config;
 pub mod ingest;
 pub mod insights;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::router())
         .merge(reports::router())
         .merge(insights::router())
+        .merge(comments::router())
         .merge(site_admin::router())
         .merge(alerts::router())
         .merge(visitors::router())

@@ -31,7 +31,7 @@ pub mod sites;
 
 pub use accounts::Role;
 pub use events::StoredEvent;
-pub use queries::{Filter, GroupBy, LatestAnswer};
+pub use queries::{CommentQuery, CommentRecord, Filter, GroupBy, LatestAnswer};
 pub use rollups::{Counts, Grain, ItemRow, RollupFilter, RollupRow};
 pub use site_format::SiteConfig;
 pub use sites::Site;

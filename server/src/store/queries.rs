@@ -126,7 +126,105 @@ impl Filter {
     }
 }
 
+/// One stored answer with a comment, as the comments stream lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommentRecord {
+    pub id: String,
+    pub ts: String,
+    pub page: String,
+    pub stage: String,
+    pub touchpoint: Option<String>,
+    pub metric: Option<String>,
+    pub score: Option<i64>,
+    pub comment: String,
+    pub locale: Option<String>,
+    pub device: Option<String>,
+    /// `;`-joined emotion flags, as stored.
+    pub flags: Option<String>,
+}
+
+/// Which comments, beyond a [`Filter`].
+#[derive(Clone, Debug, Default)]
+pub struct CommentQuery {
+    /// Words the comment holds (case-insensitive for ASCII on SQLite).
+    pub search: Option<String>,
+    /// Only this answer (an alert's link).
+    pub response: Option<String>,
+    /// Older than this `(ts, id)`: the previous page's last.
+    pub before: Option<(String, String)>,
+    pub limit: u32,
+}
+
 impl Store {
+    /// A site's answers with a comment, newest first (`ts`, then `id`),
+    /// along the `(site_id, kind, ts)` index.
+    pub async fn comments(
+        &self,
+        site_id: i64,
+        filter: &Filter,
+        query: &CommentQuery,
+    ) -> Result<Vec<CommentRecord>> {
+        let (mut conditions, binds) = filter.sql(2);
+        let mut extra: Vec<String> = Vec::new();
+        let mut n = 2 + binds.len();
+        if query.response.is_some() {
+            conditions.push_str(&format!(" AND id = ${n}"));
+            n += 1;
+        }
+        if let Some(search) = &query.search {
+            let escaped = search
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            conditions.push_str(&format!(" AND LOWER(comment) LIKE ${n} ESCAPE '\\'"));
+            extra.push(format!("%{escaped}%"));
+            n += 1;
+        }
+        if query.before.is_some() {
+            conditions.push_str(&format!(
+                " AND (ts < ${n} OR (ts = ${n} AND id < ${}))",
+                n + 1
+            ));
+            n += 2;
+        }
+        let sql = format!(
+            "SELECT id, ts, page, stage, touchpoint, metric, CAST(score AS BIGINT), comment, locale, device, flags \
+             FROM events WHERE site_id = $1 AND kind = 'response' AND comment IS NOT NULL AND comment <> ''{conditions} \
+             ORDER BY ts DESC, id DESC LIMIT ${n}"
+        );
+        let mut q = sqlx::query(&sql).bind(site_id);
+        for v in binds {
+            q = q.bind(v);
+        }
+        if let Some(id) = &query.response {
+            q = q.bind(id);
+        }
+        for v in &extra {
+            q = q.bind(v);
+        }
+        if let Some((ts, id)) = &query.before {
+            q = q.bind(ts).bind(id);
+        }
+        let rows = q.bind(i64::from(query.limit)).fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CommentRecord {
+                id: r.get(0),
+                ts: r.get(1),
+                page: r.get(2),
+                stage: r.get(3),
+                touchpoint: r.get(4),
+                metric: r.get(5),
+                score: r.get(6),
+                comment: r.get(7),
+                locale: r.get(8),
+                device: r.get(9),
+                flags: r.get(10),
+            })
+            .collect())
+    }
+
     /// How many of a site's raw responses match `filter` (what a raw export
     /// of it writes).
     pub async fn count_responses(&self, site_id: i64, filter: &Filter) -> Result<u64> {

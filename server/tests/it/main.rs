@@ -22,6 +22,7 @@ mod abuse;
 mod alerts;
 mod api;
 mod cli;
+mod comments;
 mod frustration;
 mod import;
 mod insights;

@@ -357,3 +357,31 @@ pub struct Driver {
     /// every ranked one.
     pub ranked: bool,
 }
+
+/// `GET /v1/sites/{key}/comments`: answers with a comment, newest first, a
+/// page at a time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Comments {
+    pub comments: Vec<Comment>,
+    /// Pass as `before` for the next (older) page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// One answer's comment with where and how it was given. The comment was
+/// masked for personal data before it was stored; it is plain text, never
+/// markup.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: String,
+    pub ts: String,
+    pub page: String,
+    pub stage: String,
+    pub touchpoint: Option<String>,
+    pub metric: Option<Metric>,
+    pub score: Option<i64>,
+    pub comment: String,
+    pub locale: Option<String>,
+    pub device: Option<String>,
+    /// Emotion flags (`frustration`, `delight`, `confusion`).
+    pub flags: Vec<String>,
+}

@@ -304,3 +304,84 @@ fn a_marketer_signs_in_and_reads_the_journey_map_the_api_gives() {
     );
     eprintln!("screenshots in {}", screenshot_dir().display());
 }
+
+#[test]
+fn comments_are_shown_as_text_filtered_and_searched() {
+    let world = World::new(&Site::demo());
+    world.add_user(EMAIL, PASSWORD, Role::Viewer);
+    let hour = Duration::from_secs(3600);
+    let markup = "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script> Checkout is <b>slow</b>";
+    let mut events = vec![
+        answer(&world, 1, "checkout-ces", "ces", 2, "/checkout", hour),
+        answer(&world, 2, "site-nps", "nps", 1, "/product/7", 2 * hour),
+        answer(&world, 3, "site-nps", "nps", 10, "/product/8", 3 * hour),
+    ];
+    events[0]["comment"] = json!(markup);
+    events[1]["comment"] = json!("The size button does nothing, so annoying and frustrating!!");
+    events[2]["comment"] = json!("Lovely shop, thank you!");
+    world.send(&events);
+
+    let tab = world.visitor(1280, 900);
+    sign_in(&tab, &world, PASSWORD);
+    tab.click(&link(&tab, "Demo shop")).unwrap();
+    tab.click(&link(&tab, "Comments")).unwrap();
+    let texts =
+        || -> Vec<String> {
+            serde_json::from_value(tab.js(
+                "return [...document.querySelectorAll('.comment-text')].map(p => p.textContent);",
+            ))
+            .unwrap()
+        };
+    let all = poll(WAIT, "three comments", || {
+        let t = texts();
+        Ok((t.len() == 3).then_some(t))
+    })
+    .unwrap();
+    // Newest first; the markup is the text it was, and nothing of it ran.
+    assert_eq!(all[0], markup);
+    assert_eq!(
+        tab.js("return [document.querySelectorAll('.comments img, .comments script, .comments b').length, typeof window.pwned];"),
+        json!([0, "undefined"])
+    );
+    no_violations(&tab, "the comments");
+    screenshots(&tab, "comments");
+
+    // Search, then the emotion filter.
+    let q = field(&tab, "Search comments");
+    tab.send_keys(&q, "SLOW\u{E007}").unwrap();
+    poll(WAIT, "the search", || {
+        Ok((texts() == [markup]).then_some(()))
+    })
+    .unwrap();
+    tab.js("const q = document.getElementById('q'); q.value = ''; q.form.requestSubmit();");
+    poll(WAIT, "every comment again", || {
+        Ok((texts().len() == 3).then_some(()))
+    })
+    .unwrap();
+    tab.js("const s = document.getElementById('flag'); s.value = 'frustration'; s.dispatchEvent(new Event('change'));");
+    // Only comments flagged so remain, each with its chip.
+    poll(WAIT, "the frustrated comments", || {
+        let t = texts();
+        let chips =
+            tab.js("return document.querySelectorAll('.comment .flag.frustration').length;");
+        Ok((t.len() < 3
+            && t.contains(
+                &"The size button does nothing, so annoying and frustrating!!".to_owned(),
+            )
+            && chips == json!(t.len()))
+        .then_some(()))
+    })
+    .unwrap();
+
+    // An alert's link shows its one answer.
+    let id = events[2]["id"].as_str().unwrap();
+    tab.goto(&format!(
+        "{}/app/sites/{}/comments?response={id}",
+        world.api, world.key
+    ))
+    .unwrap();
+    poll(WAIT, "the one answer", || {
+        Ok((texts() == ["Lovely shop, thank you!"]).then_some(()))
+    })
+    .unwrap();
+}

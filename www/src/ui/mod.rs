@@ -3,6 +3,7 @@
 //! and follows the back button); each screen loads what it shows from the
 //! API into a [`Load`] and draws its loading, empty and error states.
 
+mod comments;
 mod journey;
 mod sign_in;
 mod sites;
@@ -242,6 +243,7 @@ fn Shell(
                         .site()
                         .map(|key| {
                             let journey = Route::Journey { key: key.to_owned() };
+                            let comments = Route::Comments { key: key.to_owned() };
                             view! {
                                 <nav class="sitenav" aria-label="Site">
                                     <span class="sitename">{site_name(key)}</span>
@@ -250,6 +252,12 @@ fn Shell(
                                         current=nav.route.get() == journey
                                     >
                                         "Journey"
+                                    </Link>
+                                    <Link
+                                        href=comments.href()
+                                        current=nav.route.get() == comments
+                                    >
+                                        "Comments"
                                     </Link>
                                 </nav>
                             }
@@ -269,6 +277,14 @@ fn Shell(
                 match role {
                     Some(_) => view! { <journey::Journey key=key name=name /> }.into_any(),
                     None => no_access().into_any(),
+                }
+            }
+            Route::Comments { key } => {
+                if sites.iter().any(|s| s.key == key) {
+                    let name = site_name(&key);
+                    view! { <comments::Comments key=key site_name=name /> }.into_any()
+                } else {
+                    no_access().into_any()
                 }
             }
             Route::Touchpoint { key, id } => {

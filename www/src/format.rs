@@ -1,7 +1,7 @@
 //! Numbers and dates as the dashboard writes them: one rule per metric, so
 //! a score reads the same in a cell, a sentence and a chart's label.
 
-use touchpoint_wire::Metric;
+use touchpoint_wire::{AggregateRow, Metric};
 
 /// A metric's name for people.
 pub fn metric_name(metric: Metric) -> &'static str {
@@ -125,6 +125,19 @@ pub fn heat(metric: Metric, value: f64) -> Option<u8> {
     })
 }
 
+/// An aggregate row's score and its 95 % interval, the one the journey map
+/// shows for its metric: NPS, CSAT %, CES mean, thumbs-up %, emoji mean.
+pub fn row_score(row: &AggregateRow) -> Option<(f64, Option<f64>, Option<f64>)> {
+    match row.metric? {
+        Metric::Nps => Some((row.nps?, row.nps_low, row.nps_high)),
+        Metric::Csat => Some((row.csat?, row.csat_low, row.csat_high)),
+        Metric::Ces => Some((row.ces?, row.ces_low, row.ces_high)),
+        Metric::Thumbs => Some((row.thumbs_up?, row.thumbs_low, row.thumbs_high)),
+        Metric::Emoji => Some((row.mean?, None, None)),
+        Metric::Text | Metric::Choice => None,
+    }
+}
+
 /// A calendar day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Day {
@@ -213,6 +226,30 @@ mod tests {
         assert_eq!(p_value(0.0004), "p < 0.001");
         assert_eq!(p_value(0.004), "p < 0.01");
         assert_eq!(p_value(0.031), "p = 0.03");
+    }
+
+    #[test]
+    fn a_rows_score_is_its_metrics_with_its_interval() {
+        let row = AggregateRow {
+            metric: Some(Metric::Ces),
+            ces: Some(5.5),
+            ces_low: Some(5.0),
+            ces_high: Some(6.0),
+            mean: Some(5.5),
+            ..AggregateRow::default()
+        };
+        assert_eq!(row_score(&row), Some((5.5, Some(5.0), Some(6.0))));
+        let nps = AggregateRow {
+            metric: Some(Metric::Nps),
+            nps: Some(20.0),
+            ..AggregateRow::default()
+        };
+        assert_eq!(row_score(&nps), Some((20.0, None, None)));
+        let text = AggregateRow {
+            metric: Some(Metric::Text),
+            ..AggregateRow::default()
+        };
+        assert_eq!(row_score(&text), None);
     }
 
     #[test]

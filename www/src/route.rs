@@ -9,6 +9,8 @@ pub enum Route {
     Sites,
     /// `/app/sites/{key}`: the journey map.
     Journey { key: String },
+    /// `/app/sites/{key}/pages`: scores by page (or device, locale, …).
+    Pages { key: String },
     /// `/app/sites/{key}/comments`: the comments stream.
     Comments { key: String },
     /// `/app/sites/{key}/touchpoints/{id}`: one touchpoint's trend.
@@ -33,6 +35,7 @@ impl Route {
             [] => Route::Sites,
             ["sites", key] => Route::Journey { key: key.into() },
             ["sites", key, "comments"] => Route::Comments { key: key.into() },
+            ["sites", key, "pages"] => Route::Pages { key: key.into() },
             ["sites", key, "touchpoints", id] => Route::Touchpoint {
                 key: key.into(),
                 id: id.into(),
@@ -47,6 +50,7 @@ impl Route {
             Route::Sites | Route::NotFound => "/app".to_owned(),
             Route::Journey { key } => format!("/app/sites/{}", encode(key)),
             Route::Comments { key } => format!("/app/sites/{}/comments", encode(key)),
+            Route::Pages { key } => format!("/app/sites/{}/pages", encode(key)),
             Route::Touchpoint { key, id } => {
                 format!("/app/sites/{}/touchpoints/{}", encode(key), encode(id))
             }
@@ -56,9 +60,10 @@ impl Route {
     /// The site this route is about, if any.
     pub fn site(&self) -> Option<&str> {
         match self {
-            Route::Journey { key } | Route::Comments { key } | Route::Touchpoint { key, .. } => {
-                Some(key)
-            }
+            Route::Journey { key }
+            | Route::Pages { key }
+            | Route::Comments { key }
+            | Route::Touchpoint { key, .. } => Some(key),
             Route::Sites | Route::NotFound => None,
         }
     }
@@ -111,6 +116,9 @@ mod tests {
                 key: "tp_abc".into(),
             },
             Route::Comments {
+                key: "tp_abc".into(),
+            },
+            Route::Pages {
                 key: "tp_abc".into(),
             },
             Route::Touchpoint {

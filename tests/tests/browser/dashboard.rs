@@ -385,3 +385,112 @@ fn comments_are_shown_as_text_filtered_and_searched() {
     })
     .unwrap();
 }
+
+#[test]
+fn the_pages_table_sorts_filters_and_downloads_what_it_shows() {
+    let world = World::new(&Site::demo());
+    world.add_user(EMAIL, PASSWORD, Role::Viewer);
+    let hour = Duration::from_secs(3600);
+    let mut events = Vec::new();
+    let mut n = 0;
+    // Product pages with 1 to 5 answers each, and the checkout with 7.
+    for page in 1..=5u32 {
+        for _ in 0..page {
+            n += 1;
+            events.push(answer(
+                &world,
+                n,
+                "site-nps",
+                "nps",
+                i64::from(n % 11),
+                &format!("/product/{page}"),
+                hour,
+            ));
+        }
+    }
+    for i in 0..7 {
+        n += 1;
+        events.push(answer(
+            &world,
+            n,
+            "checkout-ces",
+            "ces",
+            1 + i,
+            "/checkout",
+            hour,
+        ));
+    }
+    world.send(&events);
+    let api_rows = world.aggregates("group_by=page");
+
+    let tab = world.visitor(1280, 900);
+    sign_in(&tab, &world, PASSWORD);
+    tab.click(&link(&tab, "Demo shop")).unwrap();
+    tab.click(&link(&tab, "Pages")).unwrap();
+    let rows = || -> Vec<Vec<String>> {
+        serde_json::from_value(tab.js(
+            "return [...document.querySelectorAll('table.rows tbody tr')]
+               .map(r => [...r.children].map(c => c.textContent));",
+        ))
+        .unwrap()
+    };
+    let shown = poll(WAIT, "the pages table", || {
+        let r = rows();
+        Ok((r.len() == api_rows.len()).then_some(r))
+    })
+    .unwrap();
+    // Most answers first, each row's n and score the API's.
+    assert_eq!(shown[0][0], "/checkout");
+    for row in &shown {
+        let api = api_rows
+            .iter()
+            .find(|r| r["page"] == row[0].as_str())
+            .unwrap_or_else(|| panic!("{row:?} is not an API row"));
+        assert_eq!(row[4], api["responses"].to_string(), "{row:?}");
+        let score = api["nps"].as_f64().or(api["ces"].as_f64()).unwrap();
+        assert!(
+            (shown_number(&row[2]) - score).abs() <= 0.5,
+            "{row:?} against {api}"
+        );
+    }
+    no_violations(&tab, "the pages table");
+    screenshots(&tab, "pages");
+
+    // Sorted by n, fewest first.
+    tab.click(&button(&tab, "n")).unwrap();
+    poll(WAIT, "fewest answers first", || {
+        Ok((rows().first().map(|r| r[0].clone()) == Some("/product/1".to_owned())).then_some(()))
+    })
+    .unwrap();
+    // Only the purchase stage.
+    tab.js("const s = document.getElementById('stage'); s.value = 'purchase'; s.dispatchEvent(new Event('change'));");
+    poll(WAIT, "the purchase stage alone", || {
+        let r = rows();
+        Ok((r.len() == 1 && r[0][0] == "/checkout").then_some(()))
+    })
+    .unwrap();
+
+    // The download is what is on screen: the same filters, the API's CSV.
+    let href = tab
+        .js("return [...document.querySelectorAll('a')].find(a => a.textContent === 'Download CSV').getAttribute('href');")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        href.contains("group_by=page") && href.contains("stage=purchase"),
+        "{href}"
+    );
+    let downloaded = tab
+        .eval_async(
+            "fetch(arguments[0]).then(r => r.text()).then(arguments[arguments.length - 1]);",
+            vec![json!(href)],
+        )
+        .unwrap();
+    let csv = downloaded.as_str().unwrap();
+    assert_eq!(csv, world.get(&href));
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("/checkout,"),
+        "{csv}"
+    );
+}

@@ -5,6 +5,7 @@
 
 mod comments;
 mod journey;
+mod pages;
 mod sign_in;
 mod sites;
 mod touchpoint;
@@ -244,6 +245,7 @@ fn Shell(
                         .map(|key| {
                             let journey = Route::Journey { key: key.to_owned() };
                             let comments = Route::Comments { key: key.to_owned() };
+                            let pages = Route::Pages { key: key.to_owned() };
                             view! {
                                 <nav class="sitenav" aria-label="Site">
                                     <span class="sitename">{site_name(key)}</span>
@@ -252,6 +254,9 @@ fn Shell(
                                         current=nav.route.get() == journey
                                     >
                                         "Journey"
+                                    </Link>
+                                    <Link href=pages.href() current=nav.route.get() == pages>
+                                        "Pages"
                                     </Link>
                                     <Link
                                         href=comments.href()
@@ -277,6 +282,14 @@ fn Shell(
                 match role {
                     Some(_) => view! { <journey::Journey key=key name=name /> }.into_any(),
                     None => no_access().into_any(),
+                }
+            }
+            Route::Pages { key } => {
+                if sites.iter().any(|s| s.key == key) {
+                    let name = site_name(&key);
+                    view! { <pages::Pages key=key site_name=name /> }.into_any()
+                } else {
+                    no_access().into_any()
                 }
             }
             Route::Comments { key } => {

@@ -11,6 +11,8 @@ pub enum Route {
     Journey { key: String },
     /// `/app/sites/{key}/pages`: scores by page (or device, locale, …).
     Pages { key: String },
+    /// `/app/sites/{key}/insights`: priorities, drivers, outcomes.
+    Insights { key: String },
     /// `/app/sites/{key}/comments`: the comments stream.
     Comments { key: String },
     /// `/app/sites/{key}/touchpoints/{id}`: one touchpoint's trend.
@@ -36,6 +38,7 @@ impl Route {
             ["sites", key] => Route::Journey { key: key.into() },
             ["sites", key, "comments"] => Route::Comments { key: key.into() },
             ["sites", key, "pages"] => Route::Pages { key: key.into() },
+            ["sites", key, "insights"] => Route::Insights { key: key.into() },
             ["sites", key, "touchpoints", id] => Route::Touchpoint {
                 key: key.into(),
                 id: id.into(),
@@ -51,6 +54,7 @@ impl Route {
             Route::Journey { key } => format!("/app/sites/{}", encode(key)),
             Route::Comments { key } => format!("/app/sites/{}/comments", encode(key)),
             Route::Pages { key } => format!("/app/sites/{}/pages", encode(key)),
+            Route::Insights { key } => format!("/app/sites/{}/insights", encode(key)),
             Route::Touchpoint { key, id } => {
                 format!("/app/sites/{}/touchpoints/{}", encode(key), encode(id))
             }
@@ -62,6 +66,7 @@ impl Route {
         match self {
             Route::Journey { key }
             | Route::Pages { key }
+            | Route::Insights { key }
             | Route::Comments { key }
             | Route::Touchpoint { key, .. } => Some(key),
             Route::Sites | Route::NotFound => None,
@@ -119,6 +124,9 @@ mod tests {
                 key: "tp_abc".into(),
             },
             Route::Pages {
+                key: "tp_abc".into(),
+            },
+            Route::Insights {
                 key: "tp_abc".into(),
             },
             Route::Touchpoint {

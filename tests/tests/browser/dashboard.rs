@@ -494,3 +494,143 @@ fn the_pages_table_sorts_filters_and_downloads_what_it_shows() {
         "{csv}"
     );
 }
+
+#[test]
+fn priorities_drivers_and_outcomes_show_the_apis_rows() {
+    let world = World::new(&Site::demo());
+    world.add_user(EMAIL, PASSWORD, Role::Viewer);
+    let hour = Duration::from_secs(3600);
+    let mut events = Vec::new();
+    // 60 visitors answer the relationship NPS and the checkout's effort;
+    // those at ease at the checkout recommend more, and half of them order.
+    for v in 0..60u32 {
+        let ces = 1 + i64::from(v % 7);
+        let nps = if ces >= 5 {
+            9 + i64::from(v % 2)
+        } else {
+            i64::from(v % 7)
+        };
+        for (n, mut e) in [
+            (
+                3 * v,
+                answer(
+                    &world,
+                    3 * v,
+                    "site-nps",
+                    "nps",
+                    nps,
+                    "/product/1",
+                    2 * hour,
+                ),
+            ),
+            (
+                3 * v + 1,
+                answer(
+                    &world,
+                    3 * v + 1,
+                    "checkout-ces",
+                    "ces",
+                    ces,
+                    "/checkout",
+                    hour,
+                ),
+            ),
+        ] {
+            let _ = n;
+            e["visitor"] = json!(format!("shopper-{v}"));
+            events.push(e);
+        }
+        if v % 2 == 0 {
+            let mut e = answer(
+                &world,
+                3 * v + 2,
+                "checkout-ces",
+                "ces",
+                1,
+                "/checkout",
+                Duration::from_secs(60),
+            );
+            e["kind"] = json!("outcome");
+            e["outcome"] = json!("order_placed");
+            for field in ["touchpoint", "metric", "score"] {
+                e.as_object_mut().unwrap().remove(field);
+            }
+            e["visitor"] = json!(format!("shopper-{v}"));
+            events.push(e);
+        }
+    }
+    world.send(&events);
+    let key = &world.key;
+    let json_of = |path: &str| -> Value { serde_json::from_str(&world.get(path)).unwrap() };
+    let priorities = json_of(&format!("/v1/sites/{key}/priorities"));
+    let drivers = json_of(&format!("/v1/sites/{key}/drivers?relationship=site-nps"));
+    let outcomes = json_of(&format!("/v1/sites/{key}/outcomes?outcome=order_placed"));
+
+    let tab = world.visitor(1280, 900);
+    sign_in(&tab, &world, PASSWORD);
+    tab.click(&link(&tab, "Demo shop")).unwrap();
+    tab.click(&link(&tab, "Priorities")).unwrap();
+    let table = |class: &str| -> Vec<Vec<String>> {
+        serde_json::from_value(
+            tab.eval(
+                "return [...document.querySelectorAll('table.' + arguments[0] + ' tbody tr')]
+               .map(r => [...r.children].map(c => c.textContent.trim()));",
+                vec![json!(class)],
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    let outcome_rows = poll(WAIT, "the outcomes table", || {
+        let rows = table("outcomes");
+        Ok((!rows.is_empty()).then_some(rows))
+    })
+    .unwrap();
+
+    // Priorities in the API's order, with its n.
+    let shown = table("priorities");
+    let api = priorities["touchpoints"].as_array().unwrap();
+    assert_eq!(shown.len(), api.len());
+    for (row, p) in shown.iter().zip(api) {
+        assert!(
+            row[0].starts_with(p["touchpoint"].as_str().unwrap()),
+            "{row:?} / {p}"
+        );
+        assert_eq!(row[3], p["responses"].to_string());
+    }
+    // Drivers: each touchpoint's visitors and groups.
+    let shown = table("drivers");
+    let api = drivers["touchpoints"].as_array().unwrap();
+    assert_eq!(shown.len(), api.len(), "{drivers}");
+    for (row, d) in shown.iter().zip(api) {
+        assert_eq!(row[0], d["touchpoint"].as_str().unwrap());
+        assert_eq!(
+            row[1..4],
+            [
+                d["visitors"].to_string(),
+                d["satisfied"].to_string(),
+                d["unsatisfied"].to_string()
+            ]
+        );
+    }
+    // Outcomes: visitors and converted per band.
+    let api = outcomes["rows"].as_array().unwrap();
+    assert_eq!(outcome_rows.len(), api.len(), "{outcomes}");
+    for (row, o) in outcome_rows.iter().zip(api) {
+        assert_eq!(
+            row[..4],
+            [
+                o["touchpoint"].as_str().unwrap().to_owned(),
+                o["band"].as_str().unwrap().to_owned(),
+                o["visitors"].to_string(),
+                o["converted"].to_string()
+            ]
+        );
+    }
+    assert!(
+        api.iter().any(|o| o["converted"].as_u64() > Some(0)),
+        "{outcomes}"
+    );
+    no_violations(&tab, "priorities, drivers and outcomes");
+    screenshots(&tab, "priorities");
+}

@@ -4,6 +4,7 @@
 //! API into a [`Load`] and draws its loading, empty and error states.
 
 mod comments;
+mod insights;
 mod journey;
 mod pages;
 mod sign_in;
@@ -246,6 +247,7 @@ fn Shell(
                             let journey = Route::Journey { key: key.to_owned() };
                             let comments = Route::Comments { key: key.to_owned() };
                             let pages = Route::Pages { key: key.to_owned() };
+                            let insights = Route::Insights { key: key.to_owned() };
                             view! {
                                 <nav class="sitenav" aria-label="Site">
                                     <span class="sitename">{site_name(key)}</span>
@@ -257,6 +259,9 @@ fn Shell(
                                     </Link>
                                     <Link href=pages.href() current=nav.route.get() == pages>
                                         "Pages"
+                                    </Link>
+                                    <Link href=insights.href() current=nav.route.get() == insights>
+                                        "Priorities"
                                     </Link>
                                     <Link
                                         href=comments.href()
@@ -288,6 +293,14 @@ fn Shell(
                 if sites.iter().any(|s| s.key == key) {
                     let name = site_name(&key);
                     view! { <pages::Pages key=key site_name=name /> }.into_any()
+                } else {
+                    no_access().into_any()
+                }
+            }
+            Route::Insights { key } => {
+                if sites.iter().any(|s| s.key == key) {
+                    let name = site_name(&key);
+                    view! { <insights::Insights key=key site_name=name /> }.into_any()
                 } else {
                     no_access().into_any()
                 }

@@ -221,6 +221,12 @@ pub fn document() -> Value {
                 ],
                 "responses": with(json!({ "200": { "description": "CSV", "content": { "text/csv": {} } } }), error_responses(&["400", "401", "403"]))
             } },
+            "/v1/sites/{key}/site.toml": { "get": {
+                "summary": "The site's configuration as the TOML site file `touchpoint apply` (and PUT /site with a toml content type) reads, as GET /site shows it: alert secrets masked, and for viewers destinations' hosts only. Sent as an attachment.",
+                "security": [{ "bearer": [] }],
+                "parameters": [key.clone()],
+                "responses": with(json!({ "200": { "description": "TOML", "content": { "application/toml": {} } } }), error_responses(&["401", "403"]))
+            } },
             "/v1/sites/{key}/comments": { "get": {
                 "summary": "The answers that carry a comment, newest first, a page at a time: id, ts, page, stage, touchpoint, metric, score, comment (masked for personal data before it was stored; plain text), locale, device, flags. `next` is the cursor of the following (older) page, null on the last.",
                 "security": [{ "bearer": [] }],

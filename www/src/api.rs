@@ -38,7 +38,7 @@ fn unreachable(e: &JsValue) -> ApiError {
 async fn send(
     method: &str,
     path: &str,
-    body: Option<String>,
+    body: Option<(String, &str)>,
     csrf: Option<&str>,
 ) -> Result<String, ApiError> {
     let init = RequestInit::new();
@@ -53,9 +53,9 @@ async fn send(
             .set("x-csrf-token", csrf)
             .map_err(|e| unreachable(&e))?;
     }
-    if let Some(body) = &body {
+    if let Some((body, content_type)) = &body {
         headers
-            .set("content-type", "application/json")
+            .set("content-type", content_type)
             .map_err(|e| unreachable(&e))?;
         init.set_body(&JsValue::from_str(body));
     }
@@ -90,11 +90,17 @@ async fn send(
 /// The API's messages are clauses ("the e-mail or the password is
 /// wrong"); on a screen they read as sentences.
 fn sentence(message: &str) -> String {
+    // A message that starts with a field's path (`site.name: …`) keeps it as written.
+    let names_a_field = message.split(' ').next().is_some_and(|w| w.ends_with(':'));
     let mut chars = message.chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default();
+    let mut out: String = if names_a_field {
+        message.to_owned()
+    } else {
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
+    };
     if !out.ends_with(['.', '!', '?']) {
         out.push('.');
     }
@@ -123,7 +129,17 @@ pub async fn post<T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     let body = serde_json::to_string(body)
         .map_err(|_| ApiError::Unreachable("The request could not be written.".to_owned()))?;
-    decode(&send("POST", path, Some(body), csrf).await?)
+    decode(&send("POST", path, Some((body, "application/json")), csrf).await?)
+}
+
+/// `PUT path` with a text body of `content_type` and the CSRF token.
+pub async fn put<T: DeserializeOwned>(
+    path: &str,
+    body: String,
+    content_type: &str,
+    csrf: &str,
+) -> Result<T, ApiError> {
+    decode(&send("PUT", path, Some((body, content_type)), Some(csrf)).await?)
 }
 
 /// `DELETE path` with the CSRF token.

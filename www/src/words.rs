@@ -5,7 +5,7 @@
 
 use crate::format::{self, Day};
 use std::collections::BTreeMap;
-use touchpoint_wire::{Journey, Metric, Priorities, Trends};
+use touchpoint_wire::{Journey, Metric, Priorities, Stage, Trends, page};
 
 /// How a sentence should be read at a glance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,6 +171,33 @@ pub fn priority(names: &BTreeMap<String, Named>, priorities: &Priorities) -> Opt
     })
 }
 
+/// The stage tester's answer: which journey stage a URL (or a path) is in,
+/// by the same rules the server applies to every event
+/// (`touchpoint_wire::page`), and which glob decided it.
+pub fn stage_of(stages: &[Stage], input: &str) -> String {
+    let input = input.trim();
+    let Some(path) = page::normalize_page(input) else {
+        return format!("{input:?} is neither a URL nor a path (a path starts with /).");
+    };
+    let id = page::resolve_stage(stages, None, &path);
+    match stages.iter().find(|s| s.id == id) {
+        Some(stage) => {
+            let glob = stage
+                .pages
+                .iter()
+                .find(|g| page::glob_match(g, &path))
+                .map_or("", String::as_str);
+            format!(
+                "{path} is in the stage {} ({}): it matches {glob}.",
+                stage.label, stage.id
+            )
+        }
+        None => format!(
+            "{path} is in no stage: no stage's pages match it, so its answers count as unassigned."
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +249,32 @@ mod tests {
         month: 12,
         day: 2,
     };
+
+    #[test]
+    fn the_stage_tester_applies_the_servers_page_rules() {
+        let stages = vec![
+            Stage {
+                id: "evaluate".into(),
+                label: "Evaluate".into(),
+                pages: vec!["/pricing".into(), "/product/*".into()],
+            },
+            Stage {
+                id: "purchase".into(),
+                label: "Purchase".into(),
+                pages: vec!["/checkout/**".into()],
+            },
+        ];
+        assert_eq!(
+            stage_of(&stages, " https://shop.example/product/42/?utm=x#top "),
+            "/product/42 is in the stage Evaluate (evaluate): it matches /product/*."
+        );
+        assert_eq!(
+            stage_of(&stages, "/checkout/pay/card"),
+            "/checkout/pay/card is in the stage Purchase (purchase): it matches /checkout/**."
+        );
+        assert!(stage_of(&stages, "/product/42/reviews").contains("in no stage"));
+        assert!(stage_of(&stages, "shop").contains("neither a URL nor a path"));
+    }
 
     #[test]
     fn touchpoints_are_named_by_their_busiest_stage() {

@@ -34,6 +34,8 @@ cargo xtask <command>
                                   Chromium (Lighthouse)
                           scale   import 100k → 1M → 10M events, time aggregates
                                   and exports; `--max N` stops at N events
+                          dashboard  the dashboard's first screen in headless
+                                  Chromium, and its size
   quality               measure personal-data masking on the labelled comments
                         (server/tests/fixtures/pii/) and write docs/QUALITY.md
   fuzz [SECONDS]        fuzz the ingest decoder (default 60 s)
@@ -78,8 +80,9 @@ fn run() -> anyhow::Result<()> {
                 Some("ingest") => bench::ingest::only(smoke),
                 Some("impact") => bench::impact::only(smoke),
                 Some("scale") => bench::scale::only(&args),
+                Some("dashboard") => bench::dashboard::only(smoke),
                 Some(other) => bail!(
-                    "bench --only: unknown part {other:?} (known: peers, ingest, impact, scale)"
+                    "bench --only: unknown part {other:?} (known: peers, ingest, impact, scale, dashboard)"
                 ),
             }
         }

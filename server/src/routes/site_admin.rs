@@ -1,5 +1,6 @@
 //! A site's configuration through the API: `GET /v1/sites/{key}/site`
-//! (viewer) and `PUT` (editor), in the shape of the site file. Alert
+//! (viewer; `site.toml` as the TOML site file) and `PUT` (editor), in the
+//! shape of the site file. Alert
 //! secrets are shown masked (`…xyz9`); a document sent back with them
 //! masked keeps the stored ones. Viewers see destinations' hosts only.
 
@@ -21,7 +22,9 @@ use touchpoint_wire::{SiteApplied, SiteDocument};
 pub const MAX_SITE_BYTES: usize = 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/sites/{key}/site", get(get_site).put(put_site))
+    Router::new()
+        .route("/v1/sites/{key}/site", get(get_site).put(put_site))
+        .route("/v1/sites/{key}/site.toml", get(get_site_toml))
 }
 
 /// The site's whole configuration, in the shape of the site file (as JSON).
@@ -30,13 +33,49 @@ async fn get_site(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<SiteDocument>> {
-    let (site, granted) = authorize_role(&state, &headers, &key, Role::Viewer).await?;
+    Ok(Json(shown_document(&state, &headers, &key).await?))
+}
+
+/// The site's configuration as a viewer or an editor may see it.
+async fn shown_document(state: &AppState, headers: &HeaderMap, key: &str) -> Result<SiteDocument> {
+    let (site, granted) = authorize_role(state, headers, key, Role::Viewer).await?;
     let mut doc = site.to_document();
     site_file::alert::mask_secrets(&mut doc);
     if granted < Role::Editor {
         site_file::alert::mask_urls(&mut doc);
     }
-    Ok(Json(doc))
+    Ok(doc)
+}
+
+/// The same document as the TOML site file `touchpoint apply` (and `PUT`
+/// with a `toml` content type) reads back; downloaded as `{key}.toml`.
+async fn get_site_toml(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let doc = shown_document(&state, &headers, &key).await?;
+    let text = site_file::to_toml(&doc).map_err(|e| Error::Internal(e.to_string()))?;
+    let disposition = format!(
+        "attachment; filename=\"{}.toml\"",
+        key.replace(
+            |c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-',
+            "_"
+        )
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/toml; charset=utf-8".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        text,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

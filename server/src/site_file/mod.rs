@@ -20,6 +20,11 @@ pub fn parse(text: &str) -> Result<SiteDocument> {
     Ok(doc)
 }
 
+/// A site document as the TOML site file that [`parse`] reads back.
+pub fn to_toml(doc: &SiteDocument) -> std::result::Result<String, toml::ser::Error> {
+    toml::to_string(doc)
+}
+
 /// Parses and validates a site document sent as JSON; errors name the
 /// field at fault.
 pub fn parse_json(text: &str) -> Result<SiteDocument> {

@@ -15,6 +15,15 @@ fn the_test_site_file_is_valid() {
     );
 }
 
+#[test]
+fn a_site_written_as_toml_reads_back_the_same() {
+    for text in [SHOP, include_str!("../../../www/demo/site.toml")] {
+        let file = parse(text).unwrap();
+        let written = to_toml(&file).unwrap();
+        assert_eq!(parse(&written).unwrap(), file, "{written}");
+    }
+}
+
 fn check_err(toml: &str, expect: &str) {
     let err = parse(toml).unwrap_err().to_string();
     assert!(err.contains(expect), "expected {expect:?} in {err:?}");

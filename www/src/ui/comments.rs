@@ -165,6 +165,20 @@ pub fn Comments(
         }
     };
     let all_href = Route::Comments { key: key.clone() }.href();
+    // Every answer of the period, touchpoint and emotion shown (with or
+    // without a comment; the search is the screen's own).
+    let k = key.clone();
+    let export = move |ext: &'static str| {
+        let w = wanted.get();
+        let mut q = range(w.days, today());
+        for (name, value) in [("touchpoint", &w.touchpoint), ("flag", &w.flag)] {
+            if !value.is_empty() {
+                q.push_str(&format!("&{name}={}", encode(value)));
+            }
+        }
+        format!("/v1/sites/{}/responses.{ext}?{q}", encode(&k))
+    };
+    let export2 = export.clone();
     view! {
         <main id="main" class="page">
             <div class="heading">
@@ -226,6 +240,10 @@ pub fn Comments(
                     <input id="q" type="search" maxlength="200" node_ref=search_box />
                 </div>
                 <button type="submit">"Search"</button>
+                <p class="downloads">
+                    <a href=move || export("csv") download="">"Answers as CSV"</a>
+                    <a href=move || export2("xlsx") download="">"Answers as XLSX"</a>
+                </p>
             </form>
             {move || match data.get() {
                 Load::Loading => view! { <p class="status" role="status">"Loading comments…"</p> }.into_any(),

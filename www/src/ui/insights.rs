@@ -25,6 +25,9 @@ struct Loaded {
     /// NPS touchpoints (drivers' relationship) and declared outcomes.
     nps: Vec<String>,
     outcomes: Vec<(String, String)>,
+    /// The relationship and outcome shown (the first when none was chosen).
+    wanted_relationship: String,
+    wanted_outcome: String,
     priorities: Priorities,
     drivers: Option<Drivers>,
     conversion: Option<Outcomes>,
@@ -83,6 +86,8 @@ async fn fetch(key: String, mut wanted: Wanted) -> Result<Loaded, ApiError> {
     Ok(Loaded {
         // What was asked, so that a newer choice is recognised as newer.
         wanted: asked,
+        wanted_relationship: wanted.relationship.clone(),
+        wanted_outcome: wanted.outcome.clone(),
         nps,
         outcomes,
         priorities,
@@ -119,6 +124,7 @@ pub fn Insights(
         outcome: outcome.get(),
     });
     let data = RwSignal::new(Load::<Loaded>::Loading);
+    let key_for_links = key.clone();
     Effect::new(move |_| {
         let w = wanted.get();
         load_with(data, fetch(key.clone(), w), move |l: &Loaded| {
@@ -136,8 +142,19 @@ pub fn Insights(
                 Load::Failed(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
                 Load::Ready(l) => {
                     let stale = l.wanted != wanted.get();
+                    let k = encode(&key_for_links);
+                    let r = range(l.wanted.days, today());
                     view! {
                         <div class:stale=stale>
+                            <p class="downloads">
+                                <a href=format!("/v1/sites/{k}/priorities.csv?{r}") download="">"Priorities as CSV"</a>
+                                {(!l.wanted_relationship.is_empty()).then(|| view! {
+                                    <a href=format!("/v1/sites/{k}/drivers.csv?relationship={}&{r}", encode(&l.wanted_relationship)) download="">"Drivers as CSV"</a>
+                                })}
+                                {(!l.wanted_outcome.is_empty()).then(|| view! {
+                                    <a href=format!("/v1/sites/{k}/outcomes.csv?outcome={}&{r}", encode(&l.wanted_outcome)) download="">"Outcomes as CSV"</a>
+                                })}
+                            </p>
                             <PriorityTable priorities=l.priorities.clone() />
                             <section class="panel" aria-labelledby="drivers-h">
                                 <h2 id="drivers-h">"What moves the relationship NPS"</h2>

@@ -7,6 +7,7 @@ mod comments;
 mod insights;
 mod journey;
 mod pages;
+mod setup;
 mod sign_in;
 mod sites;
 mod touchpoint;
@@ -248,6 +249,7 @@ fn Shell(
                             let comments = Route::Comments { key: key.to_owned() };
                             let pages = Route::Pages { key: key.to_owned() };
                             let insights = Route::Insights { key: key.to_owned() };
+                            let setup = Route::Setup { key: key.to_owned() };
                             view! {
                                 <nav class="sitenav" aria-label="Site">
                                     <span class="sitename">{site_name(key)}</span>
@@ -268,6 +270,9 @@ fn Shell(
                                         current=nav.route.get() == comments
                                     >
                                         "Comments"
+                                    </Link>
+                                    <Link href=setup.href() current=nav.route.get() == setup>
+                                        "Setup"
                                     </Link>
                                 </nav>
                             }
@@ -303,6 +308,15 @@ fn Shell(
                     view! { <insights::Insights key=key site_name=name /> }.into_any()
                 } else {
                     no_access().into_any()
+                }
+            }
+            Route::Setup { key } => {
+                match sites.iter().find(|s| s.key == key).map(|s| s.role.clone()) {
+                    Some(role) => {
+                        let name = site_name(&key);
+                        view! { <setup::Setup key=key site_name=name role=role /> }.into_any()
+                    }
+                    None => no_access().into_any(),
                 }
             }
             Route::Comments { key } => {

@@ -8,13 +8,14 @@
 //! keeps the benchmark working. It never judges a figure.
 //!
 //! The parts, each also run alone by `cargo xtask bench --only PART`:
-//! [`peers`], [`ingest`], [`impact`], [`scale`]. Each measures into its own
+//! [`peers`], [`ingest`], [`impact`], [`scale`], [`dashboard`]. Each measures into its own
 //! structs, then writes its section from them; they share only the helpers
 //! below, which import no part: [`server`] (server processes, their
 //! memory), [`npm`] (pinned packages in a cache), [`text`] (the document's
 //! prose, as templates) and [`verdict`] (whether a run worked). No part
 //! imports another.
 
+pub mod dashboard;
 pub mod impact;
 pub mod ingest;
 pub mod peers;
@@ -54,11 +55,18 @@ pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
     } else {
         "cargo xtask bench"
     };
+    let dashboard_options = if smoke {
+        dashboard::Options::smoke()
+    } else {
+        dashboard::Options::full()
+    };
     let ingest_report = ingest::run(ingest_options)?;
+    let dashboard_report = dashboard::run(assets, &dashboard_options)?;
     let mut scale_report = scale::run(scale_options)?;
     scale_report.command = command.into();
     let mut problems = ingest_report.problems();
     problems.extend(scale_report.problems());
+    problems.extend(dashboard_report.problems());
     let mut md = head(assets, smoke, command);
     // Peers and page impact measure as their sections are written.
     for section in [
@@ -66,6 +74,7 @@ pub fn with_assets(assets: &dist::Dist, smoke: bool) -> anyhow::Result<()> {
         ingest::section(&ingest_report),
         impact::section(&impact_options, &mut problems),
         scale::section(&scale_report),
+        dashboard::section(&dashboard_report),
     ] {
         md.push_str("\n\n");
         md.push_str(&section);

@@ -12,6 +12,8 @@ pub const INTRO_SMOKE: &str = include_str!("text/intro-smoke.md");
 /// "Beside peers", and what it says when the peers could not be installed.
 pub const PEERS: &str = include_str!("text/peers.md");
 pub const PEERS_NOT_MEASURED: &str = include_str!("text/peers-not-measured.md");
+/// "Dashboard".
+pub const DASHBOARD: &str = include_str!("text/dashboard.md");
 /// "Ingest".
 pub const INGEST: &str = include_str!("text/ingest.md");
 /// "Page impact", and what it says when nothing could be measured.

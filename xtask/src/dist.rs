@@ -57,49 +57,12 @@ pub fn assets() -> anyhow::Result<Dist> {
     ensure_wasm_target()?;
     let wasm_bindgen = ensure_wasm_bindgen()?;
     let wasm_opt = ensure_wasm_opt()?;
-    build_wasm("touchpoint-widget")?;
     let dir = std::env::var_os("TOUCHPOINT_DIST")
         .map_or_else(|| target_dir().join("dist"), PathBuf::from);
     let tmp = dir.join("tmp");
     let widget_dir = dir.join("widget");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)?;
-    }
-    std::fs::create_dir_all(&tmp)?;
     std::fs::create_dir_all(&widget_dir)?;
-    let built = target_dir().join("wasm32-unknown-unknown/wasm-release/touchpoint_widget.wasm");
-    util::run(
-        &wasm_bindgen,
-        &[
-            "--target",
-            "web",
-            "--no-typescript",
-            "--out-dir",
-            tmp.to_str().unwrap(),
-            built.to_str().unwrap(),
-        ],
-        &[],
-    )?;
-    let bg = tmp.join("touchpoint_widget_bg.wasm");
-    let glue_js = tmp.join("touchpoint_widget.js");
-    let opt = tmp.join("opt.wasm");
-    util::run(
-        &wasm_opt,
-        &[
-            "-Oz",
-            "--strip-debug",
-            "--strip-producers",
-            bg.to_str().unwrap(),
-            "-o",
-            opt.to_str().unwrap(),
-        ],
-        &[],
-    )?;
-    let wasm = std::fs::read(&opt)?;
-    // The glue is an ES module: minified with its exports kept.
-    let glue_min = tmp.join("glue.min.js");
-    minify(&glue_js, &glue_min, true)?;
-    let glue = std::fs::read(&glue_min)?;
+    let (wasm, glue) = build_browser_crate("touchpoint_widget", &tmp, &wasm_bindgen, &wasm_opt)?;
     let hash = {
         let mut h = Sha256::new();
         h.update(&wasm);
@@ -124,6 +87,7 @@ pub fn assets() -> anyhow::Result<Dist> {
     write_if_changed(&wasm_path, &wasm)?;
     write_if_changed(&glue_path, &glue)?;
     let loader_path = dir.join("t.js");
+    std::fs::create_dir_all(&tmp)?;
     let loader_min = tmp.join("t.min.js");
     minify(&root().join("widget/loader.js"), &loader_min, false)?;
     write_if_changed(&loader_path, &std::fs::read(&loader_min)?)?;
@@ -185,19 +149,28 @@ pub fn assets() -> anyhow::Result<Dist> {
     Ok(dist)
 }
 
-/// The wasm build's flags for both browser crates: the standard library
-/// rebuilt so that a panic aborts on the spot, without panic messages,
-/// locations or `Debug` formatting (nothing in a browser prints them).
-/// These flags are unstable; `RUSTC_BOOTSTRAP` lets the stable compiler
-/// accept them for this build only, as for the fuzz build. Rebuilding the
-/// standard library needs `rust-src`. Both crates use the same flags, so
-/// the standard library is built once for both.
-fn build_wasm(package: &str) -> anyhow::Result<()> {
+/// Builds a browser crate (`touchpoint_widget`, `touchpoint_dashboard`)
+/// for wasm, binds it for the web, optimises the module for size and
+/// minifies its glue (an ES module, exports kept), in `tmp`; the module's
+/// and the glue's bytes. `tmp` is removed afterwards.
+///
+/// The standard library is rebuilt so that a panic aborts on the spot,
+/// without panic messages, locations or `Debug` formatting (nothing in a
+/// browser prints them). These flags are unstable; `RUSTC_BOOTSTRAP` lets
+/// the stable compiler accept them for this build only, as for the fuzz
+/// build; rebuilding the standard library needs `rust-src`. Both crates use
+/// the same flags, so it is built once for both.
+fn build_browser_crate(
+    name: &str,
+    tmp: &Path,
+    wasm_bindgen: &Path,
+    wasm_opt: &Path,
+) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
     util::cargo(
         &[
             "build",
             "--package",
-            package,
+            &name.replace('_', "-"),
             "--target",
             "wasm32-unknown-unknown",
             "--profile",
@@ -211,56 +184,58 @@ fn build_wasm(package: &str) -> anyhow::Result<()> {
                 "-Zlocation-detail=none -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort",
             ),
         ],
-    )
+    )?;
+    if tmp.exists() {
+        std::fs::remove_dir_all(tmp)?;
+    }
+    std::fs::create_dir_all(tmp)?;
+    let built = target_dir().join(format!("wasm32-unknown-unknown/wasm-release/{name}.wasm"));
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    util::run(
+        wasm_bindgen,
+        &[
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-dir",
+            &path(tmp),
+            &path(&built),
+        ],
+        &[],
+    )?;
+    let opt = tmp.join("opt.wasm");
+    util::run(
+        wasm_opt,
+        &[
+            "-Oz",
+            "--strip-debug",
+            "--strip-producers",
+            &path(&tmp.join(format!("{name}_bg.wasm"))),
+            "-o",
+            &path(&opt),
+        ],
+        &[],
+    )?;
+    let glue_min = tmp.join("glue.min.js");
+    minify(&tmp.join(format!("{name}.js")), &glue_min, true)?;
+    let out = (std::fs::read(&opt)?, std::fs::read(&glue_min)?);
+    std::fs::remove_dir_all(tmp)?;
+    Ok(out)
 }
 
 /// Builds the dashboard into `{dir}/app`: the wasm and its glue, the style
 /// sheet and a boot module under content-hashed names, and `index.html`
 /// naming them (no inline script: the page's policy allows none).
 fn dashboard(dir: &Path, wasm_bindgen: &Path, wasm_opt: &Path) -> anyhow::Result<Vec<Asset>> {
-    build_wasm("touchpoint-dashboard")?;
     let app = dir.join("app");
     let tmp = dir.join("tmp-app");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)?;
-    }
-    std::fs::create_dir_all(&tmp)?;
     std::fs::create_dir_all(&app)?;
-    let built = target_dir().join("wasm32-unknown-unknown/wasm-release/touchpoint_dashboard.wasm");
-    util::run(
-        wasm_bindgen.to_str().unwrap(),
-        &[
-            "--target",
-            "web",
-            "--no-typescript",
-            "--out-dir",
-            tmp.to_str().unwrap(),
-            built.to_str().unwrap(),
-        ],
-        &[],
-    )?;
-    let opt = tmp.join("opt.wasm");
-    util::run(
-        wasm_opt.to_str().unwrap(),
-        &[
-            "-Oz",
-            "--strip-debug",
-            "--strip-producers",
-            tmp.join("touchpoint_dashboard_bg.wasm").to_str().unwrap(),
-            "-o",
-            opt.to_str().unwrap(),
-        ],
-        &[],
-    )?;
-    let glue_min = tmp.join("glue.min.js");
-    minify(&tmp.join("touchpoint_dashboard.js"), &glue_min, true)?;
+    let (wasm, glue) = build_browser_crate("touchpoint_dashboard", &tmp, wasm_bindgen, wasm_opt)?;
     let hashed = |stem: &str, ext: &str, bytes: &[u8]| {
         let h = Sha256::digest(bytes);
         let h: String = h.iter().take(5).map(|b| format!("{b:02x}")).collect();
         format!("{stem}-{h}.{ext}")
     };
-    let wasm = std::fs::read(&opt)?;
-    let glue = std::fs::read(&glue_min)?;
     let css = std::fs::read(root().join("www/style.css"))?;
     let wasm_name = hashed("dashboard", "wasm", &wasm);
     let glue_name = hashed("dashboard", "js", &glue);
@@ -315,7 +290,6 @@ fn dashboard(dir: &Path, wasm_bindgen: &Path, wasm_opt: &Path) -> anyhow::Result
             brotli: br.len(),
         });
     }
-    std::fs::remove_dir_all(&tmp)?;
     Ok(assets)
 }
 

@@ -140,7 +140,7 @@ pub fn run(dist: &Dist, options: &Options) -> anyhow::Result<Report> {
     })?;
     browser.on_new_document(FIRST_CELL)?;
     let journey = format!("{origin}/app/sites/{key}");
-    let mut time_once = |clear: bool| -> anyhow::Result<f64> {
+    let time_once = |clear: bool| -> anyhow::Result<f64> {
         if clear {
             browser.cdp("Network.clearBrowserCache", json!({}))?;
         }

@@ -770,7 +770,13 @@ fn a_touchpoint_made_in_the_editor_asks_on_the_shop_and_its_answer_reaches_the_j
             let t = tab.js("const p = document.querySelector('p.notice[role=status], p.error[role=status]'); return p && p.textContent;");
             Ok(t.as_str().map(str::to_owned))
         })
-        .unwrap();
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e:#}; fields {}; console {:?}",
+                tab.js("return [...document.querySelectorAll('.editor input, .editor select')].map(i => i.id + '=' + i.value + ':' + i.validity.valid).join(' ') + ' | ' + document.querySelector('main').innerText.slice(0, 3000);"),
+                tab.console()
+            )
+        });
         assert!(saved.starts_with("Saved: pricing-csat added"), "{saved}");
         no_violations(&tab, "the touchpoint editor");
     }

@@ -96,6 +96,9 @@ pub fn Setup(
         }
     };
     let upload_status = RwSignal::new(None::<(bool, String)>);
+    // Outside the editor, which is drawn anew with the configuration a
+    // save loads again: the notice stays.
+    let editor_status = RwSignal::new(None::<(bool, String)>);
     let file = NodeRef::<Input>::new();
     let k = key.clone();
     let upload = move |_| {
@@ -203,7 +206,7 @@ pub fn Setup(
                                     </tbody>
                                 </table>
                             </div>
-                            {can_edit.then(|| view! { <TouchpointEditor doc=doc.clone() key=key.clone() version=version /> })}
+                            {can_edit.then(|| view! { <TouchpointEditor doc=doc.clone() key=key.clone() version=version status=editor_status /> })}
                         </section>
                     }
                     .into_any()
@@ -248,9 +251,10 @@ fn TouchpointEditor(
     key: String,
     /// Bumped after a save, to load the configuration again.
     version: RwSignal<u32>,
+    /// What the last save said.
+    status: RwSignal<Option<(bool, String)>>,
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let status = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
     let id = NodeRef::<Input>::new();
     let question = NodeRef::<Input>::new();

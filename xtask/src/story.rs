@@ -189,13 +189,21 @@ pub fn events(shop: &str) -> String {
                     6 + dice.below(5)
                 };
                 let comment = if frustrated && dice.chance(0.7) {
-                    Some(dice.pick(FRUSTRATED).1)
+                    Some(*dice.pick(FRUSTRATED))
                 } else if score >= 9 && dice.chance(0.2) {
-                    Some(dice.pick(PLEASED).1)
+                    Some(*dice.pick(PLEASED))
                 } else {
                     None
                 };
-                let comment = comment.map_or_else(String::new, |c| format!(",\"comment\":\"{c}\""));
+                // A comment is answered in the visitor's language.
+                let page = comment.map_or(page.clone(), |(lang, _)| {
+                    page.replace(
+                        &format!("\"locale\":\"{locale}\""),
+                        &format!("\"locale\":\"{lang}\""),
+                    )
+                });
+                let comment =
+                    comment.map_or_else(String::new, |(_, c)| format!(",\"comment\":\"{c}\""));
                 line(
                     &mut out,
                     format!(
@@ -251,5 +259,20 @@ mod tests {
             assert!(v["ts"].as_str().unwrap().ends_with('Z'), "{line}");
         }
         assert_eq!(super::rfc3339(86_400 + 3_661), "1970-01-02T01:01:01Z");
+        // Each comment carries the locale of its language.
+        let mut comments = 0;
+        for line in a.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            if let Some(c) = v["comment"].as_str() {
+                let (lang, _) = super::FRUSTRATED
+                    .iter()
+                    .chain(super::PLEASED)
+                    .find(|(_, text)| *text == c)
+                    .unwrap();
+                assert_eq!(v["locale"], *lang, "{line}");
+                comments += 1;
+            }
+        }
+        assert!(comments > 50, "{comments} comments");
     }
 }

@@ -9,7 +9,7 @@
 //! gets the error.
 
 use crate::error::{Error, Result};
-use crate::store::{Store, StoredEvent};
+use crate::store::{Store, StoredEvent, Writer, run_now};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most requests folded into one transaction.
@@ -21,14 +21,31 @@ struct Job {
     done: oneshot::Sender<Result<(u64, u64)>>,
 }
 
+/// Where groups are written.
+enum Sink<'a> {
+    /// The store's pool (PostgreSQL, or SQLite in memory).
+    Pool(&'a Store),
+    /// The SQLite file's own writer connection, on the writer's thread.
+    Writer(&'a mut Writer),
+}
+
+impl Sink<'_> {
+    async fn insert(&mut self, batches: &[(i64, &[StoredEvent])]) -> Result<Vec<(u64, u64)>> {
+        match self {
+            Sink::Pool(store) => store.insert_batches(batches).await,
+            Sink::Writer(writer) => writer.insert_batches(batches),
+        }
+    }
+}
+
 /// Stores a group in one transaction and answers each job; if that fails,
 /// stores each job alone, so only a job at fault gets an error.
-async fn commit_group(store: &Store, group: Vec<Job>) {
+async fn commit_group(sink: &mut Sink<'_>, group: Vec<Job>) {
     let batches: Vec<(i64, &[StoredEvent])> = group
         .iter()
         .map(|j| (j.site_id, j.events.as_slice()))
         .collect();
-    match store.insert_batches(&batches).await {
+    match sink.insert(&batches).await {
         Ok(counts) => {
             for (job, count) in group.into_iter().zip(counts) {
                 let _ = job.done.send(Ok(count));
@@ -37,7 +54,10 @@ async fn commit_group(store: &Store, group: Vec<Job>) {
         Err(err) if group.len() > 1 => {
             tracing::warn!(error = %err, requests = group.len(), "group commit failed; storing each request alone");
             for job in group {
-                let result = store.insert_events(job.site_id, &job.events).await;
+                let result = sink
+                    .insert(&[(job.site_id, job.events.as_slice())])
+                    .await
+                    .map(|counts| counts[0]);
                 let _ = job.done.send(result.map_err(|err| {
                     tracing::error!(error = %err, "a request's events could not be stored");
                     Error::Internal("the events could not be stored".into())
@@ -53,6 +73,18 @@ async fn commit_group(store: &Store, group: Vec<Job>) {
             }
         }
     }
+}
+
+/// A group: `first` and whatever else has queued up, at most [`MAX_GROUP`].
+fn fill(first: Job, queue: &mut mpsc::Receiver<Job>) -> Vec<Job> {
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP {
+        match queue.try_recv() {
+            Ok(job) => group.push(job),
+            Err(_) => break,
+        }
+    }
+    group
 }
 
 /// Handle to the writer task; cheap to clone.
@@ -71,22 +103,37 @@ impl std::fmt::Debug for Job {
 }
 
 impl Committer {
-    /// Starts the writer task on the current tokio runtime. It ends when the
-    /// last handle is dropped, after finishing what was queued.
+    /// Starts the writer: on a SQLite file, a thread with a connection of
+    /// its own ([`Store::writer`]); otherwise a task on the current tokio
+    /// runtime over the pool. It ends when the last handle is dropped,
+    /// after finishing what was queued.
     pub fn spawn(store: Store) -> Committer {
         let (jobs, mut queue) = mpsc::channel::<Job>(4096);
-        tokio::spawn(async move {
-            while let Some(first) = queue.recv().await {
-                let mut group = vec![first];
-                while group.len() < MAX_GROUP {
-                    match queue.try_recv() {
-                        Ok(job) => group.push(job),
-                        Err(_) => break,
-                    }
-                }
-                commit_group(&store, group).await;
-            }
+        let writer = store.writer().unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "no writer connection; the ingest writes through the pool");
+            None
         });
+        match writer {
+            Some(mut writer) => {
+                std::thread::Builder::new()
+                    .name("touchpoint-writer".into())
+                    .spawn(move || {
+                        while let Some(first) = queue.blocking_recv() {
+                            let group = fill(first, &mut queue);
+                            run_now(commit_group(&mut Sink::Writer(&mut writer), group));
+                        }
+                    })
+                    .expect("the operating system starts a thread");
+            }
+            None => {
+                tokio::spawn(async move {
+                    while let Some(first) = queue.recv().await {
+                        let group = fill(first, &mut queue);
+                        commit_group(&mut Sink::Pool(&store), group).await;
+                    }
+                });
+            }
+        }
         Committer { jobs }
     }
 
@@ -109,7 +156,7 @@ impl Committer {
                 }
             })
             .collect();
-        commit_group(store, group).await;
+        commit_group(&mut Sink::Pool(store), group).await;
         let mut out = Vec::new();
         for answer in answers {
             out.push(

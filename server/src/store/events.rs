@@ -3,8 +3,9 @@
 //! them counts what it changed into the rollups in its own transaction
 //! ([`rollups::Changes`]).
 
-use super::Store;
+use super::exec::{Arg, Cols, Exec};
 use super::rollups::{self, Changes, FACT_COLUMNS, Facts};
+use super::{Backend, Store};
 use crate::emotion::LEXICON_VERSION;
 use crate::error::Result;
 use crate::time::{format_ts, now};
@@ -66,137 +67,8 @@ impl Store {
         &self,
         batches: &[(i64, &[StoredEvent])],
     ) -> Result<Vec<(u64, u64)>> {
-        let received = now();
-        let follow_up_since = format_ts(::time::OffsetDateTime::now_utc() - FOLLOW_UP_WINDOW);
-        let rows: Vec<(usize, i64, &StoredEvent)> = batches
-            .iter()
-            .enumerate()
-            .flat_map(|(b, (site_id, events))| events.iter().map(move |e| (b, *site_id, e)))
-            .collect();
         let mut tx = self.pool.begin().await?;
-        let mut inserted: HashMap<i64, HashSet<String>> = HashMap::new();
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut sql = String::from(
-                "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
-                 visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent, flags, \
-                 flags_version, outcome) VALUES ",
-            );
-            // sqlx looks up each numbered SQLite parameter by name, a
-            // linear search per parameter: with a thousand of them that
-            // costs more than the insert. Anonymous `?` are bound in
-            // order at no cost.
-            sql.push_str(&rollups::placeholders(
-                self.backend,
-                chunk.len(),
-                EVENT_COLUMNS,
-            ));
-            sql.push_str(" ON CONFLICT (site_id, id) DO NOTHING RETURNING site_id, id");
-            let mut query = sqlx::query(&sql);
-            for (_, site_id, e) in chunk {
-                query = query
-                    .bind(*site_id)
-                    .bind(&e.id)
-                    .bind(e.kind)
-                    .bind(&e.touchpoint)
-                    .bind(&e.page)
-                    .bind(&e.stage)
-                    .bind(e.metric)
-                    .bind(e.score)
-                    .bind(&e.comment)
-                    .bind(&e.choices)
-                    .bind(&e.visitor)
-                    .bind(&e.session)
-                    .bind(&e.ts)
-                    .bind(&received)
-                    .bind(&e.locale)
-                    .bind(&e.device)
-                    .bind(&e.attributes)
-                    .bind(&e.signal)
-                    .bind(e.gpc)
-                    .bind(e.consent)
-                    .bind(&e.flags)
-                    .bind(e.comment.as_ref().map(|_| i64::from(LEXICON_VERSION)))
-                    .bind(&e.outcome);
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                inserted
-                    .entry(row.get::<i64, _>(0))
-                    .or_default()
-                    .insert(row.get(1));
-            }
-        }
-        // A follow-up's answer arrives as the same response resent with
-        // its comment or choices: fill in what the stored one lacks. First
-        // answer wins; no second score. Only a row that was not inserted
-        // just now can need it: its id was stored before, or came earlier
-        // in this group (whose first row of an id is the one inserted).
-        // Updating every response with a comment instead costs a statement
-        // each, and on a PostgreSQL table not yet analysed the planner may
-        // answer each by scanning the (site, kind, ts) index. Only the
-        // visitor and session that gave the answer may complete it, and
-        // only soon after: knowing an event's id is not enough to write
-        // into it. Comment and choices are filled one statement each, so
-        // that the rollups count exactly what each one filled.
-        let mut accepted = vec![0u64; batches.len()];
-        let mut changes = Changes::default();
-        let mut seen = HashSet::new();
-        for (b, site_id, e) in &rows {
-            let first = seen.insert((*site_id, e.id.as_str()));
-            if first
-                && inserted
-                    .get(site_id)
-                    .is_some_and(|ids| ids.contains(e.id.as_str()))
-            {
-                accepted[*b] += 1;
-                changes.added(*site_id, Facts::of(e));
-                continue;
-            }
-            if e.kind != "response" {
-                continue;
-            }
-            for (column, value) in [("comment", &e.comment), ("choices", &e.choices)] {
-                let Some(value) = value else { continue };
-                // A comment comes with its flags, decided on it.
-                let set = match column {
-                    "comment" => "comment = $1, flags = $8, flags_version = $9",
-                    _ => "choices = $1",
-                };
-                let sql = format!(
-                    "UPDATE events SET {set} WHERE site_id = $2 AND id = $3 \
-                     AND kind = 'response' AND touchpoint = $4 AND {column} IS NULL \
-                     AND visitor IS NOT DISTINCT FROM $5 AND session IS NOT DISTINCT FROM $6 \
-                     AND received_at >= $7 \
-                     RETURNING {FACT_COLUMNS}"
-                );
-                let mut query = sqlx::query(&sql)
-                    .bind(value)
-                    .bind(*site_id)
-                    .bind(&e.id)
-                    .bind(&e.touchpoint)
-                    .bind(&e.visitor)
-                    .bind(&e.session)
-                    .bind(&follow_up_since);
-                if column == "comment" {
-                    query = query.bind(&e.flags).bind(i64::from(LEXICON_VERSION));
-                }
-                let filled = query.fetch_optional(&mut *tx).await?;
-                if let Some(row) = filled {
-                    let (comment, choices) = match column {
-                        "comment" => (true, None),
-                        _ => (false, Some(value.clone())),
-                    };
-                    changes.filled(*site_id, Facts::of_row(&row), comment, choices);
-                }
-            }
-        }
-        let counts = batches
-            .iter()
-            .zip(accepted)
-            .map(|((_, events), accepted)| (accepted, events.len() as u64 - accepted))
-            .collect();
-        changes.apply(&mut tx, self.backend).await?;
-        // In the same transaction: an acknowledged alert-worthy event is in the outbox.
-        super::outbox::enqueue(&mut tx, self.backend, batches).await?;
+        let counts = write_batches(&mut Exec::Any(&mut tx), self.backend, batches).await?;
         tx.commit().await?;
         Ok(counts)
     }
@@ -247,7 +119,7 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?;
                     Changes::removed_rows(site_id, &rows)
-                        .apply(&mut tx, self.backend)
+                        .apply(&mut Exec::Any(&mut *tx), self.backend)
                         .await?;
                     tx.commit().await?;
                     deleted += rows.len() as u64;
@@ -316,9 +188,149 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         Changes::removed_rows(site_id, &rows)
-            .apply(&mut tx, self.backend)
+            .apply(&mut Exec::Any(&mut *tx), self.backend)
             .await?;
         tx.commit().await?;
         Ok(rows.len() as u64)
     }
+}
+
+/// [`Store::insert_batches`] on a transaction the caller opened and commits.
+pub(in crate::store) async fn write_batches(
+    exec: &mut Exec<'_>,
+    backend: Backend,
+    batches: &[(i64, &[StoredEvent])],
+) -> Result<Vec<(u64, u64)>> {
+    let received = now();
+    let follow_up_since = format_ts(::time::OffsetDateTime::now_utc() - FOLLOW_UP_WINDOW);
+    let rows: Vec<(usize, i64, &StoredEvent)> = batches
+        .iter()
+        .enumerate()
+        .flat_map(|(b, (site_id, events))| events.iter().map(move |e| (b, *site_id, e)))
+        .collect();
+    let mut inserted: HashMap<i64, HashSet<String>> = HashMap::new();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
+             visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent, flags, \
+             flags_version, outcome) VALUES ",
+        );
+        // sqlx looks up each numbered SQLite parameter by name, a
+        // linear search per parameter: with a thousand of them that
+        // costs more than the insert. Anonymous `?` are bound in
+        // order at no cost.
+        sql.push_str(&rollups::placeholders(backend, chunk.len(), EVENT_COLUMNS));
+        sql.push_str(" ON CONFLICT (site_id, id) DO NOTHING RETURNING site_id, id");
+        let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * EVENT_COLUMNS);
+        for (_, site_id, e) in chunk {
+            args.extend([
+                Arg::from(*site_id),
+                (&e.id).into(),
+                e.kind.into(),
+                (&e.touchpoint).into(),
+                (&e.page).into(),
+                (&e.stage).into(),
+                e.metric.into(),
+                e.score.into(),
+                (&e.comment).into(),
+                (&e.choices).into(),
+                (&e.visitor).into(),
+                (&e.session).into(),
+                (&e.ts).into(),
+                (&received).into(),
+                (&e.locale).into(),
+                (&e.device).into(),
+                (&e.attributes).into(),
+                (&e.signal).into(),
+                e.gpc.into(),
+                e.consent.into(),
+                (&e.flags).into(),
+                e.comment
+                    .as_ref()
+                    .map(|_| i64::from(LEXICON_VERSION))
+                    .into(),
+                (&e.outcome).into(),
+            ]);
+        }
+        for row in exec.fetch_all(&sql, &args).await? {
+            inserted
+                .entry(row.col::<i64>(0))
+                .or_default()
+                .insert(row.col::<String>(1));
+        }
+    }
+    // A follow-up's answer arrives as the same response resent with
+    // its comment or choices: fill in what the stored one lacks. First
+    // answer wins; no second score. Only a row that was not inserted
+    // just now can need it: its id was stored before, or came earlier
+    // in this group (whose first row of an id is the one inserted).
+    // Updating every response with a comment instead costs a statement
+    // each, and on a PostgreSQL table not yet analysed the planner may
+    // answer each by scanning the (site, kind, ts) index. Only the
+    // visitor and session that gave the answer may complete it, and
+    // only soon after: knowing an event's id is not enough to write
+    // into it. Comment and choices are filled one statement each, so
+    // that the rollups count exactly what each one filled.
+    let mut accepted = vec![0u64; batches.len()];
+    let mut changes = Changes::default();
+    let mut seen = HashSet::new();
+    for (b, site_id, e) in &rows {
+        let first = seen.insert((*site_id, e.id.as_str()));
+        if first
+            && inserted
+                .get(site_id)
+                .is_some_and(|ids| ids.contains(e.id.as_str()))
+        {
+            accepted[*b] += 1;
+            changes.added(*site_id, Facts::of(e));
+            continue;
+        }
+        if e.kind != "response" {
+            continue;
+        }
+        for (column, value) in [("comment", &e.comment), ("choices", &e.choices)] {
+            let Some(value) = value else { continue };
+            // A comment comes with its flags, decided on it.
+            let set = match column {
+                "comment" => "comment = $1, flags = $8, flags_version = $9",
+                _ => "choices = $1",
+            };
+            let sql = format!(
+                "UPDATE events SET {set} WHERE site_id = $2 AND id = $3 \
+                 AND kind = 'response' AND touchpoint = $4 AND {column} IS NULL \
+                 AND visitor IS NOT DISTINCT FROM $5 AND session IS NOT DISTINCT FROM $6 \
+                 AND received_at >= $7 \
+                 RETURNING {FACT_COLUMNS}"
+            );
+            let mut args: Vec<Arg<'_>> = vec![
+                value.into(),
+                (*site_id).into(),
+                (&e.id).into(),
+                (&e.touchpoint).into(),
+                (&e.visitor).into(),
+                (&e.session).into(),
+                (&follow_up_since).into(),
+            ];
+            if column == "comment" {
+                args.extend([Arg::from(&e.flags), Arg::from(i64::from(LEXICON_VERSION))]);
+            }
+            let filled = exec.fetch_optional(&sql, &args).await?;
+            if let Some(row) = filled {
+                let (comment, choices) = match column {
+                    "comment" => (true, None),
+                    _ => (false, Some(value.clone())),
+                };
+                changes.filled(*site_id, Facts::of_row(&row), comment, choices);
+            }
+        }
+    }
+    let counts = batches
+        .iter()
+        .zip(accepted)
+        .map(|((_, events), accepted)| (accepted, events.len() as u64 - accepted))
+        .collect();
+    changes.apply(exec, backend).await?;
+    // In the same transaction: an acknowledged alert-worthy event is in the outbox.
+    super::outbox::enqueue(exec, backend, batches).await?;
+    Ok(counts)
 }

@@ -21,6 +21,7 @@
 
 pub mod accounts;
 pub mod events;
+mod exec;
 pub mod migrate;
 pub mod outbox;
 pub mod queries;
@@ -28,13 +29,16 @@ pub mod raw;
 pub mod rollups;
 pub mod site_format;
 pub mod sites;
+mod writer;
 
 pub use accounts::Role;
 pub use events::StoredEvent;
+pub(crate) use exec::run_now;
 pub use queries::{CommentQuery, CommentRecord, Filter, GroupBy, LatestAnswer};
 pub use rollups::{Counts, Grain, ItemRow, RollupFilter, RollupRow};
 pub use site_format::SiteConfig;
 pub use sites::Site;
+pub use writer::Writer;
 
 use crate::error::{Error, Result};
 use sqlx::AnyPool;

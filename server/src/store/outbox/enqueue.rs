@@ -4,11 +4,11 @@
 use crate::error::{Error, Result};
 use crate::store::Backend;
 use crate::store::events::{FOLLOW_UP_WINDOW, StoredEvent};
+use crate::store::exec::{Arg, Cols, Exec};
 use crate::store::rollups::placeholders;
 use crate::store::site_format::{self, SiteConfig};
 use crate::time::format_ts;
 use ::time::OffsetDateTime;
-use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, HashMap};
 
 use super::*;
@@ -41,7 +41,7 @@ struct NewItem {
 /// costs nothing when no event of the batch could alert, and one read of
 /// the site's configuration per site when one could.
 pub(in crate::store) async fn enqueue(
-    conn: &mut AnyConnection,
+    exec: &mut Exec<'_>,
     backend: Backend,
     batches: &[(i64, &[StoredEvent])],
 ) -> Result<()> {
@@ -67,14 +67,13 @@ pub(in crate::store) async fn enqueue(
     let stored_since = format_ts(now - FOLLOW_UP_WINDOW);
     let mut items = Vec::new();
     for (site_id, candidates) in by_site {
-        let Some(row) = sqlx::query("SELECT config FROM sites WHERE id = $1")
-            .bind(site_id)
-            .fetch_optional(&mut *conn)
+        let Some(row) = exec
+            .fetch_optional("SELECT config FROM sites WHERE id = $1", &[site_id.into()])
             .await?
         else {
             continue;
         };
-        let config = site_format::decode(row.get::<&str, _>(0)).map_err(Error::Internal)?;
+        let config = site_format::decode(&row.col::<String>(0)).map_err(Error::Internal)?;
         if config.alerts.is_empty() {
             continue;
         }
@@ -99,19 +98,17 @@ pub(in crate::store) async fn enqueue(
                  FROM events WHERE site_id = $1 AND id IN ({})",
                 list.join(", ")
             );
-            let mut query = sqlx::query(&sql).bind(site_id);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            for row in query.fetch_all(&mut *conn).await? {
-                let id: String = row.get(0);
-                let kind: String = row.get(1);
-                let touchpoint: Option<String> = row.get(2);
-                let metric: Option<String> = row.get(3);
-                let score: Option<i64> = row.get(4);
-                let comment: Option<String> = row.get(5);
-                let ts: String = row.get(6);
-                let received_at: String = row.get(7);
+            let mut args = vec![Arg::from(site_id)];
+            args.extend(chunk.iter().map(|id| Arg::from(*id)));
+            for row in exec.fetch_all(&sql, &args).await? {
+                let id: String = row.col(0);
+                let kind: String = row.col(1);
+                let touchpoint: Option<String> = row.col(2);
+                let metric: Option<String> = row.col(3);
+                let score: Option<i64> = row.col(4);
+                let comment: Option<String> = row.col(5);
+                let ts: String = row.col(6);
+                let received_at: String = row.col(7);
                 if ts < fresh_since || received_at < stored_since {
                     continue;
                 }
@@ -163,18 +160,19 @@ pub(in crate::store) async fn enqueue(
              WHERE alert_items.delivery_id IS NULL",
             placeholders(backend, chunk.len(), 7)
         );
-        let mut query = sqlx::query(&sql);
+        let mut args = Vec::with_capacity(chunk.len() * 7);
         for item in chunk {
-            query = query
-                .bind(item.site_id)
-                .bind(&item.destination)
-                .bind(&item.event_id)
-                .bind(&item.reasons)
-                .bind(&item.flags)
-                .bind(&created)
-                .bind(&item.due_at);
+            args.extend([
+                Arg::from(item.site_id),
+                Arg::from(&item.destination),
+                Arg::from(&item.event_id),
+                Arg::from(&item.reasons),
+                Arg::from(&item.flags),
+                Arg::from(&created),
+                Arg::from(&item.due_at),
+            ]);
         }
-        query.execute(&mut *conn).await?;
+        exec.execute(&sql, &args).await?;
     }
     Ok(())
 }

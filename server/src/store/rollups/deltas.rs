@@ -4,8 +4,8 @@
 use super::{COUNT_COLUMNS, Counts, Facts, Grain, SCORES, placeholders};
 use crate::error::Result;
 use crate::store::Backend;
+use crate::store::exec::{Arg, Exec};
 use crate::zone::Zone;
-use sqlx::AnyConnection;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A row's key in one grain.
@@ -177,7 +177,7 @@ impl Deltas {
     }
 
     /// Applies every change and clears them.
-    pub(super) async fn flush(&mut self, conn: &mut AnyConnection, backend: Backend) -> Result<()> {
+    pub(super) async fn flush(&mut self, exec: &mut Exec<'_>, backend: Backend) -> Result<()> {
         let rows = std::mem::take(&mut self.rows);
         let items = std::mem::take(&mut self.items);
         for grain in Grain::ALL {
@@ -201,14 +201,12 @@ impl Deltas {
                     keys.join(", "),
                     update.join(", ")
                 );
-                let mut query = sqlx::query(&sql);
+                let mut args = Vec::with_capacity(chunk.len() * columns.len());
                 for (key, counts) in chunk {
-                    query = bind_key(query, key);
-                    for v in counts.values() {
-                        query = query.bind(v);
-                    }
+                    key_args(&mut args, key);
+                    args.extend(counts.values().into_iter().map(Arg::from));
                 }
-                query.execute(&mut *conn).await?;
+                exec.execute(&sql, &args).await?;
             }
             let changed: Vec<(&(Key, String), &i64)> = items
                 .iter()
@@ -224,32 +222,28 @@ impl Deltas {
                     keys.join(", "),
                     t = grain.items(),
                 );
-                let mut query = sqlx::query(&sql);
+                let mut args = Vec::with_capacity(chunk.len() * columns.len());
                 for ((key, item), n) in chunk {
-                    query = bind_key(query, key).bind(item.as_str()).bind(**n);
+                    key_args(&mut args, key);
+                    args.extend([Arg::from(item.as_str()), Arg::from(**n)]);
                 }
-                query.execute(&mut *conn).await?;
+                exec.execute(&sql, &args).await?;
             }
         }
         for (grain, site_id, day) in std::mem::take(&mut self.shrunk) {
             let zero: Vec<String> = COUNT_COLUMNS.iter().map(|c| format!("{c} = 0")).collect();
-            sqlx::query(&format!(
+            let args = [Arg::from(site_id), Arg::from(&day)];
+            let sql = format!(
                 "DELETE FROM {} WHERE site_id = $1 AND day = $2 AND {}",
                 grain.table(),
                 zero.join(" AND ")
-            ))
-            .bind(site_id)
-            .bind(&day)
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query(&format!(
+            );
+            exec.execute(&sql, &args).await?;
+            let sql = format!(
                 "DELETE FROM {} WHERE site_id = $1 AND day = $2 AND n = 0",
                 grain.items()
-            ))
-            .bind(site_id)
-            .bind(&day)
-            .execute(&mut *conn)
-            .await?;
+            );
+            exec.execute(&sql, &args).await?;
         }
         Ok(())
     }
@@ -272,16 +266,12 @@ fn choice_items(choices: &str) -> Vec<String> {
         .collect()
 }
 
-fn bind_key<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    key: &'q Key,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    query = query.bind(key.site_id).bind(key.day.as_str());
-    for d in &key.dims {
-        query = query.bind(d.as_str());
-    }
-    query
-        .bind(key.touchpoint.as_str())
-        .bind(key.stage.as_str())
-        .bind(key.metric.as_str())
+fn key_args<'q>(args: &mut Vec<Arg<'q>>, key: &'q Key) {
+    args.extend([Arg::from(key.site_id), Arg::from(key.day.as_str())]);
+    args.extend(key.dims.iter().map(Arg::from));
+    args.extend([
+        Arg::from(key.touchpoint.as_str()),
+        Arg::from(key.stage.as_str()),
+        Arg::from(key.metric.as_str()),
+    ]);
 }

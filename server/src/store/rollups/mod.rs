@@ -56,9 +56,9 @@ pub(super) use rebuild::rebuild_in;
 pub(super) use write::Changes;
 
 use super::Backend;
+use super::exec::{Cols, Exec};
 use crate::error::{Error, Result};
 use crate::zone::Zone;
-use sqlx::{AnyConnection, Row};
 
 /// The event kinds rollups count (and the retention purge walks, kind by
 /// kind, along the `(site_id, kind, ts)` index, with `outcome`, which no
@@ -285,25 +285,25 @@ impl Facts {
         }
     }
 
-    pub fn of_row(r: &sqlx::any::AnyRow) -> Facts {
+    pub fn of_row(r: &impl Cols) -> Facts {
         Facts {
-            id: r.get(0),
-            kind: r.get(1),
-            touchpoint: r.get(2),
-            page: r.get(3),
-            stage: r.get(4),
-            metric: r.get(5),
-            score: r.get(6),
-            comment: r.get::<i64, _>(7) != 0,
-            choices: r.get(8),
-            visitor: r.get(9),
-            session: r.get(10),
-            ts: r.get(11),
-            locale: r.get(12),
-            device: r.get(13),
-            signal: r.get(14),
-            flags: r.get(15),
-            attributes: r.get(16),
+            id: r.col(0),
+            kind: r.col(1),
+            touchpoint: r.col(2),
+            page: r.col(3),
+            stage: r.col(4),
+            metric: r.col(5),
+            score: r.col(6),
+            comment: r.col::<i64>(7) != 0,
+            choices: r.col(8),
+            visitor: r.col(9),
+            session: r.col(10),
+            ts: r.col(11),
+            locale: r.col(12),
+            device: r.col(13),
+            signal: r.col(14),
+            flags: r.col(15),
+            attributes: r.col(16),
         }
     }
 
@@ -360,21 +360,19 @@ pub(in crate::store) fn placeholders(backend: Backend, rows: usize, columns: usi
 /// is ever counted under a zone its site no longer has. On SQLite, callers
 /// write first, so the transaction already holds the database's one write
 /// lock.
-pub(super) async fn zone_of(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    site_id: i64,
-) -> Result<Zone> {
+pub(super) async fn zone_of(exec: &mut Exec<'_>, backend: Backend, site_id: i64) -> Result<Zone> {
     let lock = match backend {
         Backend::Sqlite => "",
         Backend::Postgres => " FOR SHARE",
     };
-    let row = sqlx::query(&format!("SELECT config FROM sites WHERE id = $1{lock}"))
-        .bind(site_id)
-        .fetch_optional(&mut *conn)
+    let row = exec
+        .fetch_optional(
+            &format!("SELECT config FROM sites WHERE id = $1{lock}"),
+            &[site_id.into()],
+        )
         .await?
         .ok_or_else(|| Error::Internal(format!("site {site_id} is gone")))?;
     let name =
-        super::site_format::decode_timezone(row.get::<&str, _>(0)).map_err(Error::Internal)?;
+        super::site_format::decode_timezone(&row.col::<String>(0)).map_err(Error::Internal)?;
     Zone::parse(&name).ok_or_else(|| Error::Internal(format!("unknown time zone {name:?}")))
 }

@@ -4,6 +4,7 @@ use super::deltas::Deltas;
 use super::{COUNT_COLUMNS, FACT_COLUMNS, Facts, Grain, KINDS, zone_of};
 use crate::emotion;
 use crate::error::Result;
+use crate::store::exec::Exec;
 use crate::store::{Backend, Store};
 use crate::zone::Zone;
 use sqlx::{AnyConnection, Row};
@@ -38,7 +39,7 @@ pub(in crate::store) async fn rebuild_in(
                     .execute(&mut *conn)
                     .await?;
             }
-            zone_of(conn, backend, site_id).await?
+            zone_of(&mut Exec::Any(&mut *conn), backend, site_id).await?
         }
     };
     reflag(conn, site_id).await?;
@@ -102,7 +103,7 @@ pub(in crate::store) async fn rebuild_in(
                 events += 1;
             }
             if deltas.len() > 100_000 {
-                deltas.flush(conn, backend).await?;
+                deltas.flush(&mut Exec::Any(&mut *conn), backend).await?;
             }
             match rows.last() {
                 Some(last) if rows.len() as i64 == PAGE => {
@@ -112,7 +113,7 @@ pub(in crate::store) async fn rebuild_in(
             }
         }
     }
-    deltas.flush(conn, backend).await?;
+    deltas.flush(&mut Exec::Any(&mut *conn), backend).await?;
     Ok(events)
 }
 

@@ -4,9 +4,9 @@ use super::deltas::Deltas;
 use super::{FACT_COLUMNS, Facts, View, ViewChange, zone_of};
 use crate::error::Result;
 use crate::store::Backend;
+use crate::store::exec::{Arg, Exec};
 use crate::zone::Zone;
 use sha2::{Digest, Sha256};
-use sqlx::AnyConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Everything one transaction changed in the events table, to be counted
@@ -47,7 +47,7 @@ impl Changes {
 
     /// Counts the changes into the rollups, inside the transaction that
     /// made them (call it after the events are written).
-    pub async fn apply(self, conn: &mut AnyConnection, backend: Backend) -> Result<()> {
+    pub async fn apply(self, exec: &mut Exec<'_>, backend: Backend) -> Result<()> {
         if self.is_empty() {
             return Ok(());
         }
@@ -57,7 +57,7 @@ impl Changes {
         sites.extend(self.filled.iter().map(|(s, ..)| *s));
         let mut zones = HashMap::new();
         for site_id in &sites {
-            zones.insert(*site_id, zone_of(conn, backend, *site_id).await?);
+            zones.insert(*site_id, zone_of(exec, backend, *site_id).await?);
         }
         let mut deltas = Deltas::default();
         for (site_id, f) in &self.added {
@@ -83,7 +83,7 @@ impl Changes {
         }
         if !views.is_empty() {
             lock_visitors(
-                conn,
+                exec,
                 backend,
                 views.keys().map(|(s, v)| (*s, v.visitor.as_str())),
             )
@@ -96,7 +96,7 @@ impl Changes {
                     .collect();
                 if !changed.is_empty() {
                     link_views(
-                        conn,
+                        exec,
                         backend,
                         *site_id,
                         &zones[site_id],
@@ -107,7 +107,7 @@ impl Changes {
                 }
             }
         }
-        deltas.flush(conn, backend).await
+        deltas.flush(exec, backend).await
     }
 }
 
@@ -125,7 +125,7 @@ fn min_view() -> View {
 /// when they decide which impressions had a signal. (SQLite writes one
 /// transaction at a time.)
 async fn lock_visitors<'a>(
-    conn: &mut AnyConnection,
+    exec: &mut Exec<'_>,
     backend: Backend,
     visitors: impl Iterator<Item = (i64, &'a str)>,
 ) -> Result<()> {
@@ -149,11 +149,8 @@ async fn lock_visitors<'a>(
             .join(", ");
         let sql =
             format!("SELECT pg_advisory_xact_lock(k) FROM (VALUES {values}) AS v(k) ORDER BY k");
-        let mut query = sqlx::query(&sql);
-        for lock in chunk {
-            query = query.bind(*lock);
-        }
-        query.execute(&mut *conn).await?;
+        let args: Vec<Arg<'_>> = chunk.iter().map(|lock| Arg::from(*lock)).collect();
+        exec.execute(&sql, &args).await?;
     }
     Ok(())
 }
@@ -163,7 +160,7 @@ async fn lock_visitors<'a>(
 /// after this transaction: after is what the table holds now, before is
 /// that without what was added and with what was removed.
 async fn link_views(
-    conn: &mut AnyConnection,
+    exec: &mut Exec<'_>,
     backend: Backend,
     site_id: i64,
     zone: &Zone,
@@ -192,11 +189,9 @@ async fn link_views(
             "SELECT {FACT_COLUMNS} FROM events WHERE site_id = {first} \
              AND visitor IN ({list}) AND kind IN ('impression', 'signal', 'response')"
         );
-        let mut query = sqlx::query(&sql).bind(site_id);
-        for v in chunk {
-            query = query.bind(*v);
-        }
-        for row in query.fetch_all(&mut *conn).await? {
+        let mut args = vec![Arg::from(site_id)];
+        args.extend(chunk.iter().map(|v| Arg::from(*v)));
+        for row in exec.fetch_all(&sql, &args).await? {
             let f = Facts::of_row(&row);
             if let Some(view) = f.view()
                 && wanted.contains(&view)

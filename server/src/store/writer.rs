@@ -1,0 +1,73 @@
+//! The group commit's own SQLite connection. The ingest's writes go
+//! through it on one thread ([`crate::commit`]): a group's whole
+//! transaction runs there as plain calls with prepared statements kept,
+//! where the sqlx pool would hand every statement to its driver thread and
+//! back. The statements are the same ([`super::events::write_batches`]);
+//! other writers (imports, purges, a site's changes) keep using the pool,
+//! and SQLite lets one write at a time either way.
+
+use super::exec::{Exec, lite, run_now};
+use super::{Backend, Location, Store, StoredEvent};
+use crate::error::Result;
+use rusqlite::{Connection, OpenFlags};
+use std::time::Duration;
+
+/// Statements kept prepared: the multi-row inserts and upserts come in a
+/// few dozen shapes.
+const PREPARED: usize = 256;
+
+/// A SQLite connection for the group commit ([`Store::writer`]).
+pub struct Writer {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+impl Store {
+    /// A connection of its own for the group commit on a SQLite file, with
+    /// the pool's durability (`synchronous = FULL` in WAL mode); `None` on
+    /// PostgreSQL, or for a database in memory, which only the pool sees.
+    pub fn writer(&self) -> Result<Option<Writer>> {
+        let Location::SqliteFile(path) = &self.location else {
+            return Ok(None);
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(lite)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(lite)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(lite)?;
+        conn.set_prepared_statement_cache_capacity(PREPARED);
+        Ok(Some(Writer { conn }))
+    }
+}
+
+impl Writer {
+    /// [`Store::insert_batches`] on this connection: one transaction,
+    /// durable when this returns.
+    pub fn insert_batches(&mut self, batches: &[(i64, &[StoredEvent])]) -> Result<Vec<(u64, u64)>> {
+        // IMMEDIATE: the write lock is taken (or waited for) at once.
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(lite)?;
+        let written = run_now(super::events::write_batches(
+            &mut Exec::Lite(&mut self.conn),
+            Backend::Sqlite,
+            batches,
+        ));
+        let committed = written.and_then(|counts| {
+            self.conn.execute_batch("COMMIT").map_err(lite)?;
+            Ok(counts)
+        });
+        if committed.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        committed
+    }
+}

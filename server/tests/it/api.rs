@@ -1024,14 +1024,24 @@ async fn exports_filter_and_come_in_every_format(db: Db) {
     );
 }
 
-/// Paging keeps every response exactly once, in order, across page boundaries.
+/// Paging keeps every response exactly once, in time order, across page
+/// boundaries, also where a page ends among many responses of one time.
 async fn raw_exports_page_through_every_response(db: Db) {
     let Some(f) = fixture(db).await else { return };
-    let n = touchpoint_server::export::PAGE_ROWS as u32 + 7;
+    let n = touchpoint_server::export::PAGE_ROWS as u32 * 2 + 7;
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
         let events = chunk
             .iter()
-            .map(|i| response(*i, "https://shop.example/", (*i % 11) as i64))
+            .map(|i| {
+                let mut e = response(*i, "https://shop.example/", (*i % 11) as i64);
+                // Most share one time; some are later, some earlier.
+                match i % 7 {
+                    0 => e["ts"] = json!("2026-11-22T11:00:00Z"),
+                    1 => e["ts"] = json!(format!("2026-11-22T09:{:02}:00Z", i % 60)),
+                    _ => {}
+                }
+                e
+            })
             .collect();
         let (status, body) = f.post(batch(events)).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
@@ -1048,6 +1058,12 @@ async fn raw_exports_page_through_every_response(db: Db) {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted.len(), n as usize, "no response twice");
+    let times: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "in time order");
 }
 
 /// A comment's emotion flags are decided at ingest (and when a follow-up

@@ -76,7 +76,7 @@ async fn send(
     if (200..300).contains(&status) {
         return Ok(text);
     }
-    let message = serde_json::from_str::<ErrorBody>(&text).map_or_else(
+    let message = decode::<ErrorBody>(&text).map_or_else(
         |_| format!("The server answered {status}."),
         |b| sentence(&b.error.message),
     );
@@ -107,13 +107,19 @@ fn sentence(message: &str) -> String {
     out
 }
 
+/// The browser parses the JSON; serde reads the parsed value. Decoding
+/// the text in wasm instead costs a parser per answer type, the largest
+/// part of the dashboard's bytes.
 fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(|_| {
-        ApiError::Unreachable(
-            "The server's answer could not be read; reload the page to get the current dashboard."
-                .to_owned(),
-        )
-    })
+    let parsed = js_sys::JSON::parse(text).ok();
+    parsed
+        .and_then(|v| serde_wasm_bindgen::from_value(v).ok())
+        .ok_or_else(|| {
+            ApiError::Unreachable(
+                "The server's answer could not be read; reload the page to get the current dashboard."
+                    .to_owned(),
+            )
+        })
 }
 
 /// `GET path` as JSON.

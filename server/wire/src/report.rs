@@ -37,7 +37,9 @@ pub struct AggregateRow {
     pub response_rate: Option<f64>,
     /// Mean score, `None` for metrics without a score.
     pub mean: Option<f64>,
-    /// Score → count.
+    /// Score → count. (JSON keys are strings: read as such, then as
+    /// numbers, so that a reader given parsed JSON, not its text, can too.)
+    #[serde(deserialize_with = "score_keys")]
     pub distribution: BTreeMap<i64, u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nps: Option<f64>,
@@ -384,4 +386,18 @@ pub struct Comment {
     pub device: Option<String>,
     /// Emotion flags (`frustration`, `delight`, `confusion`).
     pub flags: Vec<String>,
+}
+
+/// A map keyed by score, its keys read as the strings JSON has.
+pub(crate) fn score_keys<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<i64, u64>, D::Error> {
+    BTreeMap::<String, u64>::deserialize(d)?
+        .into_iter()
+        .map(|(k, v)| {
+            k.parse()
+                .map(|k| (k, v))
+                .map_err(|_| serde::de::Error::custom(format!("score {k:?} is not a number")))
+        })
+        .collect()
 }

@@ -442,7 +442,7 @@ fn the_pages_table_sorts_filters_and_downloads_what_it_shows() {
         let r = rows();
         Ok((r.len() == api_rows.len()).then_some(r))
     })
-    .unwrap();
+    .unwrap_or_else(|e| panic!("{e}: {:?}", tab.js("return document.body.innerText")));
     // Most answers first, each row's n and score the API's.
     assert_eq!(shown[0][0], "/checkout");
     for row in &shown {

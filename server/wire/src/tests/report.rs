@@ -232,3 +232,15 @@ fn frustration_json_is_the_contract() {
         frustration
     );
 }
+
+/// A reader handed parsed JSON (the dashboard: the browser parses it) sees
+/// the distribution's keys as the strings they are in JSON, not numbers.
+#[test]
+fn distribution_keys_are_read_from_strings() {
+    use serde::de::value::{Error, MapDeserializer};
+    let entries = [("3".to_owned(), 2u64), ("10".to_owned(), 5u64)];
+    let read = crate::report::score_keys(MapDeserializer::<_, Error>::new(entries.into_iter()));
+    assert_eq!(read.unwrap(), [(3, 2), (10, 5)].into_iter().collect());
+    let bad = [("ten".to_owned(), 1u64)];
+    assert!(crate::report::score_keys(MapDeserializer::<_, Error>::new(bad.into_iter())).is_err());
+}

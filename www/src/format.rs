@@ -62,6 +62,28 @@ fn signed(v: f64) -> String {
     }
 }
 
+/// A difference between two scores in their units: NPS and shares in
+/// signed whole points, means signed with one decimal.
+pub fn difference(metric: Metric, delta: f64) -> String {
+    match metric {
+        Metric::Nps | Metric::Csat | Metric::Thumbs => {
+            let d = delta.round();
+            let unit = if d.abs() == 1.0 { "point" } else { "points" };
+            format!("{} {unit}", signed(d))
+        }
+        _ => {
+            let d = (delta * 10.0).round() / 10.0;
+            if d > 0.0 {
+                format!("+{d:.1}")
+            } else if d < 0.0 {
+                format!("−{:.1}", -d)
+            } else {
+                "0.0".to_owned()
+            }
+        }
+    }
+}
+
 /// A 95 % interval as `low–high` in the score's units.
 pub fn interval(metric: Metric, low: f64, high: f64) -> String {
     match metric {
@@ -209,6 +231,15 @@ impl std::fmt::Display for Day {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn differences_read_in_the_scores_units() {
+        assert_eq!(difference(Metric::Nps, -12.4), "−12 points");
+        assert_eq!(difference(Metric::Csat, 1.2), "+1 point");
+        assert_eq!(difference(Metric::Ces, -0.84), "−0.8");
+        assert_eq!(difference(Metric::Emoji, 0.04), "0.0");
+        assert_eq!(difference(Metric::Ces, -4.0), "−4.0");
+    }
 
     #[test]
     fn scores_read_in_their_metrics_units() {

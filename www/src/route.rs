@@ -13,6 +13,8 @@ pub enum Route {
     Pages { key: String },
     /// `/app/sites/{key}/insights`: priorities, drivers, outcomes.
     Insights { key: String },
+    /// `/app/sites/{key}/frustration`: behavioural signals beside the prompts.
+    Frustration { key: String },
     /// `/app/sites/{key}/setup`: install, stages, touchpoints, site file.
     Setup { key: String },
     /// `/app/sites/{key}/comments`: the comments stream.
@@ -41,6 +43,7 @@ impl Route {
             ["sites", key, "comments"] => Route::Comments { key: key.into() },
             ["sites", key, "pages"] => Route::Pages { key: key.into() },
             ["sites", key, "insights"] => Route::Insights { key: key.into() },
+            ["sites", key, "frustration"] => Route::Frustration { key: key.into() },
             ["sites", key, "setup"] => Route::Setup { key: key.into() },
             ["sites", key, "touchpoints", id] => Route::Touchpoint {
                 key: key.into(),
@@ -58,6 +61,7 @@ impl Route {
             Route::Comments { key } => format!("/app/sites/{}/comments", encode(key)),
             Route::Pages { key } => format!("/app/sites/{}/pages", encode(key)),
             Route::Insights { key } => format!("/app/sites/{}/insights", encode(key)),
+            Route::Frustration { key } => format!("/app/sites/{}/frustration", encode(key)),
             Route::Setup { key } => format!("/app/sites/{}/setup", encode(key)),
             Route::Touchpoint { key, id } => {
                 format!("/app/sites/{}/touchpoints/{}", encode(key), encode(id))
@@ -72,6 +76,7 @@ impl Route {
             | Route::Pages { key }
             | Route::Insights { key }
             | Route::Setup { key }
+            | Route::Frustration { key }
             | Route::Comments { key }
             | Route::Touchpoint { key, .. } => Some(key),
             Route::Sites | Route::NotFound => None,
@@ -135,6 +140,9 @@ mod tests {
                 key: "tp_abc".into(),
             },
             Route::Setup {
+                key: "tp_abc".into(),
+            },
+            Route::Frustration {
                 key: "tp_abc".into(),
             },
             Route::Touchpoint {

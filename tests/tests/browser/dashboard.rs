@@ -9,11 +9,11 @@ use time::OffsetDateTime;
 use touchpoint_e2e::Element;
 use touchpoint_server::store::Role;
 
-const EMAIL: &str = "mia@shop.example";
-const PASSWORD: &str = "reads the journey map";
+pub(crate) const EMAIL: &str = "mia@shop.example";
+pub(crate) const PASSWORD: &str = "reads the journey map";
 
 /// An answer to `touchpoint` on the shop's `path`, `ago` before now.
-fn answer(
+pub(crate) fn answer(
     world: &World,
     n: u32,
     touchpoint: &str,
@@ -80,7 +80,7 @@ fn seeded_world() -> World {
 }
 
 /// The element `script` returns, once it does.
-fn wait_for(tab: &Visitor, what: &str, script: &str) -> Element {
+pub(crate) fn wait_for(tab: &Visitor, what: &str, script: &str) -> Element {
     poll(WAIT, what, || Ok(tab.element_by_script(script, vec![])?))
         .unwrap_or_else(|e| panic!("{e:#}; console: {:?}", tab.console()))
 }
@@ -115,14 +115,14 @@ fn button(tab: &Visitor, text: &str) -> Element {
     wait_for(tab, &format!("the button {text}"), &script)
 }
 
-fn link(tab: &Visitor, text: &str) -> Element {
+pub(crate) fn link(tab: &Visitor, text: &str) -> Element {
     let script = format!(
         "return [...document.querySelectorAll('a')].find(a => a.textContent.includes({text:?}));"
     );
     wait_for(tab, &format!("the link {text}"), &script)
 }
 
-fn sign_in(tab: &Visitor, world: &World, password: &str) {
+pub(crate) fn sign_in(tab: &Visitor, world: &World, password: &str) {
     sign_in_as(tab, world, EMAIL, password);
 }
 
@@ -144,7 +144,7 @@ fn shown_number(text: &str) -> f64 {
         .unwrap_or_else(|_| panic!("not a number: {text:?}"))
 }
 
-fn no_violations(tab: &Visitor, screen: &str) {
+pub(crate) fn no_violations(tab: &Visitor, screen: &str) {
     let violations = tab.violations("body");
     assert!(
         violations.is_empty(),
@@ -152,7 +152,7 @@ fn no_violations(tab: &Visitor, screen: &str) {
     );
 }
 
-fn fits_the_width(tab: &Visitor, screen: &str) {
+pub(crate) fn fits_the_width(tab: &Visitor, screen: &str) {
     let overflow = tab
         .js("return document.documentElement.scrollWidth - window.innerWidth;")
         .as_i64()
@@ -163,7 +163,7 @@ fn fits_the_width(tab: &Visitor, screen: &str) {
     );
 }
 
-fn screenshots(tab: &Visitor, name: &str) {
+pub(crate) fn screenshots(tab: &Visitor, name: &str) {
     tab.set_window_size(1280, 900).unwrap();
     tab.screenshot_as(&format!("dashboard-{name}-desktop"));
     tab.set_window_size(375, 812).unwrap();

@@ -26,6 +26,7 @@
 //! prompt, a timer set in the page, the page gone idle; see `world`).
 
 mod dashboard;
+mod dashboard_frustration;
 mod delivery;
 mod privacy;
 mod prompts;

@@ -4,6 +4,7 @@
 //! API into a [`Load`] and draws its loading, empty and error states.
 
 mod comments;
+mod frustration;
 mod insights;
 mod journey;
 mod pages;
@@ -250,6 +251,7 @@ fn Shell(
                             let pages = Route::Pages { key: key.to_owned() };
                             let insights = Route::Insights { key: key.to_owned() };
                             let setup = Route::Setup { key: key.to_owned() };
+                            let frustration = Route::Frustration { key: key.to_owned() };
                             view! {
                                 <nav class="sitenav" aria-label="Site">
                                     <span class="sitename">{site_name(key)}</span>
@@ -270,6 +272,12 @@ fn Shell(
                                         current=nav.route.get() == comments
                                     >
                                         "Comments"
+                                    </Link>
+                                    <Link
+                                        href=frustration.href()
+                                        current=nav.route.get() == frustration
+                                    >
+                                        "Frustration"
                                     </Link>
                                     <Link href=setup.href() current=nav.route.get() == setup>
                                         "Setup"
@@ -306,6 +314,14 @@ fn Shell(
                 if sites.iter().any(|s| s.key == key) {
                     let name = site_name(&key);
                     view! { <insights::Insights key=key site_name=name /> }.into_any()
+                } else {
+                    no_access().into_any()
+                }
+            }
+            Route::Frustration { key } => {
+                if sites.iter().any(|s| s.key == key) {
+                    let name = site_name(&key);
+                    view! { <frustration::Frustration key=key site_name=name /> }.into_any()
                 } else {
                     no_access().into_any()
                 }

@@ -60,13 +60,6 @@ fn frustration_shows_the_signals_and_the_scores_after_them() {
     sign_in(&tab, &world, PASSWORD);
     tab.click(&link(&tab, "Demo shop")).unwrap();
     tab.click(&link(&tab, "Frustration")).unwrap();
-    let rows = || -> Vec<Vec<String>> {
-        serde_json::from_value(tab.js(
-            "return [...document.querySelectorAll('table.frustration tbody tr')]
-               .map(r => [...r.children].map(c => c.textContent.trim()));",
-        ))
-        .unwrap()
-    };
     let headers = || -> Vec<String> {
         serde_json::from_value(tab.js(
             "return [...document.querySelectorAll('table.frustration thead th')]
@@ -78,11 +71,20 @@ fn frustration_shows_the_signals_and_the_scores_after_them() {
         let expected = api(by);
         let want = expected["rows"].as_array().unwrap().clone();
         let first_header = if by == "page" { "Page" } else { "Touchpoint" };
+        // Header and rows read at once: the table may be redrawn between
+        // two reads.
         let shown = poll(WAIT, "the frustration table", || {
-            let r = rows();
-            Ok((headers().first().map(String::as_str) == Some(first_header)
-                && r.len() == want.len())
-            .then_some(r))
+            let (h, r): (Vec<String>, Vec<Vec<String>>) = serde_json::from_value(tab.js(
+                "const t = document.querySelector('table.frustration');
+                 if (!t) return [[], []];
+                 return [[...t.querySelectorAll('thead th')].map(c => c.textContent.trim()),
+                         [...t.querySelectorAll('tbody tr')]
+                           .map(r => [...r.children].map(c => c.textContent.trim()))];",
+            ))?;
+            Ok(
+                (h.first().map(String::as_str) == Some(first_header) && r.len() == want.len())
+                    .then_some(r),
+            )
         })
         .unwrap_or_else(|e| panic!("{e}: {:?}", tab.js("return document.body.innerText")));
         let checkout = want

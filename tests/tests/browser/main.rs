@@ -27,6 +27,7 @@
 
 mod dashboard;
 mod dashboard_frustration;
+mod dashboard_setup;
 mod delivery;
 mod privacy;
 mod prompts;

@@ -172,6 +172,52 @@ pub async fn authorize_write_role(
     check(state, headers, key, role, true).await
 }
 
+/// The signed-in account behind a dashboard session: `(user id, e-mail)`.
+/// For what only an account may do (an API token belongs to one site);
+/// with `write`, the session's CSRF token must come too.
+pub async fn session_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    write: bool,
+) -> Result<(i64, String)> {
+    match credential(headers) {
+        Some(Credential::Session(value)) => signed_in(state, headers, value, write).await,
+        Some(Credential::Token(_)) => Err(Error::forbidden(
+            "account_required",
+            "this needs a signed-in account: an API token belongs to one site",
+        )),
+        None => Err(Error::Unauthorized("sign in first".into())),
+    }
+}
+
+/// The account behind session cookie `value`: `(user id, e-mail)`; with
+/// `write`, the request must carry the session's CSRF token.
+async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    value: &str,
+    write: bool,
+) -> Result<(i64, String)> {
+    let (user_id, email, csrf) = state
+        .store
+        .session(&hash_token(value))
+        .await?
+        .ok_or_else(|| Error::Unauthorized("the session has expired; sign in again".into()))?;
+    if write {
+        check_csrf(headers, &csrf)?;
+    }
+    Ok((user_id, email))
+}
+
+/// Who is making a request, in words for a log line: the session's
+/// e-mail, or `an API token`.
+pub async fn actor(state: &AppState, headers: &HeaderMap) -> Result<String> {
+    match credential(headers) {
+        Some(Credential::Session(_)) => Ok(session_user(state, headers, false).await?.1),
+        _ => Ok("an API token".to_owned()),
+    }
+}
+
 async fn check(
     state: &AppState,
     headers: &HeaderMap,
@@ -192,17 +238,7 @@ async fn check(
             .map(|(site_id, role)| (Some(site_id), Some(role)))
             .ok_or_else(|| Error::Unauthorized("the token is unknown or revoked".into()))?,
         Credential::Session(value) => {
-            let (user_id, _, csrf) =
-                state
-                    .store
-                    .session(&hash_token(value))
-                    .await?
-                    .ok_or_else(|| {
-                        Error::Unauthorized("the session has expired; sign in again".into())
-                    })?;
-            if write {
-                check_csrf(headers, &csrf)?;
-            }
+            let (user_id, _) = signed_in(state, headers, value, write).await?;
             match state.store.site_by_key(key).await? {
                 Some(site) => (
                     Some(site.id),

@@ -261,6 +261,39 @@ pub fn document() -> Value {
                     "responses": with(json!({ "200": { "description": "{\"key\", \"changed\"}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
                 }
             },
+            "/v1/sites": { "post": {
+                "summary": "Create a site (a signed-in account, with its CSRF token; not an API token, which belongs to one site). The body is a site file as JSON, or TOML with a toml content type; without `site.key` the server makes one. The account becomes the site's admin; it may administer at most `--sites-per-account` sites (default 20).",
+                "security": [{ "session": [] }],
+                "requestBody": { "required": true, "content": { "application/json": {}, "application/toml": {} } },
+                "responses": with(json!({ "201": { "description": "{\"key\", \"name\", \"role\": \"admin\"}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403", "409"]))
+            } },
+            "/v1/sites/{key}/draft": {
+                "get": {
+                    "summary": "The site's draft (editor): changes saved but not live yet, with what publishing would change. `document` is null when there is none.",
+                    "security": [{ "bearer": [] }],
+                    "parameters": [{ "$ref": "#/components/parameters/key" }],
+                    "responses": with(json!({ "200": { "description": "{\"document\", \"updated_at\", \"updated_by\", \"changes\": [line…]}", "content": { "application/json": {} } } }), error_responses(&["401", "403"]))
+                },
+                "put": {
+                    "summary": "Save a draft (editor): a whole site document, validated like `PUT /site`, kept apart from the live configuration until published. Visitors see nothing of it.",
+                    "security": [{ "bearer": [] }],
+                    "parameters": [{ "$ref": "#/components/parameters/key" }],
+                    "requestBody": { "required": true, "content": { "application/json": {}, "application/toml": {} } },
+                    "responses": with(json!({ "200": { "description": "The draft, as GET answers it", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403"]))
+                },
+                "delete": {
+                    "summary": "Discard the draft (editor).",
+                    "security": [{ "bearer": [] }],
+                    "parameters": [{ "$ref": "#/components/parameters/key" }],
+                    "responses": with(json!({ "200": { "description": "The draft, now none", "content": { "application/json": {} } } }), error_responses(&["401", "403"]))
+                }
+            },
+            "/v1/sites/{key}/publish": { "post": {
+                "summary": "Make the draft live (editor), with the checks of `PUT /site` (lowering the retention needs the admin role and `confirm_purge`); the draft is then gone.",
+                "security": [{ "bearer": [] }],
+                "parameters": [{ "$ref": "#/components/parameters/key" }, query("confirm_purge", "Events a lower retention deletes, as the 409 counted them.")],
+                "responses": with(json!({ "200": { "description": "{\"key\", \"changed\"}", "content": { "application/json": {} } } }), error_responses(&["400", "401", "403", "409"]))
+            } },
             "/v1/sites/{key}/deliveries": { "get": {
                 "summary": "The alert delivery log (editor): the most recent messages to the site's destinations, newest first, with status, attempts, last error and next attempt.",
                 "security": [{ "bearer": [] }],
@@ -291,7 +324,8 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "An API token from `touchpoint token add`." },
-                "metrics": { "type": "http", "scheme": "bearer", "description": "The operator's metrics token (`touchpoint serve --metrics-token`)." }
+                "metrics": { "type": "http", "scheme": "bearer", "description": "The operator's metrics token (`touchpoint serve --metrics-token`)." },
+                "session": { "type": "apiKey", "in": "cookie", "name": "touchpoint_session", "description": "A dashboard session (`POST /v1/session`); changes also send its CSRF token in `X-CSRF-Token`. Every bearer route accepts a session too." }
             },
             "parameters": {
                 "key": { "name": "key", "in": "path", "required": true, "description": "The site key.", "schema": { "type": "string" } },

@@ -79,6 +79,9 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// How alerts are delivered, and which destinations a site may have.
     pub alerts: crate::alerts::AlertSettings,
+    /// Sites one account may administer and still create another through
+    /// `POST /v1/sites` (0: only the operator creates sites).
+    pub sites_per_account: u32,
 }
 
 impl Default for Settings {
@@ -92,6 +95,7 @@ impl Default for Settings {
             max_connections: 512,
             metrics_token: None,
             alerts: crate::alerts::AlertSettings::default(),
+            sites_per_account: 20,
         }
     }
 }

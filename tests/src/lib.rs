@@ -293,6 +293,13 @@ impl Browser {
         Ok(())
     }
 
+    /// Empties a text field (WebDriver's Element Clear).
+    pub fn clear(&self, element: &Element) -> anyhow::Result<()> {
+        let id = element.0[ELEMENT].as_str().context("not an element")?;
+        self.call("POST", &format!("/element/{id}/clear"), Some(json!({})))?;
+        Ok(())
+    }
+
     /// Runs a Chrome DevTools Protocol command through ChromeDriver, e.g.
     /// `Emulation.setEmulatedMedia` to emulate a dark colour scheme.
     pub fn cdp(&self, cmd: &str, params: Value) -> anyhow::Result<Value> {

@@ -107,13 +107,13 @@ fn sentence(message: &str) -> String {
     out
 }
 
-/// The browser parses the JSON; serde reads the parsed value. Decoding
-/// the text in wasm instead costs a parser per answer type, the largest
-/// part of the dashboard's bytes.
+/// The browser parses the JSON; serde reads the parsed value (`de`).
+/// Decoding the text in wasm instead costs a parser per answer type, the
+/// largest part of the dashboard's bytes.
 fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     let parsed = js_sys::JSON::parse(text).ok();
     parsed
-        .and_then(|v| serde_wasm_bindgen::from_value(v).ok())
+        .and_then(|v| crate::de::from_value(v).ok())
         .ok_or_else(|| {
             ApiError::Unreachable(
                 "The server's answer could not be read; reload the page to get the current dashboard."
@@ -122,9 +122,29 @@ fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
         })
 }
 
+/// A value as the JavaScript value JSON would give (objects for maps).
+pub fn js(value: &impl Serialize) -> Option<JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()
+}
+
+/// A value as JSON text, written by the browser (`JSON.stringify`): no
+/// JSON writer in the wasm.
+pub fn json(value: &impl Serialize) -> Option<String> {
+    js_sys::JSON::stringify(&js(value)?).ok()?.as_string()
+}
+
 /// `GET path` as JSON.
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     decode(&send("GET", path, None, None).await?)
+}
+
+/// `GET path` as the browser parsed its JSON, for values handed on to
+/// other JavaScript (the widget's configuration) rather than read here.
+pub async fn get_js(path: &str) -> Result<JsValue, ApiError> {
+    let text = send("GET", path, None, None).await?;
+    js_sys::JSON::parse(&text).map_err(|e| unreachable(&e))
 }
 
 /// `POST path` with a JSON body; the CSRF token when signed in.
@@ -133,8 +153,8 @@ pub async fn post<T: DeserializeOwned>(
     body: &impl Serialize,
     csrf: Option<&str>,
 ) -> Result<T, ApiError> {
-    let body = serde_json::to_string(body)
-        .map_err(|_| ApiError::Unreachable("The request could not be written.".to_owned()))?;
+    let body = json(body)
+        .ok_or_else(|| ApiError::Unreachable("The request could not be written.".to_owned()))?;
     decode(&send("POST", path, Some((body, "application/json")), csrf).await?)
 }
 

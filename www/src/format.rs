@@ -228,9 +228,19 @@ impl std::fmt::Display for Day {
     }
 }
 
+/// A stored time (RFC 3339, UTC) to the minute: `2026-12-03 09:41 UTC`.
+pub fn when(ts: &str) -> String {
+    format!("{} UTC", ts.get(..16).unwrap_or(ts).replace('T', " "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_to_the_minute() {
+        assert_eq!(when("2026-12-03T09:41:07.123Z"), "2026-12-03 09:41 UTC");
+    }
 
     #[test]
     fn differences_read_in_the_scores_units() {

@@ -13,6 +13,8 @@ pub mod words;
 #[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]
+mod de;
+#[cfg(target_arch = "wasm32")]
 mod ui;
 
 /// Mounts the dashboard when the module is instantiated.

@@ -198,10 +198,28 @@ pub fn stage_of(stages: &[Stage], input: &str) -> String {
     }
 }
 
+/// The number a refusal asks to confirm (`…?confirm_purge=N`), if it does.
+pub fn purge_asked(message: &str) -> Option<u64> {
+    let n = message.split("confirm_purge=").nth(1)?;
+    n.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use touchpoint_wire::{Change, JourneyCell, JourneyStage, Priority, TrendPoint};
+
+    #[test]
+    fn the_count_to_confirm_is_read_from_the_refusal() {
+        assert_eq!(
+            purge_asked(
+                "site.retention_days: 30 days (now 365) deletes 12 events at the next purge; \
+                 to go ahead, send the same request with ?confirm_purge=12"
+            ),
+            Some(12)
+        );
+        assert_eq!(purge_asked("site.name: must be 1 to 100 characters"), None);
+    }
 
     fn cell(touchpoint: &str, metric: Metric, responses: u64) -> JourneyCell {
         JourneyCell {

@@ -240,9 +240,9 @@ fn dashboard(dir: &Path, wasm_bindgen: &Path, wasm_opt: &Path) -> anyhow::Result
     let wasm_name = hashed("dashboard", "wasm", &wasm);
     let glue_name = hashed("dashboard", "js", &glue);
     let css_name = hashed("dashboard", "css", &css);
-    let boot = format!(
-        "import init from \"./{glue_name}\";\ninit({{ module_or_path: \"/app/assets/{wasm_name}\" }});\n"
-    );
+    let boot = std::fs::read_to_string(root().join("www/boot.js"))?
+        .replace("{glue}", &glue_name)
+        .replace("{wasm}", &wasm_name);
     let boot_name = hashed("boot", "js", boot.as_bytes());
     let index = std::fs::read_to_string(root().join("www/index.html"))?
         .replace("{css}", &css_name)

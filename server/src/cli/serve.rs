@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// Seconds after which an undelivered alert is marked failed.
     #[arg(long, env = "TOUCHPOINT_ALERT_GIVE_UP_SECS", default_value_t = 86_400)]
     pub alert_give_up_secs: u64,
+    /// Sites one dashboard account may administer and still create another
+    /// from the dashboard (0: only `touchpoint apply` creates sites).
+    #[arg(long, env = "TOUCHPOINT_SITES_PER_ACCOUNT", default_value_t = 20)]
+    pub sites_per_account: u32,
     /// Milliseconds between two looks at the alert outbox.
     #[arg(long, env = "TOUCHPOINT_ALERT_POLL_MS", default_value_t = 1000)]
     pub alert_poll_ms: u64,
@@ -93,6 +97,7 @@ impl ServeArgs {
                 poll: Duration::from_millis(self.alert_poll_ms.max(10)),
                 ..crate::alerts::AlertSettings::default()
             },
+            sites_per_account: self.sites_per_account,
             ..Settings::default()
         }
     }

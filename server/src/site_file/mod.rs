@@ -4,6 +4,7 @@
 //! can change.
 
 pub mod alert;
+pub mod changes;
 pub mod segments;
 
 use crate::error::{Error, Result};

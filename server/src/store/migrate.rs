@@ -28,8 +28,9 @@ use std::fmt::Write as _;
 
 /// What is copied, parents before children, with the identity column
 /// whose sequence must move past the copied ids.
-pub const TABLES: [(&str, Option<&str>); 8] = [
+pub const TABLES: [(&str, Option<&str>); 9] = [
     ("sites", Some("id")),
+    ("site_drafts", None),
     ("users", Some("id")),
     ("tokens", Some("id")),
     ("memberships", None),

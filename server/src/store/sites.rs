@@ -147,24 +147,120 @@ impl Store {
             }
             None => {
                 let key = doc.site.key.clone().unwrap_or_else(new_key);
-                sqlx::query(
-                    "INSERT INTO sites (key, name, origins, config, retention_days, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&key)
-                .bind(&doc.site.name)
-                .bind(&origins)
-                .bind(site_format::encode(&config))
-                .bind(retention)
-                .bind(&now)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
+                insert_site(&mut tx, doc, &key).await?;
                 (key, true)
             }
         };
         tx.commit().await?;
         Ok((key, changed))
+    }
+
+    /// Creates a new site from a validated document for a signed-in
+    /// account, which becomes its admin, in one transaction: unless the
+    /// account already administers `cap` sites, or the document's key is
+    /// taken. The account's row is written first, so two creations by one
+    /// account queue (a row lock on PostgreSQL, the write lock on SQLite)
+    /// and the cap holds under a race.
+    pub async fn create_site(
+        &self,
+        doc: &SiteDocument,
+        key: &str,
+        user_id: i64,
+        cap: u32,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET email = email WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let held: i64 =
+            sqlx::query("SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND role = 'admin'")
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .get(0);
+        if held >= i64::from(cap) {
+            return Err(Error::forbidden(
+                "site_limit",
+                format!(
+                    "an account administers at most {cap} sites on this server, and you administer {held}; \
+                     the operator can raise it (touchpoint serve --sites-per-account)"
+                ),
+            ));
+        }
+        let taken = sqlx::query("SELECT id FROM sites WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(Error::Conflict {
+                code: "site_exists",
+                message: format!(
+                    "site.key: {key:?} is taken; leave it out and the server makes one"
+                ),
+            });
+        }
+        insert_site(&mut tx, doc, key).await?;
+        sqlx::query(
+            "INSERT INTO memberships (user_id, site_id, role) \
+             SELECT $1, id, 'admin' FROM sites WHERE key = $2",
+        )
+        .bind(user_id)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The site's draft, if one was saved: `(document as JSON, when, by whom)`.
+    pub async fn draft(&self, site_id: i64) -> Result<Option<(String, String, String)>> {
+        let row = sqlx::query(
+            "SELECT document, updated_at, updated_by FROM site_drafts WHERE site_id = $1",
+        )
+        .bind(site_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+    }
+
+    /// Saves (or replaces) the site's draft: a validated document as JSON.
+    pub async fn save_draft(&self, site_id: i64, document: &str, by: &str) -> Result<String> {
+        let now = now();
+        sqlx::query(
+            "INSERT INTO site_drafts (site_id, document, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (site_id) DO UPDATE SET document = excluded.document, \
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(site_id)
+        .bind(document)
+        .bind(&now)
+        .bind(by)
+        .execute(&self.pool)
+        .await?;
+        Ok(now)
+    }
+
+    /// Deletes the site's draft; with `only`, only while it is still that
+    /// document (a publish leaves a draft saved meanwhile in place). Returns
+    /// whether one was deleted.
+    pub async fn delete_draft(&self, site_id: i64, only: Option<&str>) -> Result<bool> {
+        let done = match only {
+            Some(document) => {
+                sqlx::query("DELETE FROM site_drafts WHERE site_id = $1 AND document = $2")
+                    .bind(site_id)
+                    .bind(document)
+                    .execute(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("DELETE FROM site_drafts WHERE site_id = $1")
+                    .bind(site_id)
+                    .execute(&self.pool)
+                    .await?
+            }
+        };
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn site_by_key(&self, key: &str) -> Result<Option<Site>> {
@@ -174,4 +270,27 @@ impl Store {
             .await?;
         row.as_ref().map(site_of).transpose()
     }
+}
+
+/// Inserts a new site from a validated document under `key`.
+async fn insert_site(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    doc: &SiteDocument,
+    key: &str,
+) -> Result<()> {
+    let now = now();
+    sqlx::query(
+        "INSERT INTO sites (key, name, origins, config, retention_days, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(key)
+    .bind(&doc.site.name)
+    .bind(serde_json::to_string(&doc.site.origins).map_err(internal)?)
+    .bind(site_format::encode(&config_of(doc)))
+    .bind(i64::from(doc.site.retention_days))
+    .bind(&now)
+    .bind(&now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

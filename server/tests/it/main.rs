@@ -11,6 +11,7 @@
 //! - `rollups`: kept rollups equal rebuilt ones through random histories; the migration; `rollup rebuild`
 //! - `read`: the journey map, trends and aggregates against a recomputation from raw events
 //! - `insights`: priorities and drivers against synthetic answers with a known outcome
+//! - `setup`: sites created by accounts (and their cap), drafts and publishing
 //! - `shutdown`: `touchpoint serve` as a process, stopped mid-ingest
 //!
 //! Every test runs on SQLite and on PostgreSQL: `both!` makes a
@@ -32,5 +33,6 @@ mod outcomes;
 mod read;
 mod rollups;
 mod security;
+mod setup;
 mod shutdown;
 mod support;

@@ -64,6 +64,23 @@ pub struct SiteApplied {
     pub changed: bool,
 }
 
+/// `GET/PUT/DELETE /v1/sites/{key}/draft`: changes saved but not live yet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteDraft {
+    /// The draft, in the shape of the site file (alert secrets masked);
+    /// `None` when the site has none.
+    pub document: Option<crate::SiteDocument>,
+    /// When it was last saved (RFC 3339).
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// Who saved it: an e-mail, or `an API token`.
+    #[serde(default)]
+    pub updated_by: Option<String>,
+    /// What publishing it would change, a short line each.
+    #[serde(default)]
+    pub changes: Vec<String>,
+}
+
 /// `DELETE /v1/sites/{key}/visitors/{id}`: how many events were deleted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deleted {

@@ -9,7 +9,11 @@ use std::collections::BTreeMap;
 
 /// One row of `/aggregates` and `export.csv`: one group × one metric.
 /// Group fields appear only when grouped by them.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Read by a visitor of its own (below) rather than a derived one: the
+/// derive buffers every field of a row with `attr:` keys flattened into it,
+/// which cost the dashboard's wasm 20 KB.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct AggregateRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
@@ -27,7 +31,7 @@ pub struct AggregateRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// Grouped by a visitor attribute: `attr:KEY` → the value.
-    #[serde(flatten, default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(flatten, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
     pub metric: Option<Metric>,
     /// n: responses counted once per id.
@@ -39,7 +43,6 @@ pub struct AggregateRow {
     pub mean: Option<f64>,
     /// Score → count. (JSON keys are strings: read as such, then as
     /// numbers, so that a reader given parsed JSON, not its text, can too.)
-    #[serde(deserialize_with = "score_keys")]
     pub distribution: BTreeMap<i64, u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nps: Option<f64>,
@@ -386,6 +389,86 @@ pub struct Comment {
     pub device: Option<String>,
     /// Emotion flags (`frustration`, `delight`, `confusion`).
     pub flags: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for AggregateRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(RowVisitor)
+    }
+}
+
+/// Reads a row's fields by name; `attr:KEY` fields go to `attributes`,
+/// unknown ones are skipped (a newer server may send more), missing ones
+/// take their default.
+struct RowVisitor;
+
+/// A score histogram as JSON has it (string keys).
+struct Scores(BTreeMap<i64, u64>);
+
+impl<'de> Deserialize<'de> for Scores {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        score_keys(d).map(Scores)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RowVisitor {
+    type Value = AggregateRow;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an aggregate row")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<AggregateRow, A::Error> {
+        let mut r = AggregateRow::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "page" => r.page = map.next_value()?,
+                "stage" => r.stage = map.next_value()?,
+                "touchpoint" => r.touchpoint = map.next_value()?,
+                "day" => r.day = map.next_value()?,
+                "week" => r.week = map.next_value()?,
+                "device" => r.device = map.next_value()?,
+                "locale" => r.locale = map.next_value()?,
+                "metric" => r.metric = map.next_value()?,
+                "responses" => r.responses = map.next_value()?,
+                "impressions" => r.impressions = map.next_value()?,
+                "response_rate" => r.response_rate = map.next_value()?,
+                "mean" => r.mean = map.next_value()?,
+                "distribution" => r.distribution = map.next_value::<Scores>()?.0,
+                "nps" => r.nps = map.next_value()?,
+                "nps_moe" => r.nps_moe = map.next_value()?,
+                "promoters" => r.promoters = map.next_value()?,
+                "passives" => r.passives = map.next_value()?,
+                "detractors" => r.detractors = map.next_value()?,
+                "csat" => r.csat = map.next_value()?,
+                "csat_low" => r.csat_low = map.next_value()?,
+                "csat_high" => r.csat_high = map.next_value()?,
+                "ces" => r.ces = map.next_value()?,
+                "ces_easy" => r.ces_easy = map.next_value()?,
+                "thumbs_up" => r.thumbs_up = map.next_value()?,
+                "comments" => r.comments = map.next_value()?,
+                "choices" => r.choices = map.next_value()?,
+                "nps_low" => r.nps_low = map.next_value()?,
+                "nps_high" => r.nps_high = map.next_value()?,
+                "ces_low" => r.ces_low = map.next_value()?,
+                "ces_high" => r.ces_high = map.next_value()?,
+                "thumbs_low" => r.thumbs_low = map.next_value()?,
+                "thumbs_high" => r.thumbs_high = map.next_value()?,
+                "dismissals" => r.dismissals = map.next_value()?,
+                "dismiss_rate" => r.dismiss_rate = map.next_value()?,
+                "frustration_rate" => r.frustration_rate = map.next_value()?,
+                "small_sample" => r.small_sample = map.next_value()?,
+                "flags" => r.flags = map.next_value()?,
+                k if k.starts_with("attr:") => {
+                    r.attributes.insert(key.clone(), map.next_value()?);
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(r)
+    }
 }
 
 /// A map keyed by score, its keys read as the strings JSON has.

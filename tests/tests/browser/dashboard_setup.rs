@@ -1,10 +1,11 @@
 //! The dashboard's setup for site owners: the script tag, the stage
-//! tester, the site file's round trip, edit controls only for editors, and
-//! a touchpoint made in the editor that asks on the shop and whose answer
-//! reaches the journey map.
+//! tester, the site file's round trip through a draft, edit controls only
+//! for editors; a new account that creates a site and sets it up in forms;
+//! and a touchpoint made in the editor, tried in the live preview,
+//! published, asked on the shop, whose answer reaches the journey map.
 
 use crate::dashboard::*;
-use crate::world::{Site, WAIT, World, poll};
+use crate::world::{Site, Visitor, WAIT, World, inline, poll};
 use serde_json::{Value, json};
 use touchpoint_server::store::Role;
 
@@ -76,33 +77,25 @@ fn setup_gives_the_script_tag_tests_stages_and_round_trips_the_site_file() {
         tab.send_keys(&input, path.to_str().unwrap()).unwrap();
     };
     upload(&toml.replacen("label = \"Evaluate\"", "label = \"Compare\"", 1));
-    poll(WAIT, "the saved notice", || {
-        let t = tab.js(
-            "const p = document.querySelector('p.notice[role=status]'); return p && p.textContent;",
-        );
-        Ok(t.as_str()
-            .filter(|t| t.starts_with("Saved"))
-            .map(str::to_owned))
-    })
-    .unwrap();
-    let site: Value =
-        serde_json::from_str(&world.get(&format!("/v1/sites/{}/site", world.key))).unwrap();
-    assert!(
+    let said = told(&tab);
+    assert!(said.starts_with("Saved the file as a draft"), "{said}");
+    let compare = || {
+        let site: Value =
+            serde_json::from_str(&world.get(&format!("/v1/sites/{}/site", world.key))).unwrap();
         site["stage"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|s| s["label"] == "Compare"),
-        "{site}"
-    );
+            .any(|s| s["label"] == "Compare")
+    };
+    assert!(!compare(), "a draft is not live");
+    assert_eq!(text_of(&tab, ".changes"), "stage evaluate changed");
+    tab.click(&button(&tab, "Publish")).unwrap();
+    let said = told(&tab);
+    assert!(said.starts_with("Published"), "{said}");
+    assert!(compare(), "published");
     upload("[site]\nname = \"\"\n");
-    let refused = poll(WAIT, "the refusal", || {
-        let t = tab.js(
-            "const p = document.querySelector('p.error[role=status]'); return p && p.textContent;",
-        );
-        Ok(t.as_str().map(str::to_owned))
-    })
-    .unwrap();
+    let refused = told(&tab);
     assert!(refused.contains("site.name"), "{refused}");
 
     // A viewer reads the setup and has no control to change it.
@@ -119,6 +112,121 @@ fn setup_gives_the_script_tag_tests_stages_and_round_trips_the_site_file() {
     assert!(text_of(&tab, "main").contains("You are a viewer"));
 }
 
+/// What the screen's one status line says next: it is emptied first, then
+/// read once a save, a publish or a refusal has filled it.
+fn told(tab: &Visitor) -> String {
+    poll(WAIT, "what the change said", || {
+        let t = tab.js("const p = document.querySelector('.toast p'); return p && !p.dataset.read && (p.dataset.read = 1, p.textContent);");
+        Ok(t.as_str().map(str::to_owned))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}; on screen: {}", tab.js("return document.querySelector('main').innerText.slice(0, 3000);")))
+}
+
+#[test]
+fn a_new_account_creates_a_site_and_sets_it_up_in_forms() {
+    let world = World::new(&Site::demo());
+    world.add_account("nia@garden.example", PASSWORD);
+    let tab = world.visitor(1280, 900);
+    sign_in_as(&tab, &world, "nia@garden.example", PASSWORD);
+    assert!(text_of(&tab, ".empty").starts_with("You have no sites yet"));
+    no_violations(&tab, "the sites list with the new site form");
+    screenshots(&tab, "new-site");
+
+    // A fault is named on the form, and nothing is made.
+    tab.send_keys(&field(&tab, "Name of the new site"), "Garden centre")
+        .unwrap();
+    let origins = field(
+        &tab,
+        "Origins allowed to send answers, separated by spaces (empty: any)",
+    );
+    tab.send_keys(&origins, "garden.example/shop").unwrap();
+    tab.click(&button(&tab, "Create the site")).unwrap();
+    let refused = text_of(&tab, "form p.error");
+    assert!(refused.starts_with("site.origins"), "{refused}");
+    tab.clear(&origins).unwrap();
+    tab.send_keys(
+        &origins,
+        "https://garden.example https://www.garden.example",
+    )
+    .unwrap();
+    tab.click(&button(&tab, "Create the site")).unwrap();
+
+    // It opens on the new site's setup, whose tag names its key.
+    let heading = text_of(&tab, "h1");
+    let heading = poll(WAIT, "the new site's setup", || {
+        let h = tab.js("return document.querySelector('h1').textContent;");
+        Ok(h.as_str()
+            .filter(|h| h.ends_with("setup"))
+            .map(str::to_owned))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}; was {heading}"));
+    assert_eq!(heading, "Garden centre — setup");
+    let tag = text_of(&tab, ".snippet");
+    let key = tag
+        .split("data-site=\"")
+        .nth(1)
+        .and_then(|k| k.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_ne!(key, world.key);
+    let site = |tab: &Visitor| -> Value {
+        tab.eval_async(
+            "fetch(arguments[0]).then(r => r.json()).then(arguments[arguments.length - 1]);",
+            vec![json!(format!("/v1/sites/{key}/site"))],
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        site(&tab)["site"]["origins"],
+        json!(["https://garden.example", "https://www.garden.example"])
+    );
+
+    // A stage from the stage form waits as a draft until published.
+    tab.send_keys(&field(&tab, "Stage id"), "browse").unwrap();
+    tab.send_keys(&field(&tab, "Stage label"), "Browse")
+        .unwrap();
+    tab.send_keys(&field(&tab, "Stage pages (globs)"), "/ /plants/**")
+        .unwrap();
+    tab.click(&button(&tab, "Save the stage")).unwrap();
+    let said = told(&tab);
+    assert!(said.starts_with("Saved: stage browse added."), "{said}");
+    assert_eq!(text_of(&tab, ".changes"), "stage browse added");
+    assert_eq!(site(&tab)["stage"], json!([]));
+    no_violations(&tab, "the setup with a draft");
+    tab.js("window.scrollTo(0, 0);");
+    screenshots(&tab, "setup-draft");
+    // An alert to a private address is refused, with the reason.
+    tab.send_keys(
+        &field(&tab, "Post to (URL; the same URL changes that alert)"),
+        "http://127.0.0.1:9/hook",
+    )
+    .unwrap();
+    tab.click(&button(&tab, "Save the alert")).unwrap();
+    let refused = told(&tab);
+    assert!(refused.contains("alert[0].url"), "{refused}");
+    tab.click(&button(&tab, "Publish")).unwrap();
+    let said = told(&tab);
+    assert!(said.starts_with("Published"), "{said}");
+    assert_eq!(
+        site(&tab)["stage"],
+        json!([{ "id": "browse", "label": "Browse", "pages": ["/", "/plants/**"] }])
+    );
+    assert!(text_of(&tab, ".panel.draft").contains("Everything below is live"));
+
+    // The site's settings form renames it.
+    let name = field(&tab, "Site name");
+    tab.clear(&name).unwrap();
+    tab.send_keys(&name, "Garden centre Nord").unwrap();
+    tab.click(&button(&tab, "Save the site's settings"))
+        .unwrap();
+    let said = told(&tab);
+    assert!(said.starts_with("Saved: the site's settings."), "{said}");
+    assert_eq!(
+        text_of(&tab, ".changes"),
+        "site.name: \"Garden centre\" → \"Garden centre Nord\""
+    );
+}
+
 #[test]
 fn a_touchpoint_made_in_the_editor_asks_on_the_shop_and_its_answer_reaches_the_journey_map() {
     let world = World::new(&Site::fixture("nps-on-checkout"));
@@ -129,25 +237,61 @@ fn a_touchpoint_made_in_the_editor_asks_on_the_shop_and_its_answer_reaches_the_j
         sign_in_as(&tab, &world, "eve@shop.example", PASSWORD);
         tab.click(&link(&tab, "Demo shop")).unwrap();
         tab.click(&link(&tab, "Setup")).unwrap();
-        tab.send_keys(&field(&tab, "Id"), "pricing-csat").unwrap();
+        tab.send_keys(&field(&tab, "Touchpoint id"), "pricing-csat")
+            .unwrap();
         tab.send_keys(&field(&tab, "Question (English)"), question)
             .unwrap();
         tab.send_keys(&field(&tab, "Pages (globs; empty: every page)"), "/pricing")
             .unwrap();
-        tab.click(&button(&tab, "Save the touchpoint")).unwrap();
-        let saved = poll(WAIT, "the saved notice", || {
-            let t = tab.js("const p = document.querySelector('p.notice[role=status], p.error[role=status]'); return p && p.textContent;");
-            Ok(t.as_str().map(str::to_owned))
+        // The real widget shows the question as typed, in the page.
+        let preview = inline("touchpoint-preview");
+        poll(WAIT, "the question in the preview", || {
+            let q = tab.on(
+                &preview,
+                "const q = r.querySelector('.question'); return q && q.textContent;",
+                &[],
+            );
+            Ok((q.as_str() == Some(question)).then_some(()))
         })
-        .unwrap_or_else(|e| {
-            panic!(
-                "{e:#}; fields {}; console {:?}",
-                tab.js("return [...document.querySelectorAll('.editor input, .editor select')].map(i => i.id + '=' + i.value + ':' + i.validity.valid).join(' ') + ' | ' + document.querySelector('main').innerText.slice(0, 3000);"),
-                tab.console()
-            )
-        });
-        assert!(saved.starts_with("Saved: pricing-csat added"), "{saved}");
+        .unwrap_or_else(|e| panic!("{e:#}; console {:?}", tab.console()));
+        let four = poll(WAIT, "the preview's 4", || {
+            Ok(tab.find_on(&preview, "[aria-label='4 out of 5']"))
+        })
+        .unwrap();
         no_violations(&tab, "the touchpoint editor");
+        tab.js("document.querySelector('.tp-edit').scrollIntoView();");
+        screenshots(&tab, "setup-preview");
+        tab.click(&four).unwrap();
+        let would = text_of(&tab, ".preview p[role=status]");
+        let would = poll(WAIT, "what the preview would send", || {
+            let t = tab.js("return document.querySelector('.preview p[role=status]').textContent;");
+            Ok(t.as_str().filter(|t| !t.is_empty()).map(str::to_owned))
+        })
+        .unwrap_or_else(|e| panic!("{e:#}; was {would:?}"));
+        assert!(
+            would.starts_with("A visitor's answer would be sent: score 4"),
+            "{would}"
+        );
+        assert!(
+            tab.sent("/v1/events").is_empty(),
+            "the preview sends nothing"
+        );
+
+        tab.click(&button(&tab, "Save the touchpoint")).unwrap();
+        let saved = told(&tab);
+        assert!(
+            saved.starts_with("Saved: pricing-csat added. It goes live when you publish."),
+            "{saved}"
+        );
+        assert!(
+            !world
+                .get(&format!("/v1/sites/{}/config", world.key))
+                .contains("pricing-csat"),
+            "a draft is not served to visitors"
+        );
+        tab.click(&button(&tab, "Publish")).unwrap();
+        let said = told(&tab);
+        assert!(said.starts_with("Published"), "{said}");
     }
     // The shop's visitors are asked it on /pricing once the site's
     // configuration is served with it.
@@ -171,6 +315,12 @@ fn a_touchpoint_made_in_the_editor_asks_on_the_shop_and_its_answer_reaches_the_j
             r["touchpoint"] == "pricing-csat" && r["responses"] == 1
         });
     }
+    assert!(
+        !world
+            .get(&format!("/v1/sites/{}/responses.csv", world.key))
+            .contains("touchpoint-preview"),
+        "nothing of the preview is stored"
+    );
     // The answer is on the journey map, under the stage of /pricing.
     let tab = world.visitor(1280, 900);
     sign_in_as(&tab, &world, "eve@shop.example", PASSWORD);

@@ -246,6 +246,16 @@ impl World {
         });
     }
 
+    /// Adds a dashboard account with no role on any site.
+    pub fn add_account(&self, email: &str, password: &str) {
+        self.add_user(email, password, Role::Viewer);
+        self.rt.block_on(async {
+            let store = &self.state.store;
+            let site = store.site_by_key(&self.key).await.unwrap().unwrap();
+            store.remove_user(email, Some(site.id)).await.unwrap();
+        });
+    }
+
     /// Sends `events` (the wire's event objects, without `site`) to the
     /// ingest API as the shop's pages would, in batches; panics unless each
     /// batch is accepted.

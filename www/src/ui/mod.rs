@@ -4,6 +4,7 @@
 //! API into a [`Load`] and draws its loading, empty and error states.
 
 mod comments;
+mod form;
 mod frustration;
 mod insights;
 mod journey;

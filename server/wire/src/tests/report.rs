@@ -59,6 +59,19 @@ fn aggregate_row_json_is_the_contract() {
         "{json}"
     );
     assert_eq!(serde_json::from_str::<AggregateRow>(&json).unwrap(), thumbs);
+    // A row grouped by a visitor attribute carries it as `attr:KEY`, and
+    // reads back with it; fields a newer server adds are skipped.
+    let mut plan = row.clone();
+    plan.page = None;
+    plan.attributes.insert("attr:plan".into(), "pro".into());
+    let json = serde_json::to_string(&plan).unwrap();
+    assert!(
+        json.starts_with(r#"{"attr:plan":"pro","metric":"nps""#),
+        "{json}"
+    );
+    assert_eq!(serde_json::from_str::<AggregateRow>(&json).unwrap(), plan);
+    let newer = json.replacen('{', r#"{"someday":{"a":[1,2]},"#, 1);
+    assert_eq!(serde_json::from_str::<AggregateRow>(&newer).unwrap(), plan);
 }
 
 /// The journey map and trends, as the dashboard reads them.

@@ -1,9 +1,19 @@
-//! Setup for site owners: the script tag to paste (with a copy button), the
-//! journey stages with a tester ("which stage is this URL?", by the
-//! server's own page rules), the touchpoints, and the site file — its TOML
-//! downloaded, or uploaded to replace the configuration (editors and
-//! admins; a viewer sees no control to change anything, and the server
-//! refuses their changes anyway).
+//! Setup for site owners: the script tag to paste (with a copy button),
+//! the site's name, origins and time zone, the journey stages with a tester
+//! ("which stage is this URL?", by the server's own page rules), the
+//! touchpoints with a live preview of the real widget, the alerts, and the
+//! site file (TOML) to download or upload.
+//!
+//! Every change is saved as a draft (`PUT /draft`): visitors see nothing of
+//! it until someone publishes it (`POST /publish`), which the panel on top
+//! offers with the list of what would change. Editors and admins only: a
+//! viewer sees no control to change anything, and the server refuses their
+//! changes anyway.
+
+mod editors;
+mod touchpoints;
+
+pub(super) use editors::words;
 
 use super::{Auth, Load, load_with, title};
 use crate::api::{self, ApiError};
@@ -14,10 +24,7 @@ use leptos::ev::SubmitEvent;
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use std::collections::BTreeMap;
-use touchpoint_wire::{
-    Look, Metric, Position, SiteApplied, SiteDocument, Touchpoint, Trigger, TriggerOn,
-};
+use touchpoint_wire::{SiteApplied, SiteDocument, SiteDraft};
 use wasm_bindgen_futures::JsFuture;
 
 /// The two tags a site owner pastes, pointing at this server.
@@ -30,9 +37,117 @@ fn snippet(origin: &str, key: &str) -> String {
 
 #[derive(Clone, Debug, PartialEq)]
 struct Loaded {
-    doc: SiteDocument,
-    /// Bumped by each save, so the document is read again.
+    /// The live configuration.
+    live: SiteDocument,
+    /// The draft (editors only), when one is saved.
+    draft: Option<SiteDraft>,
+    /// Bumped by each save, so both are read again.
     version: u32,
+}
+
+impl Loaded {
+    /// What the editors start from: the draft if there is one, else what is live.
+    fn doc(&self) -> SiteDocument {
+        self.draft
+            .as_ref()
+            .and_then(|d| d.document.clone())
+            .unwrap_or_else(|| self.live.clone())
+    }
+}
+
+/// Saves changes as the site's draft, publishes or discards it, and says
+/// how it went; every editor on the screen shares one.
+#[derive(Clone, Copy)]
+pub(super) struct Saver {
+    auth: Auth,
+    key: StoredValue<String>,
+    /// Bumped after a change, to load the configuration again.
+    version: RwSignal<u32>,
+    /// What the last change said (`true`: it went through).
+    status: RwSignal<Option<(bool, String)>>,
+    busy: RwSignal<bool>,
+}
+
+impl Saver {
+    fn path(&self, end: &str) -> String {
+        format!("/v1/sites/{}/{end}", encode(&self.key.get_value()))
+    }
+
+    /// Saves `next` as the draft (JSON, or the TOML site file with
+    /// `toml`); says `done` and that it waits to be published.
+    pub(super) fn draft(self, next: String, toml: bool, done: String) {
+        let Some(csrf) = self.auth.csrf() else { return };
+        let path = self.path("draft");
+        let kind = if toml {
+            "application/toml"
+        } else {
+            "application/json"
+        };
+        self.run(
+            done,
+            Box::pin(async move {
+                api::put::<SiteDraft>(&path, next, kind, &csrf)
+                    .await
+                    .map(|_| ())
+            }),
+        );
+    }
+
+    /// Saves `next` as the draft.
+    pub(super) fn save(self, next: &SiteDocument, done: String) {
+        let body = api::json(next).unwrap_or_default();
+        self.draft(
+            body,
+            false,
+            format!("{done} It goes live when you publish."),
+        );
+    }
+
+    fn run(
+        self,
+        done: String,
+        call: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>>>>,
+    ) {
+        self.busy.set(true);
+        self.status.set(None);
+        spawn_local(async move {
+            match call.await {
+                Ok(()) => {
+                    self.status.set(Some((true, done)));
+                    self.version.update(|v| *v += 1);
+                }
+                Err(ApiError::SignedOut(m)) => self.auth.expired(&m),
+                Err(e) => self.status.set(Some((false, e.message().to_owned()))),
+            }
+            self.busy.set(false);
+        });
+    }
+
+    /// Makes the draft live; `purge` confirms the events a lower retention deletes.
+    fn publish(self, purge: Option<u64>) {
+        let Some(csrf) = self.auth.csrf() else { return };
+        let mut path = self.path("publish");
+        if let Some(n) = purge {
+            path.push_str(&format!("?confirm_purge={n}"));
+        }
+        self.run(
+            "Published: visitors get it within a minute.".to_owned(),
+            Box::pin(async move {
+                api::post::<SiteApplied>(&path, &(), Some(&csrf))
+                    .await
+                    .map(|_| ())
+            }),
+        );
+    }
+
+    fn discard(self) {
+        let Some(csrf) = self.auth.csrf() else { return };
+        let path = self.path("draft");
+        self.run(
+            "The draft is discarded.".to_owned(),
+            Box::pin(async move { api::delete(&path, &csrf).await }),
+        );
+    }
 }
 
 /// The setup screen.
@@ -48,18 +163,34 @@ pub fn Setup(
     title(&["Setup", &site_name]);
     let auth = expect_context::<Auth>();
     let can_edit = role == "editor" || role == "admin";
-    let version = RwSignal::new(0u32);
+    let saver = Saver {
+        auth,
+        key: StoredValue::new(key.clone()),
+        version: RwSignal::new(0),
+        status: RwSignal::new(None),
+        busy: RwSignal::new(false),
+    };
+    let version = saver.version;
     let data = RwSignal::new(Load::<Loaded>::Loading);
     let k = key.clone();
     Effect::new(move |_| {
         let v = version.get();
-        let key = k.clone();
+        let key = encode(&k);
         load_with(
             data,
             async move {
-                let doc: SiteDocument =
-                    api::get(&format!("/v1/sites/{}/site", encode(&key))).await?;
-                Ok(Loaded { doc, version: v })
+                let live: SiteDocument = api::get(&format!("/v1/sites/{key}/site")).await?;
+                let draft = if can_edit {
+                    let d: SiteDraft = api::get(&format!("/v1/sites/{key}/draft")).await?;
+                    d.document.is_some().then_some(d)
+                } else {
+                    None
+                };
+                Ok(Loaded {
+                    live,
+                    draft,
+                    version: v,
+                })
             },
             move |l: &Loaded| l.version == version.get_untracked(),
         );
@@ -92,51 +223,31 @@ pub fn Setup(
             return;
         };
         if let Some(input) = url.get() {
-            tested.set(words::stage_of(&l.doc.stage, &input.value()));
+            tested.set(words::stage_of(&l.doc().stage, &input.value()));
         }
     };
-    let upload_status = RwSignal::new(None::<(bool, String)>);
-    // Outside the editor, which is drawn anew with the configuration a
-    // save loads again: the notice stays.
-    let editor_status = RwSignal::new(None::<(bool, String)>);
     let file = NodeRef::<Input>::new();
-    let k = key.clone();
     let upload = move |_| {
         let Some(input) = file.get() else { return };
         let Some(chosen) = input.files().and_then(|f| f.get(0)) else {
             return;
         };
-        let Some(csrf) = auth.csrf() else { return };
-        let key = k.clone();
-        upload_status.set(Some((true, "Uploading…".to_owned())));
+        saver.status.set(None);
         spawn_local(async move {
-            let text = match JsFuture::from(chosen.text()).await {
-                Ok(t) => t.as_string().unwrap_or_default(),
-                Err(_) => {
-                    upload_status.set(Some((false, "The file could not be read.".to_owned())));
-                    return;
-                }
-            };
-            let path = format!("/v1/sites/{}/site", encode(&key));
-            match api::put::<SiteApplied>(&path, text, "application/toml", &csrf).await {
-                Ok(applied) => {
-                    upload_status.set(Some((
-                        true,
-                        if applied.changed {
-                            "Saved: the site now runs on this file.".to_owned()
-                        } else {
-                            "Nothing changed: the file says what the site already had.".to_owned()
-                        },
-                    )));
-                    version.update(|v| *v += 1);
-                }
-                Err(ApiError::SignedOut(m)) => auth.expired(&m),
-                Err(e) => upload_status.set(Some((false, e.message().to_owned()))),
+            match JsFuture::from(chosen.text()).await {
+                Ok(t) => saver.draft(
+                    t.as_string().unwrap_or_default(),
+                    true,
+                    "Saved the file as a draft: publish it to make it live.".to_owned(),
+                ),
+                Err(_) => saver
+                    .status
+                    .set(Some((false, "The file could not be read.".to_owned()))),
             }
         });
     };
     let download = format!("/v1/sites/{}/site.toml", encode(&key));
-    let key_for_editor = key.clone();
+    let preview_key = key.clone();
     view! {
         <main id="main" class="page">
             <div class="heading">
@@ -155,21 +266,22 @@ pub fn Setup(
                 Load::Loading => view! { <p class="status" role="status">"Loading the setup…"</p> }.into_any(),
                 Load::Failed(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
                 Load::Ready(l) => {
-                    let doc = l.doc;
-                    let key = key_for_editor.clone();
+                    let doc = l.doc();
+                    let stages = doc.stage.iter().enumerate().map(|(i, s)| view! {
+                        <li>
+                            <strong>{s.label.clone()}</strong>
+                            <span class="muted">{format!(" {}", s.id)}</span>
+                            {can_edit.then(|| editors::stage_actions(&doc, i, saver))}
+                            <span class="globs">{s.pages.join("  ")}</span>
+                        </li>
+                    }).collect_view();
                     view! {
+                        {can_edit.then(|| publish_panel(l.draft.clone(), saver))}
+                        {editors::site_form(doc.clone(), can_edit, saver)}
                         <section class="panel" aria-labelledby="stages-h">
                             <h2 id="stages-h">"Journey stages"</h2>
                             <p class="muted">"In journey order. A page belongs to the first stage whose pages match it: * within one path segment, ** across segments."</p>
-                            <ol class="stage-list">
-                                {doc.stage.iter().map(|s| view! {
-                                    <li>
-                                        <strong>{s.label.clone()}</strong>
-                                        <span class="muted">{format!(" {}", s.id)}</span>
-                                        <span class="globs">{s.pages.join("  ")}</span>
-                                    </li>
-                                }).collect_view()}
-                            </ol>
+                            <ol class="stage-list">{stages}</ol>
                             <form class="tester" on:submit=test>
                                 <div class="field grow">
                                     <label for="url">"Which stage is this URL?"</label>
@@ -178,6 +290,7 @@ pub fn Setup(
                                 <button type="submit">"Test"</button>
                             </form>
                             <p class="answer" role="status">{move || tested.get()}</p>
+                            {can_edit.then(|| editors::stage_editor(doc.clone(), saver))}
                         </section>
                         <section class="panel" aria-labelledby="tps-h">
                             <h2 id="tps-h">"Touchpoints"</h2>
@@ -206,8 +319,9 @@ pub fn Setup(
                                     </tbody>
                                 </table>
                             </div>
-                            {can_edit.then(|| view! { <TouchpointEditor doc=doc.clone() key=key.clone() version=version status=editor_status /> })}
+                            {can_edit.then(|| touchpoints::editor(doc.clone(), preview_key.clone(), saver))}
                         </section>
+                        {editors::alerts(doc, can_edit, saver)}
                     }
                     .into_any()
                 }
@@ -221,12 +335,9 @@ pub fn Setup(
                 {if can_edit {
                     view! {
                         <div class="field">
-                            <label for="upload">"Upload a site file (TOML) to replace the configuration"</label>
+                            <label for="upload">"Upload a site file (TOML) as the draft"</label>
                             <input id="upload" type="file" accept=".toml,application/toml,text/plain" node_ref=file on:change=upload />
                         </div>
-                        {move || upload_status.get().map(|(ok, message)| view! {
-                            <p class=if ok { "notice" } else { "error" } role="status">{message}</p>
-                        })}
                     }
                     .into_any()
                 } else {
@@ -236,168 +347,62 @@ pub fn Setup(
                     .into_any()
                 }}
             </section>
+            // What a save, a publish or a discard said last: one place,
+            // always in view, wherever the form was.
+            <div class="toast" role="status">
+                {move || saver.status.get().map(|(ok, message)| view! {
+                    <p class=if ok { "notice" } else { "error" }>{message}</p>
+                })}
+            </div>
         </main>
     }
 }
 
-/// Adds a touchpoint (or replaces the one with the same id) or removes one,
-/// and saves the whole configuration (`PUT /site`): the server checks it
-/// as it checks `touchpoint apply`, and its refusal names the field.
-#[component]
-fn TouchpointEditor(
-    /// The configuration as loaded.
-    doc: SiteDocument,
-    /// The site's key.
-    key: String,
-    /// Bumped after a save, to load the configuration again.
-    version: RwSignal<u32>,
-    /// What the last save said.
-    status: RwSignal<Option<(bool, String)>>,
-) -> impl IntoView {
-    let auth = expect_context::<Auth>();
-    let busy = RwSignal::new(false);
-    let id = NodeRef::<Input>::new();
-    let question = NodeRef::<Input>::new();
-    let pages = NodeRef::<Input>::new();
-    let sample = NodeRef::<Input>::new();
-    let metric = RwSignal::new("csat".to_owned());
-    let when = RwSignal::new("load".to_owned());
-    let save = {
-        let key = key.clone();
-        move |next: SiteDocument, done: String| {
-            let Some(csrf) = auth.csrf() else { return };
-            let key = key.clone();
-            busy.set(true);
-            spawn_local(async move {
-                let body = serde_json::to_string(&next).unwrap_or_default();
-                let path = format!("/v1/sites/{}/site", encode(&key));
-                match api::put::<SiteApplied>(&path, body, "application/json", &csrf).await {
-                    Ok(_) => {
-                        status.set(Some((true, done)));
-                        version.update(|v| *v += 1);
-                    }
-                    Err(ApiError::SignedOut(m)) => auth.expired(&m),
-                    Err(e) => status.set(Some((false, e.message().to_owned()))),
-                }
-                busy.set(false);
-            });
-        }
-    };
-    let add = {
-        let doc = doc.clone();
-        let save = save.clone();
-        move |ev: SubmitEvent| {
-            ev.prevent_default();
-            let value = |r: NodeRef<Input>| {
-                r.get()
-                    .map(|i| i.value().trim().to_owned())
-                    .unwrap_or_default()
-            };
-            let new_id = value(id);
-            let share: f64 = value(sample).parse().unwrap_or(100.0);
-            let on = TriggerOn::parse(&when.get_untracked()).unwrap_or(TriggerOn::Load);
-            let tp = Touchpoint {
-                id: new_id.clone(),
-                metric: Metric::parse(&metric.get_untracked()).unwrap_or(Metric::Csat),
-                question: BTreeMap::from([("en".to_owned(), value(question))]),
-                trigger: Trigger {
-                    on,
-                    percent: (on == TriggerOn::Scroll).then_some(50),
-                    ..Trigger::default()
-                },
-                pages: value(pages)
-                    .split([' ', ','])
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                stages: Vec::new(),
-                sample: (share / 100.0).clamp(0.0, 1.0),
-                recontact_days: 30,
-                follow_up: None,
-                options: Vec::new(),
-                multiple: false,
-                scale: Look::default(),
-                position: Position::default(),
-                audience: BTreeMap::new(),
-            };
-            let mut next = doc.clone();
-            let said = match next.touchpoint.iter_mut().find(|t| t.id == tp.id) {
-                Some(old) => {
-                    *old = tp;
-                    format!("Saved: {new_id} changed.")
-                }
-                None => {
-                    next.touchpoint.push(tp);
-                    format!("Saved: {new_id} added. It is live on the site within seconds.")
-                }
-            };
-            save(next, said);
-        }
+/// The draft, if any: what publishing it would change, and the buttons to
+/// publish or discard it.
+fn publish_panel(draft: Option<SiteDraft>, saver: Saver) -> impl IntoView {
+    let busy = saver.busy;
+    let asked = move || {
+        saver
+            .status
+            .get()
+            .filter(|(ok, _)| !ok)
+            .and_then(|(_, m)| words::purge_asked(&m))
     };
     view! {
-        <form class="editor" on:submit=add>
-            <h3>"Add or change a touchpoint"</h3>
-            <div class="grid">
-                <div class="field">
-                    <label for="tp-id">"Id"</label>
-                    <input id="tp-id" type="text" required placeholder="pricing-csat" node_ref=id />
-                </div>
-                <div class="field">
-                    <label for="tp-metric">"Question type"</label>
-                    <select id="tp-metric" on:change=move |ev| metric.set(event_target_value(&ev))>
-                        <option value="csat" selected>"CSAT (1–5)"</option>
-                        <option value="nps">"NPS (0–10)"</option>
-                        <option value="ces">"Effort (1–7)"</option>
-                        <option value="thumbs">"Thumbs"</option>
-                        <option value="emoji">"Mood (five faces)"</option>
-                        <option value="text">"Comment"</option>
-                    </select>
-                </div>
-                <div class="field wide">
-                    <label for="tp-question">"Question (English)"</label>
-                    <input id="tp-question" type="text" required placeholder="How satisfied are you with our prices?" node_ref=question />
-                </div>
-                <div class="field">
-                    <label for="tp-pages">"Pages (globs; empty: every page)"</label>
-                    <input id="tp-pages" type="text" placeholder="/pricing /product/*" node_ref=pages />
-                </div>
-                <div class="field">
-                    <label for="tp-when">"When"</label>
-                    <select id="tp-when" on:change=move |ev| when.set(event_target_value(&ev))>
-                        <option value="load" selected>"When the page has loaded"</option>
-                        <option value="scroll">"Halfway down the page"</option>
-                        <option value="exit">"When leaving (desktop)"</option>
-                        <option value="tab">"From a feedback tab"</option>
-                        <option value="manual">"Only from the page's code"</option>
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="tp-sample">"Visitors asked (%)"</label>
-                    <input id="tp-sample" type="number" min="1" max="100" value="100" node_ref=sample />
-                </div>
-            </div>
-            <p class="actions">
-                <button type="submit" class="primary" disabled=move || busy.get()>"Save the touchpoint"</button>
-            </p>
-        </form>
-        <ul class="removals">
-            {doc.touchpoint.iter().map(|t| {
-                let id = t.id.clone();
-                let doc = doc.clone();
-                let save = save.clone();
-                view! {
-                    <li>
-                        <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| {
-                            let mut next = doc.clone();
-                            next.touchpoint.retain(|t| t.id != id);
-                            save(next, format!("Saved: {} removed.", id));
-                        }>{format!("Remove {}", t.id)}</button>
-                    </li>
+        <section class="panel draft" aria-labelledby="draft-h">
+            <h2 id="draft-h">"Publish"</h2>
+            {match draft {
+                None => view! {
+                    <p class="muted">"Everything below is live. What you change is saved as a draft, and visitors see it once you publish."</p>
+                }.into_any(),
+                Some(d) => {
+                    let lines = if d.changes.is_empty() {
+                        vec!["The draft is the same as what is live.".to_owned()]
+                    } else {
+                        d.changes
+                    };
+                    view! {
+                        <p>{format!(
+                            "Not live yet: a draft saved by {} on {}.",
+                            d.updated_by.unwrap_or_default(),
+                            d.updated_at.as_deref().map(format::when).unwrap_or_default()
+                        )}</p>
+                        <ul class="changes">{lines.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
+                        <p class="actions">
+                            <button type="button" class="primary" disabled=move || busy.get() on:click=move |_| saver.publish(None)>"Publish"</button>
+                            <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| saver.discard()>"Discard the draft"</button>
+                        </p>
+                    }.into_any()
                 }
-            }).collect_view()}
-        </ul>
-        {move || status.get().map(|(ok, message)| view! {
-            <p class=if ok { "notice" } else { "error" } role="status">{message}</p>
-        })}
+            }}
+            {move || asked().map(|n| view! {
+                <p class="actions">
+                    <button type="button" class="danger" disabled=move || busy.get() on:click=move |_| saver.publish(Some(n))>
+                        {format!("Publish and delete {n} events")}
+                    </button>
+                </p>
+            })}
+        </section>
     }
 }

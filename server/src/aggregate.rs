@@ -40,14 +40,15 @@ pub async fn aggregate(
 /// segments (device, locale) are kept apart, so they do not combine.
 pub fn grain_for(group_by: &[GroupBy], filter: &RollupFilter) -> Result<Grain> {
     let page = group_by.contains(&GroupBy::Page) || filter.page.is_some();
-    let segment = group_by
-        .iter()
-        .any(|g| matches!(g, GroupBy::Device | GroupBy::Locale));
+    let segment = filter.segmented()
+        || group_by
+            .iter()
+            .any(|g| matches!(g, GroupBy::Device | GroupBy::Locale));
     let attribute = filter.attribute.is_some();
     match (page, segment, attribute) {
         (true, true, _) => Err(Error::bad_request(
             "invalid_group_by",
-            "group_by: pages are counted apart from devices and locales; group by page, or by device and locale, not both",
+            "group_by: pages are counted apart from devices and locales; group or filter by page, or by device and locale, not both",
         )),
         (true, _, true) | (_, true, true) => Err(Error::bad_request(
             "invalid_group_by",

@@ -1,6 +1,6 @@
 //! What a report covers, as a query string or as `touchpoint export`
 //! flags: the grouping columns and the filters (time range, page, stage,
-//! touchpoint, metric), parsed and checked into the store's terms. Dates
+//! touchpoint, metric, device, locale), parsed and checked into the store's terms. Dates
 //! are days in the site's time zone.
 
 use crate::error::{Error, Result};
@@ -85,6 +85,14 @@ pub struct FilterArgs {
     /// delight, confusion); raw responses only: aggregate rows count each flag.
     #[arg(long)]
     pub flag: Option<String>,
+    /// Only this device (desktop, mobile, tablet; unknown: none given). Not
+    /// with page or an attribute: those are counted apart from devices.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Only this locale (en-GB, de, …; unknown: none given). Not with page
+    /// or an attribute.
+    #[arg(long)]
+    pub locale: Option<String>,
 }
 
 impl FilterArgs {
@@ -130,9 +138,27 @@ impl FilterArgs {
                     })
             })
             .transpose()?;
+        // Devices and locales are short words as the widget sends them.
+        let word = |name: &str, v: &Option<String>| -> Result<Option<String>> {
+            some(v)
+                .map(|w| {
+                    (w.len() <= 35
+                        && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+                    .then_some(w.clone())
+                    .ok_or_else(|| {
+                        Error::bad_request(
+                            "invalid_filter",
+                            format!("{name}: {w:?} is not a device or locale name (letters, digits, '-', at most 35)"),
+                        )
+                    })
+                })
+                .transpose()
+        };
         Ok(Filter {
             page,
             flag,
+            device: word("device", &self.device)?,
+            locale: word("locale", &self.locale)?,
             stage: some(&self.stage),
             touchpoint: some(&self.touchpoint),
             metric,
@@ -220,6 +246,8 @@ pub fn rollup_filter(filter: &Filter, zone: &Zone) -> Result<RollupFilter> {
         touchpoint: filter.touchpoint.clone(),
         metric: filter.metric.clone(),
         attribute: None,
+        device: filter.device.clone(),
+        locale: filter.locale.clone(),
     })
 }
 

@@ -63,7 +63,7 @@ pub async fn frustration(
 ) -> Result<Frustration> {
     let days = rollup_filter(filter, &site.config.zone())?;
     let (grain, column) = match by {
-        By::Touchpoint => (Grain::Days, "touchpoint"),
+        By::Touchpoint => (days.day_grain(), "touchpoint"),
         By::Page => (Grain::Pages, "page"),
     };
     let mut groups: BTreeMap<(String, Metric), Group> = BTreeMap::new();

@@ -20,7 +20,7 @@ pub const MAX_POINTS: usize = 3700;
 pub async fn journey(store: &Store, site: &Site, filter: &Filter) -> Result<Journey> {
     let days = rollup_filter(filter, &site.config.zone())?;
     let rows = store
-        .rollup_counts(site.id, Grain::Days, &["stage", "touchpoint"], &days)
+        .rollup_counts(site.id, days.day_grain(), &["stage", "touchpoint"], &days)
         .await?;
     // stage → (touchpoint, metric) → tally
     let mut stages: BTreeMap<String, BTreeMap<(String, Metric), Tally>> = BTreeMap::new();
@@ -171,7 +171,7 @@ pub async fn trends(
     let rows = store
         .rollup_counts(
             site.id,
-            Grain::Days,
+            days.day_grain(),
             &["day"],
             &RollupFilter {
                 touchpoint: Some(touchpoint.to_owned()),

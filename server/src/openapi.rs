@@ -28,7 +28,17 @@ fn export(summary: &str, media: &str, aggregates: bool) -> Value {
     if aggregates {
         params.push(json!({ "$ref": "#/components/parameters/group_by" }));
     }
-    for p in ["from", "to", "page", "stage", "touchpoint", "metric", "bom"] {
+    for p in [
+        "from",
+        "to",
+        "page",
+        "stage",
+        "touchpoint",
+        "metric",
+        "device",
+        "locale",
+        "bom",
+    ] {
         params.push(json!({ "$ref": format!("#/components/parameters/{p}") }));
     }
     if !aggregates {
@@ -57,6 +67,8 @@ pub fn document() -> Value {
         "stage",
         "touchpoint",
         "metric",
+        "device",
+        "locale",
     ]
     .iter()
     .map(|p| json!({ "$ref": format!("#/components/parameters/{p}") }))
@@ -337,6 +349,8 @@ pub fn document() -> Value {
                 "stage": query("stage", "Only this journey stage."),
                 "touchpoint": query("touchpoint", "Only this touchpoint."),
                 "metric": query("metric", "Only this metric."),
+                "device": query("device", "Only this device: desktop, mobile, tablet, or unknown (none given). Aggregates: not with page or attr:KEY, which are counted apart from devices."),
+                "locale": query("locale", "Only this locale (en-GB, de, …), or unknown (none given). Aggregates: not with page or attr:KEY."),
                 "bom": query("bom", "1: start a CSV with a UTF-8 byte-order mark."),
                 "flag": query("flag", "Only responses whose comment shows this emotion flag: frustration, delight or confusion.")
             },

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::export::{Cell, TableWriter};
 use crate::filters::rollup_filter;
 use crate::stats::{self, round};
-use crate::store::{Filter, Grain, Site, Store};
+use crate::store::{Filter, Site, Store};
 use std::collections::BTreeMap;
 use touchpoint_wire::{Metric, Priorities, Priority};
 
@@ -23,7 +23,7 @@ use touchpoint_wire::{Metric, Priorities, Priority};
 pub async fn priorities(store: &Store, site: &Site, filter: &Filter) -> Result<Priorities> {
     let days = rollup_filter(filter, &site.config.zone())?;
     let rows = store
-        .rollup_counts(site.id, Grain::Days, &["touchpoint"], &days)
+        .rollup_counts(site.id, days.day_grain(), &["touchpoint"], &days)
         .await?;
     let mut touchpoints: BTreeMap<(String, Metric), Tally> = BTreeMap::new();
     let mut norms: BTreeMap<Metric, Tally> = BTreeMap::new();

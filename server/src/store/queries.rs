@@ -88,12 +88,16 @@ pub struct Filter {
     pub metric: Option<String>,
     /// Responses whose comment shows this emotion flag (raw responses only).
     pub flag: Option<String>,
+    /// Only events from this device (`mobile`, …; `unknown`: none given).
+    pub device: Option<String>,
+    /// Only events in this locale (`de-DE`, …; `unknown`: none given).
+    pub locale: Option<String>,
 }
 
 impl Filter {
     /// Each condition's value and its SQL before and after the value's
     /// placeholder.
-    pub(super) fn conditions(&self) -> [(&Option<String>, &'static str, &'static str); 7] {
+    pub(super) fn conditions(&self) -> [(&Option<String>, &'static str, &'static str); 9] {
         [
             (&self.from, "ts >=", ""),
             (&self.to, "ts <", ""),
@@ -101,6 +105,9 @@ impl Filter {
             (&self.stage, "stage =", ""),
             (&self.touchpoint, "touchpoint =", ""),
             (&self.metric, "metric =", ""),
+            // As the rollups count them: an event without one as `unknown`.
+            (&self.device, "COALESCE(device, 'unknown') =", ""),
+            (&self.locale, "COALESCE(locale, 'unknown') =", ""),
             // `;`-joined flags hold the name between separators (a flag is
             // one of three plain words: nothing in it is a LIKE wildcard).
             (

@@ -412,17 +412,12 @@ fn the_pages_table_sorts_filters_and_downloads_what_it_shows() {
             ));
         }
     }
+    // Three of the checkout's answers from phones, the rest from desktops.
     for i in 0..7 {
         n += 1;
-        events.push(answer(
-            &world,
-            n,
-            "checkout-ces",
-            "ces",
-            1 + i,
-            "/checkout",
-            hour,
-        ));
+        let mut e = answer(&world, n, "checkout-ces", "ces", 1 + i, "/checkout", hour);
+        e["device"] = json!(if i < 3 { "mobile" } else { "desktop" });
+        events.push(e);
     }
     world.send(&events);
     let api_rows = world.aggregates("group_by=page");
@@ -496,6 +491,39 @@ fn the_pages_table_sorts_filters_and_downloads_what_it_shows() {
     assert!(
         csv.lines().nth(1).unwrap().starts_with("/checkout,"),
         "{csv}"
+    );
+
+    // By device, then phones alone: the API's rows, and the download's filter.
+    let choose = |id: &str, value: &str| {
+        tab.eval(
+            "const s = document.getElementById(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change'));",
+            vec![json!(id), json!(value)],
+        )
+        .unwrap();
+    };
+    choose("by", "device");
+    choose("device", "mobile");
+    let shown = poll(WAIT, "the phones' row", || {
+        let r = rows();
+        Ok((r.len() == 1 && r[0][0] == "mobile").then_some(r))
+    })
+    .unwrap();
+    let api = world.aggregates("group_by=device&stage=purchase&device=mobile");
+    assert_eq!(api.len(), 1, "{api:?}");
+    assert_eq!(shown[0][4], api[0]["responses"].to_string());
+    assert_eq!(api[0]["responses"], 3);
+    let href = tab
+        .js("return [...document.querySelectorAll('a')].find(a => a.textContent === 'Download CSV').getAttribute('href');")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(href.contains("device=mobile"), "{href}");
+    // Pages are counted apart from devices: the API's reason is shown.
+    choose("by", "page");
+    let said = text_of(&tab, "main p.error");
+    assert!(
+        said.contains("pages are counted apart from devices"),
+        "{said}"
     );
 }
 

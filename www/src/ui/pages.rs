@@ -1,9 +1,12 @@
 //! Scores by page — or by device, locale, stage, touchpoint or a declared
 //! visitor attribute — as a sortable table (`/aggregates`): score and its
 //! interval, n, response, dismiss and frustration rates, small samples
-//! greyed; filtered by period, stage and touchpoint; downloaded as CSV or
+//! greyed; filtered by period, stage, touchpoint, device and locale (the
+//! API refuses a device or locale with rows by page, and says why);
+//! downloaded as CSV or
 //! XLSX with the same filters (`/export.*`).
 
+use super::form::choice;
 use super::journey::{PERIODS, PeriodPicker, days_in_address, range};
 use super::{Load, load_with, title, today};
 use crate::api::{self, ApiError};
@@ -14,6 +17,14 @@ use leptos::task::spawn_local;
 use std::cmp::Ordering;
 use touchpoint_wire::{AggregateRow, Aggregates, SiteDocument};
 
+/// The devices the widget tells apart, as the device filter offers them.
+const DEVICES: &[(&str, &str)] = &[
+    ("", "All devices"),
+    ("desktop", "Desktop"),
+    ("mobile", "Mobile"),
+    ("tablet", "Tablet"),
+];
+
 /// What the table shows.
 #[derive(Clone, Debug, PartialEq)]
 struct Wanted {
@@ -21,6 +32,8 @@ struct Wanted {
     by: String,
     stage: String,
     touchpoint: String,
+    device: String,
+    locale: String,
 }
 
 impl Wanted {
@@ -31,7 +44,12 @@ impl Wanted {
             encode(&self.by),
             range(self.days, today())
         );
-        for (name, value) in [("stage", &self.stage), ("touchpoint", &self.touchpoint)] {
+        for (name, value) in [
+            ("stage", &self.stage),
+            ("touchpoint", &self.touchpoint),
+            ("device", &self.device),
+            ("locale", &self.locale),
+        ] {
             if !value.is_empty() {
                 q.push_str(&format!("&{name}={}", encode(value)));
             }
@@ -116,6 +134,8 @@ pub fn Pages(
     let by = RwSignal::new("page".to_owned());
     let stage = RwSignal::new(String::new());
     let touchpoint = RwSignal::new(String::new());
+    let device = RwSignal::new(String::new());
+    let locale = RwSignal::new(String::new());
     let find = RwSignal::new(String::new());
     let sort = RwSignal::new((Column::Answers, true));
     let doc = RwSignal::new(None::<SiteDocument>);
@@ -134,6 +154,8 @@ pub fn Pages(
         by: by.get(),
         stage: stage.get(),
         touchpoint: touchpoint.get(),
+        device: device.get(),
+        locale: locale.get(),
     });
     let data = RwSignal::new(Load::<Loaded>::Loading);
     let k = key.clone();
@@ -241,6 +263,11 @@ pub fn Pages(
                                 })
                         }}
                     </select>
+                </div>
+                {choice("device", "Device", DEVICES, device)}
+                <div class="field">
+                    <label for="locale">"Locale"</label>
+                    <input id="locale" type="text" size="8" placeholder="all, or de-DE" on:change=move |ev| locale.set(event_target_value(&ev).trim().to_owned()) />
                 </div>
                 <div class="field grow">
                     <label for="find">"Find in the first column"</label>

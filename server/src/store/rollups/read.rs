@@ -36,9 +36,28 @@ pub struct RollupFilter {
     /// The visitor attribute a report groups by (`attr:plan` → `plan`):
     /// rows of the attribute grains with this `name`.
     pub attribute: Option<String>,
+    /// Only this device or locale: rows of the segment grains.
+    pub device: Option<String>,
+    pub locale: Option<String>,
 }
 
 impl RollupFilter {
+    /// Whether it keeps one device or locale: only the segment grains can.
+    pub fn segmented(&self) -> bool {
+        self.device.is_some() || self.locale.is_some()
+    }
+
+    /// The grain a report by stage, touchpoint or day reads: the days, or
+    /// the segments (the same columns, per device and locale) when the
+    /// filter keeps one device or locale.
+    pub fn day_grain(&self) -> Grain {
+        if self.segmented() {
+            Grain::Segments
+        } else {
+            Grain::Days
+        }
+    }
+
     fn sql(&self, first: usize) -> (String, Vec<&str>) {
         let mut sql = String::new();
         let mut binds = Vec::new();
@@ -50,6 +69,8 @@ impl RollupFilter {
             (&self.touchpoint, "touchpoint ="),
             (&self.metric, "metric ="),
             (&self.attribute, "name ="),
+            (&self.device, "device ="),
+            (&self.locale, "locale ="),
         ] {
             if let Some(v) = value {
                 sql.push_str(&format!(" AND {condition} ${}", first + binds.len()));
@@ -72,6 +93,12 @@ const READABLE: [&str; 7] = [
 ];
 
 fn check_columns(grain: Grain, columns: &[&str], filter: &RollupFilter) -> Result<()> {
+    if filter.segmented() && !grain.has("device") {
+        return Err(Error::bad_request(
+            "invalid_filter",
+            "device, locale: pages and visitor attributes are counted apart from devices and locales; filter by device or locale without page or attr:KEY",
+        ));
+    }
     let bad = columns
         .iter()
         .find(|c| !READABLE.contains(c) || !grain.has(c))

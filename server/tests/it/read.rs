@@ -257,16 +257,8 @@ impl Fixture {
     }
 
     async fn get(&self, uri: &str) -> (StatusCode, Value) {
-        let req = Request::get(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.viewer))
-            .body(Body::empty())
-            .unwrap();
-        let res = app(self.state.clone()).oneshot(req).await.unwrap();
-        let status = res.status();
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+        let (status, body) = self.text(uri).await;
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
     }
 
     async fn text(&self, uri: &str) -> (StatusCode, String) {
@@ -781,6 +773,28 @@ async fn report_ranges_are_whole_days_and_pages_do_not_mix_with_segments(db: Db)
     assert_eq!(trend["points"][0]["score"], Value::Null);
 }
 
+/// Each row's group (`group`'s value) → its responses and the sum of its
+/// scores, from the row's distribution.
+fn sums<'a>(agg: &'a Value, group: &str) -> BTreeMap<&'a str, (u64, i64)> {
+    agg["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let total: i64 = r["distribution"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(s, n)| s.parse::<i64>().unwrap() * n.as_i64().unwrap())
+                .sum();
+            (
+                r[group].as_str().unwrap(),
+                (r["responses"].as_u64().unwrap(), total),
+            )
+        })
+        .collect()
+}
+
 /// Reports by page, device and locale read whole months from the month
 /// rollups and the days at a range's edges from the day rollups: over
 /// three months of events, every range (inside one month, across one
@@ -853,23 +867,7 @@ async fn page_and_segment_reports_over_months_match_a_recomputation(db: Db) {
                     "/v1/sites/read-shop/aggregates?group_by={group}{query}"
                 ))
                 .await;
-            let got: BTreeMap<&str, (u64, i64)> = agg["rows"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    let total: i64 = r["distribution"]
-                        .as_object()
-                        .unwrap()
-                        .iter()
-                        .map(|(s, n)| s.parse::<i64>().unwrap() * n.as_i64().unwrap())
-                        .sum();
-                    (
-                        r[group].as_str().unwrap(),
-                        (r["responses"].as_u64().unwrap(), total),
-                    )
-                })
-                .collect();
+            let got = sums(&agg, group);
             assert_eq!(got, want, "group_by={group}{query}");
         }
         // Filtered by one device or locale, grouped by the other (or not
@@ -891,23 +889,7 @@ async fn page_and_segment_reports_over_months_match_a_recomputation(db: Db) {
             let uri =
                 format!("/v1/sites/read-shop/aggregates?group_by={group}&{filter}={value}{query}");
             let agg = f.ok(&uri).await;
-            let got: BTreeMap<&str, (u64, i64)> = agg["rows"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    let total: i64 = r["distribution"]
-                        .as_object()
-                        .unwrap()
-                        .iter()
-                        .map(|(s, n)| s.parse::<i64>().unwrap() * n.as_i64().unwrap())
-                        .sum();
-                    (
-                        r[group].as_str().unwrap(),
-                        (r["responses"].as_u64().unwrap(), total),
-                    )
-                })
-                .collect();
+            let got = sums(&agg, group);
             assert_eq!(got, want, "{uri}");
         }
     }

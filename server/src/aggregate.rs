@@ -36,8 +36,8 @@ pub async fn aggregate(
     Ok(rows(group_by, counts, items))
 }
 
-/// The smallest rollup grain with every column asked for. Pages and
-/// segments (device, locale) are kept apart, so they do not combine.
+/// The smallest rollup grain with every column asked for. Pages are kept
+/// per device and locale too; attributes apart from both.
 pub fn grain_for(group_by: &[GroupBy], filter: &RollupFilter) -> Result<Grain> {
     let page = group_by.contains(&GroupBy::Page) || filter.page.is_some();
     let segment = filter.segmented()
@@ -46,15 +46,11 @@ pub fn grain_for(group_by: &[GroupBy], filter: &RollupFilter) -> Result<Grain> {
             .any(|g| matches!(g, GroupBy::Device | GroupBy::Locale));
     let attribute = filter.attribute.is_some();
     match (page, segment, attribute) {
-        (true, true, _) => Err(Error::bad_request(
-            "invalid_group_by",
-            "group_by: pages are counted apart from devices and locales; group or filter by page, or by device and locale, not both",
-        )),
         (true, _, true) | (_, true, true) => Err(Error::bad_request(
             "invalid_group_by",
             "group_by: attributes are counted apart from pages, devices and locales; group by attr:KEY with stage, touchpoint, day or week",
         )),
-        (true, false, false) => Ok(Grain::Pages),
+        (true, _, false) => Ok(Grain::Pages),
         (false, true, false) => Ok(Grain::Segments),
         (false, false, true) => Ok(Grain::Attributes),
         (false, false, false) => Ok(Grain::Days),

@@ -86,11 +86,11 @@ pub struct FilterArgs {
     #[arg(long)]
     pub flag: Option<String>,
     /// Only this device (desktop, mobile, tablet; unknown: none given). Not
-    /// with page or an attribute: those are counted apart from devices.
+    /// with an attribute: attributes are counted apart from devices.
     #[arg(long)]
     pub device: Option<String>,
-    /// Only this locale (en-GB, de, …; unknown: none given). Not with page
-    /// or an attribute.
+    /// Only this locale (en-GB, de, …; unknown: none given). Not with an
+    /// attribute.
     #[arg(long)]
     pub locale: Option<String>,
 }

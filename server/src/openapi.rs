@@ -342,15 +342,15 @@ pub fn document() -> Value {
             "parameters": {
                 "key": { "name": "key", "in": "path", "required": true, "description": "The site key.", "schema": { "type": "string" } },
                 "visitor": { "name": "visitor", "in": "path", "required": true, "description": "The anonymous visitor id.", "schema": { "type": "string" } },
-                "group_by": query("group_by", "Comma-separated: page, stage, touchpoint, day, week, device, locale, attr:KEY (a visitor attribute the site declares in [site] attributes; rows carry it as \"attr:KEY\": value, and count only events that carried it). Page does not combine with device or locale, nor an attribute with either; one attribute at a time."),
+                "group_by": query("group_by", "Comma-separated: page, stage, touchpoint, day, week, device, locale, attr:KEY (a visitor attribute the site declares in [site] attributes; rows carry it as \"attr:KEY\": value, and count only events that carried it). An attribute does not combine with page, device or locale; one attribute at a time."),
                 "from": query("from", "A date (in the site's time zone, inclusive) or an RFC 3339 time (reports: the start of a day there)."),
                 "to": query("to", "A date (the whole day included) or an RFC 3339 time (exclusive; reports: the start of a day there)."),
                 "page": query("page", "Only this page (path or URL)."),
                 "stage": query("stage", "Only this journey stage."),
                 "touchpoint": query("touchpoint", "Only this touchpoint."),
                 "metric": query("metric", "Only this metric."),
-                "device": query("device", "Only this device: desktop, mobile, tablet, or unknown (none given). Aggregates: not with page or attr:KEY, which are counted apart from devices."),
-                "locale": query("locale", "Only this locale (en-GB, de, …), or unknown (none given). Aggregates: not with page or attr:KEY."),
+                "device": query("device", "Only this device: desktop, mobile, tablet, or unknown (none given). Aggregates: not with attr:KEY, which is counted apart from devices."),
+                "locale": query("locale", "Only this locale (en-GB, de, …), or unknown (none given). Aggregates: not with attr:KEY."),
                 "bom": query("bom", "1: start a CSV with a UTF-8 byte-order mark."),
                 "flag": query("flag", "Only responses whose comment shows this emotion flag: frustration, delight or confusion.")
             },

@@ -218,11 +218,13 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         let location = Location::of(backend, &url);
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             location,
-        })
+        };
+        store.rebuild_listed_rollups().await?;
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {

@@ -20,7 +20,7 @@ use crate::support::{Db, database};
 
 both!(
     journey_trends_and_aggregates_match_a_recomputation,
-    report_ranges_are_whole_days_and_pages_do_not_mix_with_segments,
+    report_ranges_are_whole_days_and_other_queries_are_refused_with_the_reason,
     page_and_segment_reports_over_months_match_a_recomputation,
 );
 
@@ -708,18 +708,13 @@ async fn journey_trends_and_aggregates_match_a_recomputation(db: Db) {
     );
 }
 
-async fn report_ranges_are_whole_days_and_pages_do_not_mix_with_segments(db: Db) {
+async fn report_ranges_are_whole_days_and_other_queries_are_refused_with_the_reason(db: Db) {
     let Some(f) = fixture(db).await else { return };
     for (uri, code, says) in [
         (
             "/v1/sites/read-shop/aggregates?from=2026-10-21T06:00:00Z",
             "invalid_range",
             "whole days in the site's time zone (Europe/Berlin)",
-        ),
-        (
-            "/v1/sites/read-shop/aggregates?group_by=page,device",
-            "invalid_group_by",
-            "pages are counted apart",
         ),
         (
             "/v1/sites/read-shop/trends?interval=day",
@@ -871,11 +866,17 @@ async fn page_and_segment_reports_over_months_match_a_recomputation(db: Db) {
             assert_eq!(got, want, "group_by={group}{query}");
         }
         // Filtered by one device or locale, grouped by the other (or not
-        // at all): the segment rollups, summed over the same range.
+        // at all): the segment rollups, summed over the same range. Pages
+        // by device or locale, and one page's devices: the page rollups,
+        // which carry both.
         for (group, pick, filter, keep, value) in [
             ("locale", 2usize, "device", 1usize, "mobile"),
             ("device", 1, "locale", 2, "de"),
             ("touchpoint", 3, "device", 1, "desktop"),
+            ("page", 0, "device", 1, "mobile"),
+            ("page", 0, "locale", 2, "id"),
+            ("device", 1, "page", 0, "/pricing"),
+            ("touchpoint", 3, "page", 0, "/checkout"),
         ] {
             let mut want: BTreeMap<&str, (u64, i64)> = BTreeMap::new();
             for (page, device, locale, day, score) in &sent {
@@ -893,21 +894,26 @@ async fn page_and_segment_reports_over_months_match_a_recomputation(db: Db) {
             assert_eq!(got, want, "{uri}");
         }
     }
-    // Pages and attributes are counted apart from devices and locales:
-    // filtering one by the other is refused, naming why; a bad name too.
+    // One page on one device in one locale, by day: all three filters at once.
+    let mut want: BTreeMap<&str, (u64, i64)> = BTreeMap::new();
+    for (page, device, locale, day, score) in &sent {
+        if (*page, *device, *locale) == ("/product/1", "mobile", "de") {
+            let w = want.entry(day.as_str()).or_default();
+            w.0 += 1;
+            w.1 += *score;
+        }
+    }
+    assert!(!want.is_empty());
+    let uri = "/v1/sites/read-shop/aggregates?group_by=day&page=/product/1&device=mobile&locale=de";
+    assert_eq!(sums(&f.ok(uri).await, "day"), want, "{uri}");
+    // The CSV of pages by device carries the filter too.
+    let (status, csv) = f
+        .text("/v1/sites/read-shop/export.csv?group_by=page&device=mobile")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert!(csv.lines().count() > 1, "{csv}");
+    // A bad name is refused, naming the filter.
     for (uri, code) in [
-        (
-            "/v1/sites/read-shop/aggregates?group_by=page&device=mobile",
-            "invalid_group_by",
-        ),
-        (
-            "/v1/sites/read-shop/aggregates?page=/pricing&locale=de",
-            "invalid_group_by",
-        ),
-        (
-            "/v1/sites/read-shop/export.csv?group_by=page&device=mobile",
-            "invalid_group_by",
-        ),
         (
             "/v1/sites/read-shop/aggregates?device=mo%20bile",
             "invalid_filter",

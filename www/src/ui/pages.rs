@@ -2,9 +2,8 @@
 //! visitor attribute — as a sortable table (`/aggregates`): score and its
 //! interval, n, response, dismiss and frustration rates, small samples
 //! greyed; filtered by period, stage, touchpoint, device and locale (the
-//! API refuses a device or locale with rows by page, and says why);
-//! downloaded as CSV or
-//! XLSX with the same filters (`/export.*`).
+//! API refuses a device or locale with rows by segment, and says why);
+//! downloaded as CSV or XLSX with the same filters (`/export.*`).
 
 use super::form::choice;
 use super::journey::{PERIODS, PeriodPicker, days_in_address, range};

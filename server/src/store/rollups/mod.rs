@@ -13,7 +13,7 @@
 //! |---|---|---|---|
 //! | [`Grain::Days`] | `rollup_days`, `rollup_day_items` | — | journey, trends, grouping by stage, touchpoint, day, week |
 //! | [`Grain::Segments`] | `rollup_segments`, `rollup_segment_items` | `device`, `locale` | grouping by device or locale |
-//! | [`Grain::Pages`] | `rollup_pages`, `rollup_page_items` | `page` | grouping or filtering by page |
+//! | [`Grain::Pages`] | `rollup_pages`, `rollup_page_items` | `page`, `device`, `locale` | grouping or filtering by page (and then filtering by device or locale too) |
 //! | [`Grain::Attributes`] | `rollup_attributes`, `rollup_attribute_items` | `name`, `value` | grouping by a visitor attribute (`attr:plan`): a row per attribute an event carries |
 //!
 //! Pages and segments have month twins ([`Grain::PageMonths`],
@@ -120,7 +120,7 @@ impl Grain {
         match self {
             Grain::Days => &[],
             Grain::Segments | Grain::SegmentMonths => &["device", "locale"],
-            Grain::Pages | Grain::PageMonths => &["page"],
+            Grain::Pages | Grain::PageMonths => &["page", "device", "locale"],
             Grain::Attributes | Grain::AttributeMonths => &["name", "value"],
         }
     }

@@ -42,16 +42,19 @@ pub struct RollupFilter {
 }
 
 impl RollupFilter {
-    /// Whether it keeps one device or locale: only the segment grains can.
+    /// Whether it keeps one device or locale: only the segment and page
+    /// grains can.
     pub fn segmented(&self) -> bool {
         self.device.is_some() || self.locale.is_some()
     }
 
-    /// The grain a report by stage, touchpoint or day reads: the days, or
-    /// the segments (the same columns, per device and locale) when the
-    /// filter keeps one device or locale.
+    /// The grain a report by stage, touchpoint or day reads: the days; the
+    /// pages (per device and locale too) when the filter keeps one page;
+    /// the segments when it keeps one device or locale.
     pub fn day_grain(&self) -> Grain {
-        if self.segmented() {
+        if self.page.is_some() {
+            Grain::Pages
+        } else if self.segmented() {
             Grain::Segments
         } else {
             Grain::Days
@@ -96,7 +99,7 @@ fn check_columns(grain: Grain, columns: &[&str], filter: &RollupFilter) -> Resul
     if filter.segmented() && !grain.has("device") {
         return Err(Error::bad_request(
             "invalid_filter",
-            "device, locale: pages and visitor attributes are counted apart from devices and locales; filter by device or locale without page or attr:KEY",
+            "device, locale: visitor attributes are counted apart from devices and locales; filter by device or locale without attr:KEY",
         ));
     }
     let bad = columns

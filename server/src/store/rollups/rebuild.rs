@@ -166,6 +166,35 @@ impl Store {
         Ok(events)
     }
 
+    /// Rebuilds the rollups of every site a migration listed in
+    /// `rollup_rebuilds` (because it changed what they count), each in one
+    /// transaction that also takes the site off the list: an interrupted
+    /// start resumes with the sites left. Two servers starting at once on
+    /// one PostgreSQL rebuild each site once: the second waits on the
+    /// first's deletion of the site's entry and then finds it gone.
+    pub(in crate::store) async fn rebuild_listed_rollups(&self) -> Result<()> {
+        let listed = sqlx::query("SELECT site_id, reason FROM rollup_rebuilds ORDER BY site_id")
+            .fetch_all(&self.pool)
+            .await?;
+        for row in &listed {
+            let (site_id, reason): (i64, String) = (row.get(0), row.get(1));
+            let mut tx = self.pool.begin().await?;
+            let taken = sqlx::query("DELETE FROM rollup_rebuilds WHERE site_id = $1")
+                .bind(site_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if taken == 0 {
+                continue;
+            }
+            tracing::info!(site_id, reason, "rebuilding the site's rollups from its raw events");
+            let events = rebuild_in(&mut tx, self.backend, site_id, None).await?;
+            tx.commit().await?;
+            tracing::info!(site_id, events, "rollups rebuilt");
+        }
+        Ok(())
+    }
+
     /// Every site's id and key, oldest first: what a rebuild of all goes through.
     pub async fn rollup_sites(&self) -> Result<Vec<(i64, String)>> {
         let rows = sqlx::query("SELECT id, key FROM sites ORDER BY id")

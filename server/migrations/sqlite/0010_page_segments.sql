@@ -1,0 +1,117 @@
+-- Page rollups by device and locale, so that rows by page can be filtered
+-- by both (the pages table of the dashboard, /aggregates?group_by=page&
+-- device=mobile). The key of the page grains gains `device` and `locale`
+-- (NULL kept as 'unknown', as in the segment grains): an event still
+-- writes one row per page grain, and a page's rows a day are as many as the
+-- devices and locales it was answered from.
+--
+-- The counts cannot be split from what was kept: the four page tables are
+-- recreated empty, and every site is listed in `rollup_rebuilds`, which
+-- the server works through when it opens the database (each site's rollups
+-- rebuilt from its raw events in one transaction that also removes it from
+-- the list), before it serves anything.
+
+DROP TABLE rollup_page_items;
+DROP TABLE rollup_pages;
+DROP TABLE rollup_page_month_items;
+DROP TABLE rollup_page_months;
+
+CREATE TABLE rollup_pages (
+    site_id      INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    day          TEXT NOT NULL,          -- YYYY-MM-DD in the site's time zone
+    page         TEXT NOT NULL,
+    device       TEXT NOT NULL,          -- 'unknown' when not told
+    locale       TEXT NOT NULL,          -- 'unknown' when not told
+    touchpoint   TEXT NOT NULL,
+    stage        TEXT NOT NULL,
+    metric       TEXT NOT NULL,
+    impressions  INTEGER NOT NULL DEFAULT 0,
+    responses    INTEGER NOT NULL DEFAULT 0,
+    dismissals   INTEGER NOT NULL DEFAULT 0,
+    comments     INTEGER NOT NULL DEFAULT 0,
+    signals      INTEGER NOT NULL DEFAULT 0,
+    signal_views INTEGER NOT NULL DEFAULT 0,
+    s0           INTEGER NOT NULL DEFAULT 0,
+    s1           INTEGER NOT NULL DEFAULT 0,
+    s2           INTEGER NOT NULL DEFAULT 0,
+    s3           INTEGER NOT NULL DEFAULT 0,
+    s4           INTEGER NOT NULL DEFAULT 0,
+    s5           INTEGER NOT NULL DEFAULT 0,
+    s6           INTEGER NOT NULL DEFAULT 0,
+    s7           INTEGER NOT NULL DEFAULT 0,
+    s8           INTEGER NOT NULL DEFAULT 0,
+    s9           INTEGER NOT NULL DEFAULT 0,
+    s10          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site_id, day, page, device, locale, touchpoint, stage, metric)
+) WITHOUT ROWID;
+
+CREATE TABLE rollup_page_items (
+    site_id      INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    day          TEXT NOT NULL,          -- YYYY-MM-DD in the site's time zone
+    page         TEXT NOT NULL,
+    device       TEXT NOT NULL,          -- 'unknown' when not told
+    locale       TEXT NOT NULL,          -- 'unknown' when not told
+    touchpoint   TEXT NOT NULL,
+    stage        TEXT NOT NULL,
+    metric       TEXT NOT NULL,
+    item         TEXT NOT NULL,
+    n            INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site_id, day, page, device, locale, touchpoint, stage, metric, item)
+) WITHOUT ROWID;
+
+CREATE INDEX rollup_pages_by_page ON rollup_pages (site_id, page, day);
+
+CREATE TABLE rollup_page_months (
+    site_id      INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    day          TEXT NOT NULL,          -- YYYY-MM-01
+    page         TEXT NOT NULL,
+    device       TEXT NOT NULL,          -- 'unknown' when not told
+    locale       TEXT NOT NULL,          -- 'unknown' when not told
+    touchpoint   TEXT NOT NULL,
+    stage        TEXT NOT NULL,
+    metric       TEXT NOT NULL,
+    impressions  INTEGER NOT NULL DEFAULT 0,
+    responses    INTEGER NOT NULL DEFAULT 0,
+    dismissals   INTEGER NOT NULL DEFAULT 0,
+    comments     INTEGER NOT NULL DEFAULT 0,
+    signals      INTEGER NOT NULL DEFAULT 0,
+    signal_views INTEGER NOT NULL DEFAULT 0,
+    s0           INTEGER NOT NULL DEFAULT 0,
+    s1           INTEGER NOT NULL DEFAULT 0,
+    s2           INTEGER NOT NULL DEFAULT 0,
+    s3           INTEGER NOT NULL DEFAULT 0,
+    s4           INTEGER NOT NULL DEFAULT 0,
+    s5           INTEGER NOT NULL DEFAULT 0,
+    s6           INTEGER NOT NULL DEFAULT 0,
+    s7           INTEGER NOT NULL DEFAULT 0,
+    s8           INTEGER NOT NULL DEFAULT 0,
+    s9           INTEGER NOT NULL DEFAULT 0,
+    s10          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site_id, day, page, device, locale, touchpoint, stage, metric)
+) WITHOUT ROWID;
+
+CREATE TABLE rollup_page_month_items (
+    site_id      INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+    day          TEXT NOT NULL,          -- YYYY-MM-01
+    page         TEXT NOT NULL,
+    device       TEXT NOT NULL,          -- 'unknown' when not told
+    locale       TEXT NOT NULL,          -- 'unknown' when not told
+    touchpoint   TEXT NOT NULL,
+    stage        TEXT NOT NULL,
+    metric       TEXT NOT NULL,
+    item         TEXT NOT NULL,
+    n            INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site_id, day, page, device, locale, touchpoint, stage, metric, item)
+) WITHOUT ROWID;
+
+CREATE INDEX rollup_page_months_by_page ON rollup_page_months (site_id, page, day);
+
+-- Sites whose rollups must be rebuilt from raw events before the server
+-- serves: a migration that changes what rollups count lists them here.
+CREATE TABLE rollup_rebuilds (
+    site_id      INTEGER PRIMARY KEY REFERENCES sites(id) ON DELETE CASCADE,
+    reason       TEXT NOT NULL
+);
+
+INSERT INTO rollup_rebuilds (site_id, reason)
+SELECT id, 'page rollups by device and locale' FROM sites;

@@ -336,3 +336,216 @@ fn a_touchpoint_made_in_the_editor_asks_on_the_shop_and_its_answer_reaches_the_j
     );
     assert_eq!(score, "100 %");
 }
+
+/// Sets a select's value as a person choosing it would.
+fn choose(tab: &Visitor, id: &str, value: &str) {
+    tab.eval(
+        "const s = document.getElementById(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![json!(id), json!(value)],
+    )
+    .unwrap();
+}
+
+/// The draft's document, as the API holds it.
+fn draft(tab: &Visitor, key: &str) -> Value {
+    tab.eval_async(
+        "fetch(arguments[0]).then(r => r.json()).then(arguments[arguments.length - 1]);",
+        vec![json!(format!("/v1/sites/{key}/draft"))],
+    )
+    .unwrap()["document"]
+        .clone()
+}
+
+#[test]
+fn the_forms_edit_every_part_of_a_touchpoint_the_theme_outcomes_and_alerts() {
+    let world = World::new(&Site::fixture("nps-on-checkout"));
+    world.add_user("eve@shop.example", PASSWORD, Role::Editor);
+    let tab = world.visitor(1280, 900);
+    sign_in_as(&tab, &world, "eve@shop.example", PASSWORD);
+    tab.click(&link(&tab, "Demo shop")).unwrap();
+    tab.click(&link(&tab, "Setup")).unwrap();
+
+    // A choice question with options in two languages, asked in a dialog
+    // on a click, with a follow-up: the preview shows its options.
+    tab.send_keys(&field(&tab, "Touchpoint id"), "reason").unwrap();
+    tab.send_keys(&field(&tab, "Question (English)"), "What brought you here?")
+        .unwrap();
+    choose(&tab, "tp-metric", "choice");
+    choose(&tab, "tp-several", "several");
+    tab.send_keys(
+        &field(
+            &tab,
+            "Choice options, one a line: id: label (other languages: | de: label)",
+        ),
+        "price: The price | de: Der Preis\nspeed: Fast delivery",
+    )
+    .unwrap();
+    choose(&tab, "tp-when", "click");
+    tab.send_keys(&field(&tab, "Scroll %, selector, event or signal"), "#buy")
+        .unwrap();
+    choose(&tab, "tp-position", "center");
+    tab.send_keys(
+        &field(&tab, "Follow-up question (English; empty: none)"),
+        "Anything else?",
+    )
+    .unwrap();
+    tab.send_keys(
+        &field(
+            &tab,
+            "Other languages, one a line: locale: question | follow-up",
+        ),
+        "de: Was hat Sie hergeführt? | Sonst noch etwas?",
+    )
+    .unwrap();
+    let preview = inline("touchpoint-preview");
+    poll(WAIT, "the options in the preview", || {
+        let shown = tab.on(&preview, "return r.textContent;", &[]);
+        Ok(shown
+            .as_str()
+            .filter(|t| t.contains("The price") && t.contains("Fast delivery"))
+            .map(str::to_owned))
+    })
+    .unwrap_or_else(|e| panic!("{e:#}; console {:?}", tab.console()));
+    tab.js("document.querySelector('.tp-edit').scrollIntoView();");
+    screenshots(&tab, "setup-choice");
+    tab.click(&button(&tab, "Save the touchpoint")).unwrap();
+    let said = told(&tab);
+    assert!(said.starts_with("Saved: reason added."), "{said}");
+    let doc = draft(&tab, &world.key);
+    let reason = &doc["touchpoint"][1];
+    assert_eq!(
+        reason,
+        &json!({
+            "id": "reason",
+            "metric": "choice",
+            "question": { "de": "Was hat Sie hergeführt?", "en": "What brought you here?" },
+            "trigger": { "on": "click", "delay_ms": 0, "selector": "#buy" },
+            "pages": [],
+            "sample": 1,
+            "recontact_days": 30,
+            "follow_up": { "question": { "de": "Sonst noch etwas?", "en": "Anything else?" }, "min": null, "max": null },
+            "options": [
+                { "id": "price", "label": { "de": "Der Preis", "en": "The price" } },
+                { "id": "speed", "label": { "en": "Fast delivery" } },
+            ],
+            "multiple": true,
+            "position": "center",
+        }),
+        "{doc:#}"
+    );
+
+    // "Change" fills the form with a touchpoint; a German question added
+    // there keeps its pages, and the form starts over from it.
+    tab.click(&button(&tab, "Change site-nps")).unwrap();
+    let filled = tab.js(
+        "return ['tp-id', 'tp-question', 'tp-pages', 'tp-metric', 'tp-when', 'tp-options'].map(i => document.getElementById(i).value);",
+    );
+    assert_eq!(
+        filled,
+        json!([
+            "site-nps",
+            "How likely are you to recommend Demo Shop to a friend or colleague?",
+            "/checkout",
+            "nps",
+            "load",
+            ""
+        ])
+    );
+    tab.send_keys(
+        &field(
+            &tab,
+            "Other languages, one a line: locale: question | follow-up",
+        ),
+        "de: Würden Sie uns empfehlen?",
+    )
+    .unwrap();
+    tab.click(&button(&tab, "Save the touchpoint")).unwrap();
+    let said = told(&tab);
+    assert!(said.starts_with("Saved: site-nps changed."), "{said}");
+    let doc = draft(&tab, &world.key);
+    assert_eq!(doc["touchpoint"][0]["pages"], json!(["/checkout"]));
+    assert_eq!(
+        doc["touchpoint"][0]["question"]["de"],
+        "Würden Sie uns empfehlen?"
+    );
+    assert_eq!(doc["touchpoint"][1]["id"], "reason", "{doc:#}");
+
+    // The site's look and outcomes.
+    tab.send_keys(&field(&tab, "Brand colour (#rrggbb)"), "#0a7c42")
+        .unwrap();
+    choose(&tab, "site-corner", "left");
+    tab.send_keys(
+        &field(&tab, "Outcomes the page tracks, one a line: id: label"),
+        "purchase: Order placed\nsignup",
+    )
+    .unwrap();
+    tab.click(&button(&tab, "Save the site's settings"))
+        .unwrap();
+    let said = told(&tab);
+    assert!(said.starts_with("Saved: the site's settings."), "{said}");
+    let doc = draft(&tab, &world.key);
+    assert_eq!(doc["theme"], json!({ "brand": "#0a7c42", "corner": "left" }));
+    assert_eq!(
+        doc["outcome"],
+        json!([{ "id": "purchase", "label": "Order placed" }, { "id": "signup" }])
+    );
+
+    // An alert for one touchpoint, capped; saved again without its
+    // secret, it keeps the one it has.
+    // A public address written as one: nothing to resolve, and no answer
+    // comes in this test, so nothing is ever sent to it.
+    let url = "https://93.184.215.14/touchpoint";
+    let to = field(&tab, "Post to (URL; the same URL changes that alert)");
+    tab.send_keys(&to, url).unwrap();
+    tab.send_keys(
+        &field(&tab, "Signing secret (optional; empty keeps the alert's)"),
+        "s3cret-value-0042",
+    )
+    .unwrap();
+    tab.send_keys(&field(&tab, "Only for touchpoints (ids; empty: all)"), "site-nps")
+        .unwrap();
+    tab.send_keys(
+        &field(&tab, "At most (messages an hour; empty: no cap)"),
+        "5",
+    )
+    .unwrap();
+    tab.click(&button(&tab, "Save the alert")).unwrap();
+    let said = told(&tab);
+    assert!(said.starts_with("Saved: alert added."), "{said}");
+    let alert = draft(&tab, &world.key)["alert"][0].clone();
+    assert_eq!(
+        (&alert["touchpoints"], &alert["max_per_hour"]),
+        (&json!(["site-nps"]), &json!(5)),
+        "{alert:#}"
+    );
+    let masked = alert["secret"].as_str().unwrap().to_owned();
+    assert!(masked.ends_with("0042") && !masked.contains("s3cret"), "{masked}");
+    for (label, text) in [
+        ("Post to (URL; the same URL changes that alert)", url),
+        ("At most (messages an hour; empty: no cap)", "7"),
+    ] {
+        let input = field(&tab, label);
+        tab.clear(&input).unwrap();
+        tab.send_keys(&input, text).unwrap();
+    }
+    tab.click(&button(&tab, "Save the alert")).unwrap();
+    let said = told(&tab);
+    assert!(said.starts_with("Saved: the alert changed."), "{said}");
+    let alert = draft(&tab, &world.key)["alert"][0].clone();
+    assert_eq!((&alert["max_per_hour"], &alert["secret"]), (&json!(7), &json!(masked)));
+    assert!(
+        text_of(&tab, ".alerts").contains("for site-nps; each at once, at most 7 an hour."),
+        "{}",
+        text_of(&tab, ".alerts")
+    );
+    no_violations(&tab, "the setup's forms filled");
+
+    // Published, visitors' configuration has the choice question and the look.
+    tab.click(&button(&tab, "Publish")).unwrap();
+    let said = told(&tab);
+    assert!(said.starts_with("Published"), "{said}");
+    let config: Value =
+        serde_json::from_str(&world.get(&format!("/v1/sites/{}/config", world.key))).unwrap();
+    assert_eq!(config["theme"]["corner"], "left");
+    assert_eq!(config["touchpoints"][1]["options"][0]["label"]["de"], "Der Preis");
+}

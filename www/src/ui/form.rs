@@ -3,7 +3,7 @@
 //! dashboard's wasm holds the code that draws a field once, not once per
 //! form (each distinct view costs its own code).
 
-use leptos::html::Input;
+use leptos::html::{Input, Textarea};
 use leptos::prelude::*;
 use std::rc::Rc;
 
@@ -74,6 +74,36 @@ pub fn fields(list: Vec<Field>) -> impl IntoView {
             }
         })
         .collect_view()
+}
+
+/// A labelled text area: what a form reads a line at a time (`id: label`).
+pub struct Area {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub value: String,
+    pub input: NodeRef<Textarea>,
+}
+
+/// The text areas, each across a whole row of a form's grid.
+pub fn areas(list: Vec<Area>) -> impl IntoView {
+    list.into_iter()
+        .map(|a| {
+            view! {
+                <div class="field wide">
+                    <label for=a.id>{a.label}</label>
+                    <textarea id=a.id rows="3" placeholder=a.hint node_ref=a.input>{a.value}</textarea>
+                </div>
+            }
+        })
+        .collect_view()
+}
+
+/// A text area's value, without the spaces around it.
+pub fn area_value(r: NodeRef<Textarea>) -> String {
+    r.get()
+        .map(|i| i.value().trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// A labelled select of `(value, label)` options whose choice is kept in

@@ -277,17 +277,18 @@ pub fn Pages(
                     <a href=move || download2("xlsx") download="">"Download XLSX"</a>
                 </p>
             </div>
-            {move || match data.get() {
+            // Read in place: the rows are not copied on every change of a filter.
+            {move || data.with(|d| match d {
                 Load::Loading => view! { <p class="status" role="status">"Loading…"</p> }.into_any(),
-                Load::Failed(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Load::Failed(message) => view! { <p class="error" role="alert">{message.clone()}</p> }.into_any(),
                 Load::Ready(l) => {
                     let stale = l.wanted != wanted.get();
                     let by = l.wanted.by.clone();
                     let needle = find.get().to_lowercase();
                     let (column, desc) = sort.get();
-                    let mut rows: Vec<AggregateRow> = l
+                    let mut rows: Vec<&AggregateRow> = l
                         .rows
-                        .into_iter()
+                        .iter()
                         .filter(|r| needle.is_empty() || group_of(r, &by).to_lowercase().contains(&needle))
                         .collect();
                     rows.sort_by(|a, b| {
@@ -370,7 +371,7 @@ pub fn Pages(
                     }
                     .into_any()
                 }
-            }}
+            })}
         </main>
     }
 }

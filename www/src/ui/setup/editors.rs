@@ -3,13 +3,15 @@
 //! or what is live) and saves the whole of it as the draft; the server
 //! checks it as `touchpoint apply` does and names the field at fault.
 
-use super::super::form::{Action, Field, actions, choice, fields, submit};
+use super::super::form::{Action, Area, Field, actions, area_value, areas, choice, fields, submit};
 use super::Saver;
 use leptos::ev::SubmitEvent;
-use leptos::html::Input;
+use leptos::html::{Input, Textarea};
 use leptos::prelude::*;
 use std::rc::Rc;
-use touchpoint_wire::{AlertDestination, AlertFormat, AlertOn, SiteDocument, Stage};
+use touchpoint_wire::{
+    AlertDestination, AlertFormat, AlertOn, Corner, FontChoice, Outcome, SiteDocument, Stage, Theme,
+};
 
 /// An input's trimmed value.
 pub(crate) fn value(r: NodeRef<Input>) -> String {
@@ -26,11 +28,24 @@ pub(crate) fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The site's name, the origins allowed to send answers, and its time zone.
+/// The site's name, the origins allowed to send answers, its time zone,
+/// the rules across its touchpoints (retention, contact budget, privacy
+/// signals, segments), the prompt's look and the outcomes it tracks.
 pub(super) fn site_form(doc: SiteDocument, can_edit: bool, saver: Saver) -> impl IntoView {
-    let name = NodeRef::<Input>::new();
-    let zone = NodeRef::<Input>::new();
-    let origins = NodeRef::<Input>::new();
+    let [name, zone, origins, attributes, retention, contact, brand] =
+        [(); 7].map(|()| NodeRef::<Input>::new());
+    let outcomes = NodeRef::<Textarea>::new();
+    let theme = doc.theme.clone().unwrap_or_default();
+    let gpc = RwSignal::new(if doc.site.respect_gpc { "yes" } else { "no" }.to_owned());
+    let left = theme.corner == Some(Corner::Left);
+    let corner = RwSignal::new(if left { "left" } else { "right" }.to_owned());
+    let inherit = theme.font == Some(FontChoice::Inherit);
+    let font = RwSignal::new(if inherit { "inherit" } else { "system" }.to_owned());
+    let outcome_lines: String = doc
+        .outcome
+        .iter()
+        .map(|o| format!("{}: {}\n", o.id, o.label.as_deref().unwrap_or("")))
+        .collect();
     let site = doc.site.clone();
     let listed = if site.origins.is_empty() {
         "any (no origin listed)".to_owned()
@@ -43,6 +58,40 @@ pub(super) fn site_form(doc: SiteDocument, can_edit: bool, saver: Saver) -> impl
         next.site.name = value(name);
         next.site.timezone = value(zone);
         next.site.origins = words(&value(origins));
+        next.site.attributes = words(&value(attributes));
+        next.site.retention_days = value(retention).parse().unwrap_or(365);
+        next.site.contact_days = value(contact).parse().unwrap_or(0);
+        next.site.respect_gpc = gpc.get_untracked() == "yes";
+        // A default written out stays written out; one never written
+        // stays unwritten, so that saving changes nothing by itself.
+        let old = next.theme.take().unwrap_or_default();
+        let brand = value(brand);
+        let theme = Theme {
+            brand: (!brand.is_empty()).then_some(brand),
+            corner: if corner.get_untracked() == "left" {
+                Some(Corner::Left)
+            } else {
+                old.corner.filter(|c| *c == Corner::Right)
+            },
+            font: if font.get_untracked() == "inherit" {
+                Some(FontChoice::Inherit)
+            } else {
+                old.font.filter(|f| *f == FontChoice::System)
+            },
+        };
+        next.theme = (theme != Theme::default()).then_some(theme);
+        next.outcome = area_value(outcomes)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (id, label) = l.split_once(':').unwrap_or((l, ""));
+                Outcome {
+                    id: id.trim().to_owned(),
+                    label: Some(label.trim().to_owned()).filter(|l| !l.is_empty()),
+                }
+            })
+            .collect();
         saver.save(&next, "Saved: the site's settings.".to_owned());
     };
     view! {
@@ -57,7 +106,21 @@ pub(super) fn site_form(doc: SiteDocument, can_edit: bool, saver: Saver) -> impl
                             Field::text("site-zone", "Time zone (IANA, e.g. Europe/Berlin)", zone).value(site.timezone.clone()).required(),
                             Field::text("site-origins", "Origins allowed to send answers, separated by spaces (empty: any)", origins)
                                 .value(site.origins.join(" ")).hint("https://shop.example").wide(),
+                            Field::text("site-retention", "Keep answers for (days)", retention).kind("number").value(site.retention_days.to_string()).required(),
+                            Field::text("site-contact", "One prompt per visitor every (days; 0: per touchpoint)", contact).kind("number").value(site.contact_days.to_string()),
+                            Field::text("site-attributes", "Segments: visitor attributes (names)", attributes).value(site.attributes.join(" ")).hint("plan country"),
+                            Field::text("site-brand", "Brand colour (#rrggbb)", brand).value(theme.brand.clone().unwrap_or_default()).hint("#1f6feb"),
                         ])}
+                        {choice("site-corner", "Prompt's corner", &[("right", "Bottom right"), ("left", "Bottom left")], corner)}
+                        {choice("site-font", "Prompt's font", &[("system", "The system's"), ("inherit", "The page's")], font)}
+                        {choice("site-gpc", "Browsers asking not to be tracked", &[("yes", "Are left alone"), ("no", "Are asked too")], gpc)}
+                        {areas(vec![Area {
+                            id: "site-outcomes",
+                            label: "Outcomes the page tracks, one a line: id: label",
+                            hint: "purchase: Order placed",
+                            value: outcome_lines,
+                            input: outcomes,
+                        }])}
                     </div>
                     {submit("Save the site's settings", saver.busy)}
                 </form>
@@ -182,9 +245,7 @@ fn on_name(on: AlertOn) -> &'static str {
 /// The alerts: where alert-worthy answers are posted; editors add or
 /// change one (by its URL) or remove one.
 pub(super) fn alerts(doc: SiteDocument, can_edit: bool, saver: Saver) -> impl IntoView {
-    let url = NodeRef::<Input>::new();
-    let secret = NodeRef::<Input>::new();
-    let digest = NodeRef::<Input>::new();
+    let [url, secret, digest, only, cap] = [(); 5].map(|()| NodeRef::<Input>::new());
     let format = RwSignal::new("json".to_owned());
     // Which of `AlertOn::ALL` are ticked, a bit each (detractors at first).
     let on = RwSignal::new(1u8);
@@ -206,15 +267,21 @@ pub(super) fn alerts(doc: SiteDocument, can_edit: bool, saver: Saver) -> impl In
                     .filter(|(i, _)| on.get_untracked() & (1 << i) != 0)
                     .map(|(_, o)| *o)
                     .collect(),
-                touchpoints: Vec::new(),
+                touchpoints: words(&value(only)),
                 digest_minutes: value(digest).parse().unwrap_or(0),
                 secret: (!secret.is_empty()).then_some(secret),
-                max_per_hour: None,
+                max_per_hour: value(cap).parse().ok().filter(|n| *n > 0),
             };
             let mut next = doc.clone();
             let said = match next.alert.iter_mut().find(|a| a.url == alert.url) {
                 Some(old) => {
-                    *old = alert;
+                    // An empty secret keeps the one the alert has (shown
+                    // masked, which the server reads as "unchanged").
+                    let kept = old.secret.take();
+                    *old = AlertDestination {
+                        secret: alert.secret.or(kept),
+                        ..alert
+                    };
                     "Saved: the alert changed."
                 }
                 None => {
@@ -234,7 +301,15 @@ pub(super) fn alerts(doc: SiteDocument, can_edit: bool, saver: Saver) -> impl In
                 0 => "each at once".to_owned(),
                 m => format!("a digest every {m} minutes"),
             };
-            format!("{}: {}; {pace}.", a.url, what.join(", "))
+            let only = match a.touchpoints.as_slice() {
+                [] => String::new(),
+                t => format!(" for {}", t.join(", ")),
+            };
+            let cap = a
+                .max_per_hour
+                .map(|n| format!(", at most {n} an hour"))
+                .unwrap_or_default();
+            format!("{}: {}{only}; {pace}{cap}.", a.url, what.join(", "))
         })
         .collect();
     let removals: Vec<Action> = doc
@@ -269,7 +344,9 @@ pub(super) fn alerts(doc: SiteDocument, can_edit: bool, saver: Saver) -> impl In
                         {fields(vec![
                             Field::text("al-url", "Post to (URL; the same URL changes that alert)", url).kind("url").hint("https://hooks.slack.com/services/…").required().wide(),
                             Field::text("al-digest", "Digest every (minutes; 0: each at once)", digest).kind("number").value("0".to_owned()),
-                            Field::text("al-secret", "Signing secret (optional)", secret),
+                            Field::text("al-secret", "Signing secret (optional; empty keeps the alert's)", secret),
+                            Field::text("al-only", "Only for touchpoints (ids; empty: all)", only).hint("checkout-ces"),
+                            Field::text("al-cap", "At most (messages an hour; empty: no cap)", cap).kind("number"),
                         ])}
                         {choice("al-format", "Message", &[("json", "Touchpoint JSON"), ("slack", "Slack")], format)}
                         <fieldset class="field wide">

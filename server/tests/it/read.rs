@@ -913,12 +913,10 @@ async fn page_and_segment_reports_over_months_match_a_recomputation(db: Db) {
     assert_eq!(status, StatusCode::OK, "{csv}");
     assert!(csv.lines().count() > 1, "{csv}");
     // A bad name is refused, naming the filter.
-    for (uri, code) in [
-        (
-            "/v1/sites/read-shop/aggregates?device=mo%20bile",
-            "invalid_filter",
-        ),
-    ] {
+    for (uri, code) in [(
+        "/v1/sites/read-shop/aggregates?device=mo%20bile",
+        "invalid_filter",
+    )] {
         let (status, body) = f.get(uri).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),

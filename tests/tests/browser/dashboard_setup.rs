@@ -367,7 +367,8 @@ fn the_forms_edit_every_part_of_a_touchpoint_the_theme_outcomes_and_alerts() {
 
     // A choice question with options in two languages, asked in a dialog
     // on a click, with a follow-up: the preview shows its options.
-    tab.send_keys(&field(&tab, "Touchpoint id"), "reason").unwrap();
+    tab.send_keys(&field(&tab, "Touchpoint id"), "reason")
+        .unwrap();
     tab.send_keys(&field(&tab, "Question (English)"), "What brought you here?")
         .unwrap();
     choose(&tab, "tp-metric", "choice");
@@ -484,7 +485,10 @@ fn the_forms_edit_every_part_of_a_touchpoint_the_theme_outcomes_and_alerts() {
     let said = told(&tab);
     assert!(said.starts_with("Saved: the site's settings."), "{said}");
     let doc = draft(&tab, &world.key);
-    assert_eq!(doc["theme"], json!({ "brand": "#0a7c42", "corner": "left" }));
+    assert_eq!(
+        doc["theme"],
+        json!({ "brand": "#0a7c42", "corner": "left" })
+    );
     assert_eq!(
         doc["outcome"],
         json!([{ "id": "purchase", "label": "Order placed" }, { "id": "signup" }])
@@ -502,8 +506,11 @@ fn the_forms_edit_every_part_of_a_touchpoint_the_theme_outcomes_and_alerts() {
         "s3cret-value-0042",
     )
     .unwrap();
-    tab.send_keys(&field(&tab, "Only for touchpoints (ids; empty: all)"), "site-nps")
-        .unwrap();
+    tab.send_keys(
+        &field(&tab, "Only for touchpoints (ids; empty: all)"),
+        "site-nps",
+    )
+    .unwrap();
     tab.send_keys(
         &field(&tab, "At most (messages an hour; empty: no cap)"),
         "5",
@@ -519,7 +526,10 @@ fn the_forms_edit_every_part_of_a_touchpoint_the_theme_outcomes_and_alerts() {
         "{alert:#}"
     );
     let masked = alert["secret"].as_str().unwrap().to_owned();
-    assert!(masked.ends_with("0042") && !masked.contains("s3cret"), "{masked}");
+    assert!(
+        masked.ends_with("0042") && !masked.contains("s3cret"),
+        "{masked}"
+    );
     for (label, text) in [
         ("Post to (URL; the same URL changes that alert)", url),
         ("At most (messages an hour; empty: no cap)", "7"),
@@ -532,7 +542,10 @@ fn the_forms_edit_every_part_of_a_touchpoint_the_theme_outcomes_and_alerts() {
     let said = told(&tab);
     assert!(said.starts_with("Saved: the alert changed."), "{said}");
     let alert = draft(&tab, &world.key)["alert"][0].clone();
-    assert_eq!((&alert["max_per_hour"], &alert["secret"]), (&json!(7), &json!(masked)));
+    assert_eq!(
+        (&alert["max_per_hour"], &alert["secret"]),
+        (&json!(7), &json!(masked))
+    );
     assert!(
         text_of(&tab, ".alerts").contains("for site-nps; each at once, at most 7 an hour."),
         "{}",
@@ -547,5 +560,8 @@ fn the_forms_edit_every_part_of_a_touchpoint_the_theme_outcomes_and_alerts() {
     let config: Value =
         serde_json::from_str(&world.get(&format!("/v1/sites/{}/config", world.key))).unwrap();
     assert_eq!(config["theme"]["corner"], "left");
-    assert_eq!(config["touchpoints"][1]["options"][0]["label"]["de"], "Der Preis");
+    assert_eq!(
+        config["touchpoints"][1]["options"][0]["label"]["de"],
+        "Der Preis"
+    );
 }

@@ -187,7 +187,11 @@ impl Store {
             if taken == 0 {
                 continue;
             }
-            tracing::info!(site_id, reason, "rebuilding the site's rollups from its raw events");
+            tracing::info!(
+                site_id,
+                reason,
+                "rebuilding the site's rollups from its raw events"
+            );
             let events = rebuild_in(&mut tx, self.backend, site_id, None).await?;
             tx.commit().await?;
             tracing::info!(site_id, events, "rollups rebuilt");

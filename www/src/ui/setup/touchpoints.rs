@@ -147,7 +147,11 @@ fn options_of(text: &str) -> Vec<ChoiceOption> {
 fn options_text(options: &[ChoiceOption]) -> String {
     let mut out = String::new();
     for o in options {
-        out.push_str(&format!("{}: {}", o.id, o.label.get("en").map_or("", |l| l)));
+        out.push_str(&format!(
+            "{}: {}",
+            o.id,
+            o.label.get("en").map_or("", |l| l)
+        ));
         for (locale, label) in o.label.iter().filter(|(l, _)| *l != "en") {
             out.push_str(&format!(" | {locale}: {label}"));
         }
@@ -206,7 +210,12 @@ fn filled(tp: &Touchpoint) -> [(&'static str, String); 20] {
         ),
         (
             "tp-position",
-            if tp.position == Position::Center { "center" } else { "corner" }.to_owned(),
+            if tp.position == Position::Center {
+                "center"
+            } else {
+                "corner"
+            }
+            .to_owned(),
         ),
         (
             "tp-look",
@@ -217,12 +226,18 @@ fn filled(tp: &Touchpoint) -> [(&'static str, String); 20] {
             }
             .to_owned(),
         ),
-        ("tp-several", if tp.multiple { "several" } else { "one" }.to_owned()),
+        (
+            "tp-several",
+            if tp.multiple { "several" } else { "one" }.to_owned(),
+        ),
         ("tp-options", options_text(&tp.options)),
         ("tp-follow", said(fu.map(|f| &f.question), "en")),
         ("tp-min", bound(fu.and_then(|f| f.min))),
         ("tp-max", bound(fu.and_then(|f| f.max))),
-        ("tp-follow-options", options_text(fu.map_or(&[][..], |f| &f.options))),
+        (
+            "tp-follow-options",
+            options_text(fu.map_or(&[][..], |f| &f.options)),
+        ),
         ("tp-languages", languages),
         (
             "tp-audience",
@@ -240,13 +255,24 @@ fn filled(tp: &Touchpoint) -> [(&'static str, String); 20] {
 /// touchpoint; what the form does not show of it (a trigger's selector,
 /// a follow-up's several choices) is kept.
 pub(super) fn editor(doc: SiteDocument, key: String, saver: Saver) -> impl IntoView {
-    let [id, question, pages, sample, stages, recontact, follow_up, min, max, delay, detail] =
-        [(); 11].map(|()| NodeRef::<Input>::new());
+    let [
+        id,
+        question,
+        pages,
+        sample,
+        stages,
+        recontact,
+        follow_up,
+        min,
+        max,
+        delay,
+        detail,
+    ] = [(); 11].map(|()| NodeRef::<Input>::new());
     let [options, follow_options, languages, audience] =
         [(); 4].map(|()| NodeRef::<Textarea>::new());
     let place = NodeRef::<Div>::new();
-    let [metric, when, look, position, several] = ["csat", "load", "numbers", "corner", "one"]
-        .map(|v| RwSignal::new(v.to_owned()));
+    let [metric, when, look, position, several] =
+        ["csat", "load", "numbers", "corner", "one"].map(|v| RwSignal::new(v.to_owned()));
     let said = RwSignal::new(String::new());
     // The touchpoint the form was filled from, by "Change".
     let editing = RwSignal::new(None::<Touchpoint>);
@@ -280,7 +306,9 @@ pub(super) fn editor(doc: SiteDocument, key: String, saver: Saver) -> impl IntoV
         let named = (!detail.is_empty()).then(|| detail.clone());
         let trigger = Trigger {
             on,
-            delay_ms: value(delay).parse::<f64>().map_or(0, |s| (s * 1000.0) as u32),
+            delay_ms: value(delay)
+                .parse::<f64>()
+                .map_or(0, |s| (s * 1000.0) as u32),
             percent: (on == TriggerOn::Scroll).then(|| detail.parse().unwrap_or(50)),
             selector: named.clone().filter(|_| on == TriggerOn::Click),
             event: named.clone().filter(|_| on == TriggerOn::Event),

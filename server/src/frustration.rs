@@ -11,7 +11,7 @@ use crate::export::{Cell, TableWriter};
 use crate::filters::rollup_filter;
 use crate::insights::change;
 use crate::stats::{self, round};
-use crate::store::{Filter, Grain, Site, Store};
+use crate::store::{Filter, Site, Store};
 use std::collections::BTreeMap;
 use touchpoint_wire::{Frustration, FrustrationRow, Metric, ScoreGroup, SignalRate};
 
@@ -64,7 +64,7 @@ pub async fn frustration(
     let days = rollup_filter(filter, &site.config.zone())?;
     let (grain, column) = match by {
         By::Touchpoint => (days.day_grain(), "touchpoint"),
-        By::Page => (Grain::Pages, "page"),
+        By::Page => (days.page_grain(), "page"),
     };
     let mut groups: BTreeMap<(String, Metric), Group> = BTreeMap::new();
     for r in store

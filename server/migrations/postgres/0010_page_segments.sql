@@ -1,23 +1,17 @@
 -- PostgreSQL twin of migrations/sqlite/0010_page_segments.sql.
--- Page rollups by device and locale, so that rows by page can be filtered
--- by both (the pages table of the dashboard, /aggregates?group_by=page&
--- device=mobile). The key of the page grains gains `device` and `locale`
--- (NULL kept as 'unknown', as in the segment grains): an event still
--- writes one row per page grain, and a page's rows a day are as many as the
--- devices and locales it was answered from.
+-- Page rollups per device and locale, so that rows by page can be
+-- filtered by both (the dashboard's pages table, /aggregates?group_by=page&
+-- device=mobile). Tables of their own, with month twins: a page's rows a
+-- day there are as many as the devices and locales it was answered from,
+-- so only reports that filter pages by device or locale read them; reports
+-- by page alone keep reading rollup_pages.
 --
--- The counts cannot be split from what was kept: the four page tables are
--- recreated empty, and every site is listed in `rollup_rebuilds`, which
--- the server works through when it opens the database (each site's rollups
--- rebuilt from its raw events in one transaction that also removes it from
--- the list), before it serves anything.
+-- They cannot be filled from what was kept: every site is listed in
+-- `rollup_rebuilds`, which the server works through when it opens the
+-- database (each site's rollups rebuilt from its raw events in one
+-- transaction that also takes it off the list), before it serves anything.
 
-DROP TABLE rollup_page_items;
-DROP TABLE rollup_pages;
-DROP TABLE rollup_page_month_items;
-DROP TABLE rollup_page_months;
-
-CREATE TABLE rollup_pages (
+CREATE TABLE rollup_page_segments (
     site_id      BIGINT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
     day          TEXT NOT NULL,          -- YYYY-MM-DD in the site's time zone
     page         TEXT NOT NULL,
@@ -46,7 +40,7 @@ CREATE TABLE rollup_pages (
     PRIMARY KEY (site_id, day, page, device, locale, touchpoint, stage, metric)
 );
 
-CREATE TABLE rollup_page_items (
+CREATE TABLE rollup_page_segment_items (
     site_id      BIGINT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
     day          TEXT NOT NULL,          -- YYYY-MM-DD in the site's time zone
     page         TEXT NOT NULL,
@@ -60,9 +54,9 @@ CREATE TABLE rollup_page_items (
     PRIMARY KEY (site_id, day, page, device, locale, touchpoint, stage, metric, item)
 );
 
-CREATE INDEX rollup_pages_by_page ON rollup_pages (site_id, page, day);
+CREATE INDEX rollup_page_segments_by_page ON rollup_page_segments (site_id, page, day);
 
-CREATE TABLE rollup_page_months (
+CREATE TABLE rollup_page_segment_months (
     site_id      BIGINT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
     day          TEXT NOT NULL,          -- YYYY-MM-01
     page         TEXT NOT NULL,
@@ -91,7 +85,7 @@ CREATE TABLE rollup_page_months (
     PRIMARY KEY (site_id, day, page, device, locale, touchpoint, stage, metric)
 );
 
-CREATE TABLE rollup_page_month_items (
+CREATE TABLE rollup_page_segment_month_items (
     site_id      BIGINT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
     day          TEXT NOT NULL,          -- YYYY-MM-01
     page         TEXT NOT NULL,
@@ -105,7 +99,7 @@ CREATE TABLE rollup_page_month_items (
     PRIMARY KEY (site_id, day, page, device, locale, touchpoint, stage, metric, item)
 );
 
-CREATE INDEX rollup_page_months_by_page ON rollup_page_months (site_id, page, day);
+CREATE INDEX rollup_page_segment_months_by_page ON rollup_page_segment_months (site_id, page, day);
 
 -- Sites whose rollups must be rebuilt from raw events before the server
 -- serves: a migration that changes what rollups count lists them here.
@@ -115,4 +109,4 @@ CREATE TABLE rollup_rebuilds (
 );
 
 INSERT INTO rollup_rebuilds (site_id, reason)
-SELECT id, 'page rollups by device and locale' FROM sites;
+SELECT id, 'page rollups per device and locale' FROM sites;

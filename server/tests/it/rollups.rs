@@ -443,9 +443,9 @@ async fn the_migration_counts_events_stored_before_it(db: Db) {
     }
     conn.close().await.unwrap();
 
-    // Opening the store runs the other migrations; the last one changed
-    // the page rollups' key (device and locale), so it lists every site
-    // and the rollups are rebuilt from the raw events before open returns.
+    // Opening the store runs the other migrations; the last one added the
+    // page rollups per device and locale, so it lists every site and the
+    // rollups are rebuilt from the raw events before open returns.
     let store = Store::open(&test_db.url).await.unwrap();
     let site = store.rollup_sites().await.unwrap()[0].0;
     let migrated = store.rollup_snapshot(site).await.unwrap();
@@ -456,16 +456,18 @@ async fn the_migration_counts_events_stored_before_it(db: Db) {
         "the impression of a page view with a signal counts as one: {migrated:#?}"
     );
     for line in [
-        // Page rows carry the event's device and locale.
-        "rollup_page_items|2026-01-02|/b|desktop|de|pick|unassigned|choice|choice:x|1",
-        "rollup_page_month_items|2026-01-01|/b|desktop|de|pick|unassigned|choice|choice:x|1",
+        "rollup_page_items|2026-01-02|/b|pick|unassigned|choice|choice:x|1",
+        "rollup_page_month_items|2026-01-01|/b|pick|unassigned|choice|choice:x|1",
+        // Page rows per segment carry the event's device and locale.
+        "rollup_page_segment_items|2026-01-02|/b|desktop|de|pick|unassigned|choice|choice:x|1",
+        "rollup_page_segment_month_items|2026-01-01|/b|desktop|de|pick|unassigned|choice|choice:x|1",
         "rollup_segment_items|2026-01-01|unknown|unknown||unassigned||signal:rage_click|1",
     ] {
         assert!(migrated.contains(&line.to_owned()), "{line}: {migrated:#?}");
     }
     let mut pages: Vec<&str> = migrated
         .iter()
-        .filter(|l| l.starts_with("rollup_pages|"))
+        .filter(|l| l.starts_with("rollup_page_segments|"))
         .map(|l| l.splitn(6, '|').take(5).last().unwrap())
         .collect();
     pages.dedup();
@@ -482,10 +484,14 @@ async fn the_migration_counts_events_stored_before_it(db: Db) {
         [
             "rollup_day_items|2026-01-01|nps|unassigned|nps|flag:frustration|1",
             "rollup_day_items|2026-01-01|nps|unassigned|nps|view:rage_click|1",
-            "rollup_page_items|2026-01-01|/a|mobile|en|nps|unassigned|nps|flag:frustration|1",
-            "rollup_page_items|2026-01-01|/a|mobile|en|nps|unassigned|nps|view:rage_click|1",
-            "rollup_page_month_items|2026-01-01|/a|mobile|en|nps|unassigned|nps|flag:frustration|1",
-            "rollup_page_month_items|2026-01-01|/a|mobile|en|nps|unassigned|nps|view:rage_click|1",
+            "rollup_page_items|2026-01-01|/a|nps|unassigned|nps|flag:frustration|1",
+            "rollup_page_items|2026-01-01|/a|nps|unassigned|nps|view:rage_click|1",
+            "rollup_page_month_items|2026-01-01|/a|nps|unassigned|nps|flag:frustration|1",
+            "rollup_page_month_items|2026-01-01|/a|nps|unassigned|nps|view:rage_click|1",
+            "rollup_page_segment_items|2026-01-01|/a|mobile|en|nps|unassigned|nps|flag:frustration|1",
+            "rollup_page_segment_items|2026-01-01|/a|mobile|en|nps|unassigned|nps|view:rage_click|1",
+            "rollup_page_segment_month_items|2026-01-01|/a|mobile|en|nps|unassigned|nps|flag:frustration|1",
+            "rollup_page_segment_month_items|2026-01-01|/a|mobile|en|nps|unassigned|nps|view:rage_click|1",
             "rollup_segment_items|2026-01-01|mobile|en|nps|unassigned|nps|flag:frustration|1",
             "rollup_segment_items|2026-01-01|mobile|en|nps|unassigned|nps|view:rage_click|1",
             "rollup_segment_month_items|2026-01-01|mobile|en|nps|unassigned|nps|flag:frustration|1",

@@ -50,13 +50,15 @@ impl Deltas {
         };
         let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_owned());
         let segment = vec![or_unknown(&f.device), or_unknown(&f.locale)];
-        let page = vec![f.page.clone(), segment[0].clone(), segment[1].clone()];
+        let page_segment = vec![f.page.clone(), segment[0].clone(), segment[1].clone()];
         let mut keys = vec![
             key(Grain::Days, Vec::new()),
             key(Grain::Segments, segment.clone()),
-            key(Grain::Pages, page.clone()),
+            key(Grain::Pages, vec![f.page.clone()]),
             key(Grain::SegmentMonths, segment),
-            key(Grain::PageMonths, page),
+            key(Grain::PageMonths, vec![f.page.clone()]),
+            key(Grain::PageSegments, page_segment.clone()),
+            key(Grain::PageSegmentMonths, page_segment),
         ];
         // A row per attribute the event carries (only declared ones are stored).
         let attributes: std::collections::BTreeMap<String, String> = f

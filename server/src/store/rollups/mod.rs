@@ -6,18 +6,19 @@
 //! (`touchpoint rollup rebuild`) recreates them from it, and a property
 //! test holds that both always agree.
 //!
-//! Three grains, each a table of counts and a table of keyed items, all
+//! The grains, each a table of counts and a table of keyed items, all
 //! keyed by `(site_id, day, …, touchpoint, stage, metric)`:
 //!
 //! | grain | tables | extra key | read when |
 //! |---|---|---|---|
 //! | [`Grain::Days`] | `rollup_days`, `rollup_day_items` | — | journey, trends, grouping by stage, touchpoint, day, week |
 //! | [`Grain::Segments`] | `rollup_segments`, `rollup_segment_items` | `device`, `locale` | grouping by device or locale |
-//! | [`Grain::Pages`] | `rollup_pages`, `rollup_page_items` | `page`, `device`, `locale` | grouping or filtering by page (and then filtering by device or locale too) |
+//! | [`Grain::Pages`] | `rollup_pages`, `rollup_page_items` | `page` | grouping or filtering by page |
+//! | [`Grain::PageSegments`] | `rollup_page_segments`, `rollup_page_segment_items` | `page`, `device`, `locale` | pages with a device or locale filter (a page's rows a day are as many as the devices × locales it was answered from, so only these reports pay for them) |
 //! | [`Grain::Attributes`] | `rollup_attributes`, `rollup_attribute_items` | `name`, `value` | grouping by a visitor attribute (`attr:plan`): a row per attribute an event carries |
 //!
-//! Pages and segments have month twins ([`Grain::PageMonths`],
-//! [`Grain::SegmentMonths`]: the same counts, `day` holding the month's
+//! Pages, segments, page segments and attributes have month twins
+//! ([`Grain::PageMonths`], [`Grain::SegmentMonths`], …: the same counts, `day` holding the month's
 //! first day). A report by page, device or locale reads the whole months of
 //! its range there and only the days at its edges from the day grain
 //! ([`Grain::months`]), so its rows grow with months, not days.
@@ -78,10 +79,12 @@ pub enum Grain {
     PageMonths,
     Attributes,
     AttributeMonths,
+    PageSegments,
+    PageSegmentMonths,
 }
 
 impl Grain {
-    pub const ALL: [Grain; 7] = [
+    pub const ALL: [Grain; 9] = [
         Grain::Days,
         Grain::Segments,
         Grain::Pages,
@@ -89,6 +92,8 @@ impl Grain {
         Grain::PageMonths,
         Grain::Attributes,
         Grain::AttributeMonths,
+        Grain::PageSegments,
+        Grain::PageSegmentMonths,
     ];
 
     pub fn table(self) -> &'static str {
@@ -100,6 +105,8 @@ impl Grain {
             Grain::PageMonths => "rollup_page_months",
             Grain::Attributes => "rollup_attributes",
             Grain::AttributeMonths => "rollup_attribute_months",
+            Grain::PageSegments => "rollup_page_segments",
+            Grain::PageSegmentMonths => "rollup_page_segment_months",
         }
     }
 
@@ -112,6 +119,8 @@ impl Grain {
             Grain::PageMonths => "rollup_page_month_items",
             Grain::Attributes => "rollup_attribute_items",
             Grain::AttributeMonths => "rollup_attribute_month_items",
+            Grain::PageSegments => "rollup_page_segment_items",
+            Grain::PageSegmentMonths => "rollup_page_segment_month_items",
         }
     }
 
@@ -120,7 +129,8 @@ impl Grain {
         match self {
             Grain::Days => &[],
             Grain::Segments | Grain::SegmentMonths => &["device", "locale"],
-            Grain::Pages | Grain::PageMonths => &["page", "device", "locale"],
+            Grain::Pages | Grain::PageMonths => &["page"],
+            Grain::PageSegments | Grain::PageSegmentMonths => &["page", "device", "locale"],
             Grain::Attributes | Grain::AttributeMonths => &["name", "value"],
         }
     }
@@ -129,7 +139,10 @@ impl Grain {
     pub fn by_month(self) -> bool {
         matches!(
             self,
-            Grain::SegmentMonths | Grain::PageMonths | Grain::AttributeMonths
+            Grain::SegmentMonths
+                | Grain::PageMonths
+                | Grain::AttributeMonths
+                | Grain::PageSegmentMonths
         )
     }
 
@@ -139,6 +152,7 @@ impl Grain {
             Grain::Segments => Some(Grain::SegmentMonths),
             Grain::Pages => Some(Grain::PageMonths),
             Grain::Attributes => Some(Grain::AttributeMonths),
+            Grain::PageSegments => Some(Grain::PageSegmentMonths),
             _ => None,
         }
     }

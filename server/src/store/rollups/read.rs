@@ -49,15 +49,25 @@ impl RollupFilter {
     }
 
     /// The grain a report by stage, touchpoint or day reads: the days; the
-    /// pages (per device and locale too) when the filter keeps one page;
+    /// pages when the filter keeps one page ([`RollupFilter::page_grain`]);
     /// the segments when it keeps one device or locale.
     pub fn day_grain(&self) -> Grain {
         if self.page.is_some() {
-            Grain::Pages
+            self.page_grain()
         } else if self.segmented() {
             Grain::Segments
         } else {
             Grain::Days
+        }
+    }
+
+    /// The grain a report by page reads: the pages, or the pages per device
+    /// and locale when the filter keeps one device or locale.
+    pub fn page_grain(&self) -> Grain {
+        if self.segmented() {
+            Grain::PageSegments
+        } else {
+            Grain::Pages
         }
     }
 

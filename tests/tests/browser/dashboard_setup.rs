@@ -484,6 +484,8 @@ fn the_forms_edit_every_part_of_a_touchpoint_the_theme_outcomes_and_alerts() {
         .unwrap();
     let said = told(&tab);
     assert!(said.starts_with("Saved: the site's settings."), "{said}");
+    tab.js("document.getElementById('site-h').scrollIntoView();");
+    screenshots(&tab, "setup-site");
     let doc = draft(&tab, &world.key);
     assert_eq!(
         doc["theme"],

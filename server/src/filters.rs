@@ -93,7 +93,14 @@ pub struct FilterArgs {
     /// attribute.
     #[arg(long)]
     pub locale: Option<String>,
+    /// Only responses whose comment holds these characters (case-insensitive,
+    /// at most 200); raw responses and comments only.
+    #[arg(long = "search")]
+    pub q: Option<String>,
 }
+
+/// Longest search accepted (`q`), in characters.
+pub const MAX_SEARCH_CHARS: usize = 200;
 
 impl FilterArgs {
     /// The filter, with dates as days in `zone` (the site's).
@@ -154,9 +161,27 @@ impl FilterArgs {
                 })
                 .transpose()
         };
+        let search = some(&self.q)
+            .map(|q| {
+                if q.chars().count() > MAX_SEARCH_CHARS {
+                    return Err(Error::bad_request(
+                        "invalid_filter",
+                        format!("q: a search has at most {MAX_SEARCH_CHARS} characters"),
+                    ));
+                }
+                // A LIKE pattern: the words anywhere, `%`, `_` and `\` as themselves.
+                let escaped = q
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                Ok(format!("%{escaped}%"))
+            })
+            .transpose()?;
         Ok(Filter {
             page,
             flag,
+            search,
             device: word("device", &self.device)?,
             locale: word("locale", &self.locale)?,
             stage: some(&self.stage),
@@ -220,6 +245,12 @@ pub fn rollup_filter(filter: &Filter, zone: &Zone) -> Result<RollupFilter> {
         return Err(Error::bad_request(
             "invalid_filter",
             "flag: filters raw responses (responses.csv); aggregate rows count each flag instead",
+        ));
+    }
+    if filter.search.is_some() {
+        return Err(Error::bad_request(
+            "invalid_filter",
+            "q: searches the comments of raw responses (responses.csv, comments); aggregate rows do not keep comments",
         ));
     }
     let day = |name: &str, bound: &Option<String>| -> Result<Option<String>> {

@@ -43,6 +43,7 @@ fn export(summary: &str, media: &str, aggregates: bool) -> Value {
     }
     if !aggregates {
         params.push(json!({ "$ref": "#/components/parameters/flag" }));
+        params.push(json!({ "$ref": "#/components/parameters/q" }));
     }
     json!({ "get": {
         "summary": summary,
@@ -251,7 +252,7 @@ pub fn document() -> Value {
                     { "$ref": "#/components/parameters/touchpoint" },
                     { "$ref": "#/components/parameters/metric" },
                     { "$ref": "#/components/parameters/flag" },
-                    query("q", "Only comments holding these characters (case-insensitive; at most 200 characters)."),
+                    { "$ref": "#/components/parameters/q" },
                     query("response", "Only this answer (its id), as an alert links to it."),
                     query("before", "The previous page's `next`."),
                     query("limit", "Comments per page, 1–200 (default 50).")
@@ -352,7 +353,8 @@ pub fn document() -> Value {
                 "device": query("device", "Only this device: desktop, mobile, tablet, or unknown (none given). Aggregates: not with attr:KEY, which is counted apart from devices."),
                 "locale": query("locale", "Only this locale (en-GB, de, …), or unknown (none given). Aggregates: not with attr:KEY."),
                 "bom": query("bom", "1: start a CSV with a UTF-8 byte-order mark."),
-                "flag": query("flag", "Only responses whose comment shows this emotion flag: frustration, delight or confusion.")
+                "flag": query("flag", "Only responses whose comment shows this emotion flag: frustration, delight or confusion."),
+                "q": query("q", "Only responses whose comment holds these characters (case-insensitive; at most 200 characters). Raw responses and comments only: aggregate rows keep no comments.")
             },
             "responses": {
                 "Error": { "description": "What is wrong, for the client.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }

@@ -21,8 +21,6 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/sites/{key}/comments", get(get_comments))
 }
 
-/// Longest search accepted, in characters.
-pub const MAX_SEARCH_CHARS: usize = 200;
 /// Most comments in one page.
 pub const MAX_LIMIT: u32 = 200;
 const DEFAULT_LIMIT: u32 = 50;
@@ -30,8 +28,8 @@ const DEFAULT_LIMIT: u32 = 50;
 #[derive(Debug, Default, Deserialize)]
 struct CommentsQuery {
     #[serde(flatten)]
+    /// With the search, `q`.
     filter: FilterArgs,
-    q: Option<String>,
     response: Option<String>,
     before: Option<String>,
     limit: Option<String>,
@@ -79,21 +77,6 @@ async fn get_comments(
                 )
             })?,
     };
-    let search =
-        q.q.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                if s.chars().count() > MAX_SEARCH_CHARS {
-                    Err(Error::bad_request(
-                        "invalid_query",
-                        format!("q: a search has at most {MAX_SEARCH_CHARS} characters"),
-                    ))
-                } else {
-                    Ok(s.to_owned())
-                }
-            })
-            .transpose()?;
     let response = q
         .response
         .as_deref()
@@ -114,7 +97,6 @@ async fn get_comments(
     let site = authorize(&state, &headers, &key, Role::Viewer).await?;
     let filter = q.filter.parse(&site.config.zone())?;
     let query = CommentQuery {
-        search,
         response,
         before,
         // One more than asked tells whether there is a next page.

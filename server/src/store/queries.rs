@@ -92,12 +92,15 @@ pub struct Filter {
     pub device: Option<String>,
     /// Only events in this locale (`de-DE`, …; `unknown`: none given).
     pub locale: Option<String>,
+    /// Responses whose comment, lower-cased, is LIKE this pattern (escaped
+    /// with `\`; raw responses and comments only).
+    pub search: Option<String>,
 }
 
 impl Filter {
     /// Each condition's value and its SQL before and after the value's
     /// placeholder.
-    pub(super) fn conditions(&self) -> [(&Option<String>, &'static str, &'static str); 9] {
+    pub(super) fn conditions(&self) -> [(&Option<String>, &'static str, &'static str); 10] {
         [
             (&self.from, "ts >=", ""),
             (&self.to, "ts <", ""),
@@ -115,6 +118,8 @@ impl Filter {
                 "(';' || flags || ';') LIKE ('%;' ||",
                 " || ';%')",
             ),
+            // Case folds for ASCII only on SQLite.
+            (&self.search, "LOWER(comment) LIKE", " ESCAPE '\\'"),
         ]
     }
 
@@ -153,8 +158,6 @@ pub struct CommentRecord {
 /// Which comments, beyond a [`Filter`].
 #[derive(Clone, Debug, Default)]
 pub struct CommentQuery {
-    /// Words the comment holds (case-insensitive for ASCII on SQLite).
-    pub search: Option<String>,
     /// Only this answer (an alert's link).
     pub response: Option<String>,
     /// Older than this `(ts, id)`: the previous page's last.
@@ -172,20 +175,9 @@ impl Store {
         query: &CommentQuery,
     ) -> Result<Vec<CommentRecord>> {
         let (mut conditions, binds) = filter.sql(2);
-        let mut extra: Vec<String> = Vec::new();
         let mut n = 2 + binds.len();
         if query.response.is_some() {
             conditions.push_str(&format!(" AND id = ${n}"));
-            n += 1;
-        }
-        if let Some(search) = &query.search {
-            let escaped = search
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            conditions.push_str(&format!(" AND LOWER(comment) LIKE ${n} ESCAPE '\\'"));
-            extra.push(format!("%{escaped}%"));
             n += 1;
         }
         if query.before.is_some() {
@@ -206,9 +198,6 @@ impl Store {
         }
         if let Some(id) = &query.response {
             q = q.bind(id);
-        }
-        for v in &extra {
-            q = q.bind(v);
         }
         if let Some((ts, id)) = &query.before {
             q = q.bind(ts).bind(id);

@@ -74,6 +74,11 @@ impl Fixture {
     }
 
     async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        let (status, body) = self.get_text(uri).await;
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
+    async fn get_text(&self, uri: &str) -> (StatusCode, String) {
         let req = Request::get(uri)
             .header(header::AUTHORIZATION, format!("Bearer {}", self.viewer))
             .body(Body::empty())
@@ -83,7 +88,7 @@ impl Fixture {
         let body = axum::body::to_bytes(res.into_body(), usize::MAX)
             .await
             .unwrap();
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+        (status, String::from_utf8(body.to_vec()).unwrap())
     }
 }
 
@@ -167,6 +172,40 @@ async fn comments_are_filtered_searched_and_refused_clearly(db: Db) {
     assert_eq!(count(&slow), with_slow, "{slow}");
     let (_, wild) = f.get(&format!("{base}&q=%25")).await;
     assert_eq!(count(&wild), 0, "{wild}");
+    // The raw exports take the same search (the dashboard downloads what
+    // the stream shows); a search with the emotion flag narrows both.
+    let raw = "/v1/sites/comment-shop/responses";
+    for (query, expected) in [
+        ("q=%3CB%3ESLOW", with_slow),
+        ("q=%25", 0),
+        ("q=_", 0),
+        ("q=fine&touchpoint=checkout-ces", {
+            sent.iter()
+                .filter(|e| {
+                    e["touchpoint"] == "checkout-ces"
+                        && e["comment"].as_str().is_some_and(|c| c.ends_with("fine"))
+                })
+                .count()
+        }),
+    ] {
+        let (status, csv) = f.get_text(&format!("{raw}.csv?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {csv}");
+        assert_eq!(csv.lines().count(), 1 + expected, "{query}: {csv}");
+        let (_, ndjson) = f.get_text(&format!("{raw}.ndjson?{query}")).await;
+        assert_eq!(ndjson.lines().count(), expected, "{query}: {ndjson}");
+    }
+    let (_, csv) = f.get_text(&format!("{raw}.csv?q=slow")).await;
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains("<b>slow</b>")),
+        "{csv}"
+    );
+    // Aggregates keep no comments: a search there is refused, with why.
+    let (status, body) = f.get("/v1/sites/comment-shop/aggregates?q=slow").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"].as_str().unwrap().starts_with("q:"),
+        "{body}"
+    );
 
     // Filters as every report takes them, the emotion flag among them.
     let (_, checkout) = f.get(&format!("{base}&touchpoint=checkout-ces")).await;

@@ -357,6 +357,22 @@ fn comments_are_shown_as_text_filtered_and_searched() {
         Ok((texts() == [markup]).then_some(()))
     })
     .unwrap();
+    // The download holds what is on screen: the one answer found.
+    let href = tab
+        .js("return [...document.querySelectorAll('a')].find(a => a.textContent === 'Answers as CSV').getAttribute('href');")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(href.contains("q=SLOW"), "{href}");
+    let downloaded = tab
+        .eval_async(
+            "fetch(arguments[0]).then(r => r.text()).then(arguments[arguments.length - 1]);",
+            vec![json!(href)],
+        )
+        .unwrap();
+    let csv = downloaded.as_str().unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains(events[0]["id"].as_str().unwrap()), "{csv}");
     tab.js("const q = document.getElementById('q'); q.value = ''; q.form.requestSubmit();");
     poll(WAIT, "every comment again", || {
         Ok((texts().len() == 3).then_some(()))

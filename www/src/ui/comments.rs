@@ -165,18 +165,15 @@ pub fn Comments(
         }
     };
     let all_href = Route::Comments { key: key.clone() }.href();
-    // Every answer of the period, touchpoint and emotion shown (with or
-    // without a comment; the search is the screen's own).
+    // The answers of the period, touchpoint, emotion and search shown
+    // (without an emotion or a search: with or without a comment).
     let k = key.clone();
     let export = move |ext: &'static str| {
-        let w = wanted.get();
-        let mut q = range(w.days, today());
-        for (name, value) in [("touchpoint", &w.touchpoint), ("flag", &w.flag)] {
-            if !value.is_empty() {
-                q.push_str(&format!("&{name}={}", encode(value)));
-            }
-        }
-        format!("/v1/sites/{}/responses.{ext}?{q}", encode(&k))
+        let w = Wanted {
+            response: None,
+            ..wanted.get()
+        };
+        format!("/v1/sites/{}/responses.{ext}?{}", encode(&k), w.query())
     };
     let export2 = export.clone();
     view! {

@@ -209,7 +209,13 @@ pub(in crate::store) async fn write_batches(
         .flat_map(|(b, (site_id, events))| events.iter().map(move |e| (b, *site_id, e)))
         .collect();
     let mut inserted: HashMap<i64, HashSet<String>> = HashMap::new();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    // Inserted in id order (a stable sort: of a repeated id, the first
+    // sent stays first), so that groups written at once by several servers
+    // on one PostgreSQL that share ids (a retried request) wait on each
+    // other in one order and cannot deadlock.
+    let mut sorted: Vec<&(usize, i64, &StoredEvent)> = rows.iter().collect();
+    sorted.sort_by(|a, b| (a.1, &a.2.id).cmp(&(b.1, &b.2.id)));
+    for chunk in sorted.chunks(ROWS_PER_INSERT) {
         let mut sql = String::from(
             "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
              visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent, flags, \

@@ -5,7 +5,7 @@
 //!
 //! `cargo xtask bench --only ingest [--smoke]` runs this part alone.
 
-use crate::bench::server::{Server, rss_kb, spawn};
+use crate::bench::server::{Server, cpu, rss_kb, spawn, ticks_per_second};
 use crate::bench::text::{self, fill};
 use crate::bench::verdict::verdict;
 use crate::util::{self, target_dir};
@@ -98,6 +98,14 @@ pub struct Run {
     pub errors: u64,
     pub rss_idle_kb: u64,
     pub rss_peak_kb: u64,
+    /// CPU per request completed in the measured run, microseconds: the
+    /// server process, PostgreSQL's processes (none on SQLite, which runs
+    /// in the server), and the whole machine (wrk included).
+    pub server_us: f64,
+    pub database_us: Option<f64>,
+    pub machine_us: f64,
+    /// Share of the machine's CPU time left idle during the run, percent.
+    pub idle_pct: f64,
 }
 
 pub struct Report {
@@ -239,8 +247,13 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
         let pid = server.child.id();
         let rss_idle_kb = rss_kb(pid, "VmRSS:");
         let (_, _, _, warm, _) = wrk(&server.addr, connections, events, options.warm_up, &script)?;
+        let before = cpu(pid);
         let (rps, p50, p99, requests, errors) =
             wrk(&server.addr, connections, events, options.seconds, &script)?;
+        let after = cpu(pid);
+        let per_request = |ticks: u64| ticks as f64 / ticks_per_second() * 1e6 / requests as f64;
+        let busy = after.busy - before.busy;
+        let idle = after.idle - before.idle;
         eprintln!(
             "{target}, {connections} connections, {events} event(s)/request: {rps:.0} req/s, p50 {p50:.2} ms, p99 {p99:.2} ms, {errors} errors"
         );
@@ -255,6 +268,12 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
             errors,
             rss_idle_kb,
             rss_peak_kb: rss_kb(pid, "VmHWM:"),
+            server_us: per_request(after.process - before.process),
+            database_us: target
+                .ends_with("PostgreSQL")
+                .then(|| per_request(after.postgres - before.postgres)),
+            machine_us: per_request(busy),
+            idle_pct: 100.0 * idle as f64 / (busy + idle).max(1) as f64,
         });
         Ok((warm + requests) * u64::from(events))
     };
@@ -394,7 +413,7 @@ pub fn section(ingest: &Report) -> String {
                 })
                 .map_or(f64::NAN, |b| b.requests_per_s);
             format!(
-                "| {} | {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.1} → {:.1} |",
+                "| {} | {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.1} → {:.1} | {:.0} | {} | {:.0} | {:.0} |",
                 r.target,
                 r.connections,
                 r.events,
@@ -406,6 +425,10 @@ pub fn section(ingest: &Report) -> String {
                 r.requests_per_s / base,
                 r.rss_idle_kb as f64 / 1024.0,
                 r.rss_peak_kb as f64 / 1024.0,
+                r.server_us,
+                r.database_us.map_or("–".to_owned(), |us| format!("{us:.0}")),
+                r.machine_us,
+                r.idle_pct,
             )
         })
         .collect();
@@ -441,6 +464,39 @@ pub fn section(ingest: &Report) -> String {
         .collect::<Vec<_>>()
         .join("; ");
     let verdict = format!("at 64 connections: {verdict}.");
+    // Where the time goes at 64 connections, 1 event per request.
+    let at = |prefix: &str| {
+        ingest
+            .runs
+            .iter()
+            .find(|r| r.target.starts_with(prefix) && r.connections == 64 && r.events == 1)
+    };
+    let cpu = match (
+        at("bare"),
+        at("touchpoint, SQLite"),
+        at("touchpoint, PostgreSQL"),
+    ) {
+        (Some(bare), Some(lite), Some(pg)) => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+            // Requests per second with every core busy at the cost measured.
+            let most = |r: &Run| cores * 1e6 / r.machine_us;
+            format!(
+                "At 64 connections and 1 event per request the machine was {:.0} % idle with the bare endpoint, {:.0} % with SQLite and {:.0} % with PostgreSQL. Per request, the whole machine (wrk, the server, the database) spent {:.0} µs of CPU with the bare endpoint, {:.0} µs with SQLite and {:.0} µs with PostgreSQL ({:.0} µs of it in PostgreSQL's processes). With all {cores} cores busy, requests that cost that much come to at most {:.0} per second on SQLite and {:.0} on PostgreSQL: {:.2} and {:.2} of the bare endpoint's rate in this run, however the waiting is arranged. A 202 that means durable costs the storing itself: the events' rows and indexes, the rollups counted with them, the log written and flushed.",
+                bare.idle_pct,
+                lite.idle_pct,
+                pg.idle_pct,
+                bare.machine_us,
+                lite.machine_us,
+                pg.machine_us,
+                pg.database_us.unwrap_or(f64::NAN),
+                most(lite),
+                most(pg),
+                most(lite) / bare.requests_per_s,
+                most(pg) / bare.requests_per_s,
+            )
+        }
+        _ => String::new(),
+    };
     fill(
         text::INGEST,
         &[
@@ -448,6 +504,7 @@ pub fn section(ingest: &Report) -> String {
             ("command", &ingest.command),
             ("runs", &runs.join("\n")),
             ("durability", &durability.join("\n")),
+            ("cpu", &cpu),
         ],
     )
 }

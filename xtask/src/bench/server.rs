@@ -71,3 +71,72 @@ pub fn rss_kb(pid: u32, field: &str) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
+
+/// CPU time, in clock ticks, spent so far (user + system).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cpu {
+    /// By the process measured.
+    pub process: u64,
+    /// By every process named `postgres` (a local cluster's server and
+    /// backends).
+    pub postgres: u64,
+    /// By the whole machine, busy and idle (idle includes waiting for I/O).
+    pub busy: u64,
+    pub idle: u64,
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux).
+pub fn ticks_per_second() -> f64 {
+    crate::util::output("getconf", &["CLK_TCK"])
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// User + system ticks of a process from `/proc/PID/stat` (the fields after
+/// its name, which may hold spaces), and the name.
+fn process_ticks(pid: &str) -> Option<(String, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (head, tail) = stat.rsplit_once(')')?;
+    let name = head.split_once('(')?.1.to_owned();
+    let fields: Vec<&str> = tail.split_whitespace().collect();
+    // After the name: state is field 3, utime 14 and stime 15.
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some((name, ticks))
+}
+
+/// The CPU spent so far by `pid`, by PostgreSQL and by the machine.
+pub fn cpu(pid: u32) -> Cpu {
+    let mut cpu = Cpu {
+        process: process_ticks(&pid.to_string()).map_or(0, |(_, t)| t),
+        ..Cpu::default()
+    };
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.bytes().all(|b| b.is_ascii_digit())
+                && let Some((comm, ticks)) = process_ticks(&name)
+                && comm == "postgres"
+            {
+                cpu.postgres += ticks;
+            }
+        }
+    }
+    if let Some(line) = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| s.lines().next().map(str::to_owned))
+    {
+        // cpu user nice system idle iowait irq softirq steal …
+        let v: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        if v.len() == 8 {
+            cpu.idle = v[3] + v[4];
+            cpu.busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+        }
+    }
+    cpu
+}

@@ -5,11 +5,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The repository root: where `cargo xtask` runs it from (cargo sets
+/// `CARGO_MANIFEST_DIR` for the run), else where it was built. Two clones
+/// sharing one target directory share the built xtask too, and must each
+/// still work on their own files.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest.parent().unwrap_or(Path::new(".")).to_path_buf()
 }
 
 pub fn target_dir() -> PathBuf {

@@ -254,14 +254,21 @@ fn a_touchpoint_made_in_the_editor_asks_on_the_shop_and_its_answer_reaches_the_j
             Ok((q.as_str() == Some(question)).then_some(()))
         })
         .unwrap_or_else(|e| panic!("{e:#}; console {:?}", tab.console()));
-        let four = poll(WAIT, "the preview's 4", || {
+        poll(WAIT, "the preview's 4", || {
             Ok(tab.find_on(&preview, "[aria-label='4 out of 5']"))
         })
         .unwrap();
         no_violations(&tab, "the touchpoint editor");
         tab.js("document.querySelector('.tp-edit').scrollIntoView();");
         screenshots(&tab, "setup-preview");
-        tab.click(&four).unwrap();
+        // The preview is drawn again while the form settles: find the
+        // button afresh until a click lands on one still in the page.
+        poll(WAIT, "a click on the preview's 4", || {
+            Ok(tab
+                .find_on(&preview, "[aria-label='4 out of 5']")
+                .and_then(|four| tab.click(&four).ok()))
+        })
+        .unwrap();
         let would = text_of(&tab, ".preview p[role=status]");
         let would = poll(WAIT, "what the preview would send", || {
             let t = tab.js("return document.querySelector('.preview p[role=status]').textContent;");

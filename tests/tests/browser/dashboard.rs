@@ -115,6 +115,31 @@ pub(crate) fn button(tab: &Visitor, text: &str) -> Element {
     wait_for(tab, &format!("the button {text}"), &script)
 }
 
+/// The `href` of the link whose text is `text`.
+pub(crate) fn href_of(tab: &Visitor, text: &str) -> String {
+    tab.eval(
+        "return [...document.querySelectorAll('a')].find(a => a.textContent === arguments[0]).getAttribute('href');",
+        vec![json!(text)],
+    )
+    .unwrap()
+    .as_str()
+    .unwrap_or_else(|| panic!("no link {text:?}"))
+    .to_owned()
+}
+
+/// What the page downloads from `href`, fetched in the page (with its
+/// session), as text.
+pub(crate) fn fetch_text(tab: &Visitor, href: &str) -> String {
+    tab.eval_async(
+        "fetch(arguments[0]).then(r => r.text()).then(arguments[arguments.length - 1]);",
+        vec![json!(href)],
+    )
+    .unwrap()
+    .as_str()
+    .unwrap()
+    .to_owned()
+}
+
 pub(crate) fn link(tab: &Visitor, text: &str) -> Element {
     let script = format!(
         "return [...document.querySelectorAll('a')].find(a => a.textContent.includes({text:?}));"
@@ -358,19 +383,9 @@ fn comments_are_shown_as_text_filtered_and_searched() {
     })
     .unwrap();
     // The download holds what is on screen: the one answer found.
-    let href = tab
-        .js("return [...document.querySelectorAll('a')].find(a => a.textContent === 'Answers as CSV').getAttribute('href');")
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let href = href_of(&tab, "Answers as CSV");
     assert!(href.contains("q=SLOW"), "{href}");
-    let downloaded = tab
-        .eval_async(
-            "fetch(arguments[0]).then(r => r.text()).then(arguments[arguments.length - 1]);",
-            vec![json!(href)],
-        )
-        .unwrap();
-    let csv = downloaded.as_str().unwrap();
+    let csv = fetch_text(&tab, &href);
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.contains(events[0]["id"].as_str().unwrap()), "{csv}");
     tab.js("const q = document.getElementById('q'); q.value = ''; q.form.requestSubmit();");
@@ -486,22 +501,12 @@ fn the_pages_table_sorts_filters_and_downloads_what_it_shows() {
     .unwrap();
 
     // The download is what is on screen: the same filters, the API's CSV.
-    let href = tab
-        .js("return [...document.querySelectorAll('a')].find(a => a.textContent === 'Download CSV').getAttribute('href');")
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let href = href_of(&tab, "Download CSV");
     assert!(
         href.contains("group_by=page") && href.contains("stage=purchase"),
         "{href}"
     );
-    let downloaded = tab
-        .eval_async(
-            "fetch(arguments[0]).then(r => r.text()).then(arguments[arguments.length - 1]);",
-            vec![json!(href)],
-        )
-        .unwrap();
-    let csv = downloaded.as_str().unwrap();
+    let csv = fetch_text(&tab, &href);
     assert_eq!(csv, world.get(&href));
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(
@@ -528,11 +533,7 @@ fn the_pages_table_sorts_filters_and_downloads_what_it_shows() {
     assert_eq!(api.len(), 1, "{api:?}");
     assert_eq!(shown[0][4], api[0]["responses"].to_string());
     assert_eq!(api[0]["responses"], 3);
-    let href = tab
-        .js("return [...document.querySelectorAll('a')].find(a => a.textContent === 'Download CSV').getAttribute('href');")
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let href = href_of(&tab, "Download CSV");
     assert!(href.contains("device=mobile"), "{href}");
     // Pages on phones: the API's rows by page with the same filters.
     choose("by", "page");
@@ -548,11 +549,7 @@ fn the_pages_table_sorts_filters_and_downloads_what_it_shows() {
         let on_screen = shown.iter().find(|r| r[0] == page).unwrap();
         assert_eq!(on_screen[4], row["responses"].to_string(), "{page}");
     }
-    let href = tab
-        .js("return [...document.querySelectorAll('a')].find(a => a.textContent === 'Download CSV').getAttribute('href');")
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let href = href_of(&tab, "Download CSV");
     assert!(
         href.contains("group_by=page") && href.contains("device=mobile"),
         "{href}"

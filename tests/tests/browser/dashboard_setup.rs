@@ -49,15 +49,7 @@ fn setup_gives_the_script_tag_tests_stages_and_round_trips_the_site_file() {
         .as_str()
         .unwrap()
         .to_owned();
-    let toml = tab
-        .eval_async(
-            "fetch(arguments[0]).then(r => r.text()).then(arguments[arguments.length - 1]);",
-            vec![json!(href)],
-        )
-        .unwrap()
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let toml = fetch_text(&tab, &href);
     let file = touchpoint_server::site_file::parse(&toml).unwrap_or_else(|e| panic!("{e}: {toml}"));
     let site: Value =
         serde_json::from_str(&world.get(&format!("/v1/sites/{}/site", world.key))).unwrap();

@@ -101,6 +101,7 @@ impl<W: Write> Writing<W> {
                     write_response(&mut self.table, &page, row)?;
                 }
                 self.rows += page.rows() as u64;
+                pages.recycle(page);
                 Ok(true)
             }
             None => {

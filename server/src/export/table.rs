@@ -255,8 +255,14 @@ fn xlsx(e: rust_xlsxwriter::XlsxError) -> Error {
 /// or it starts with a tab or CR. Leading spaces and invisible characters
 /// (zero-width, byte-order mark, direction marks, soft hyphen) do not hide it.
 fn looks_like_formula(s: &str) -> bool {
-    if s.starts_with(['\t', '\r']) {
-        return true;
+    // Most cells start with a visible ASCII character: decided by it.
+    match s.as_bytes().first() {
+        None => return false,
+        Some(b'\t' | b'\r') => return true,
+        Some(&b) if b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0b => {
+            return matches!(b, b'=' | b'+' | b'-' | b'@');
+        }
+        Some(_) => {}
     }
     let invisible = |c: char| {
         c.is_whitespace()
@@ -280,14 +286,15 @@ fn looks_like_formula(s: &str) -> bool {
 /// leading `'` so it is shown instead of evaluated.
 fn text_cell(out: &mut String, s: &str) {
     let formula = looks_like_formula(s);
-    let quote = formula || s.contains([',', '"', '\n', '\r']);
+    let special = s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    let quote = formula || special;
     if quote {
         out.push('"');
     }
     if formula {
         out.push('\'');
     }
-    if s.contains('"') {
+    if special && s.contains('"') {
         out.push_str(&s.replace('"', "\"\""));
     } else {
         out.push_str(s);

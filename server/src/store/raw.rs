@@ -18,7 +18,10 @@
 //! Either way a producer (a blocking thread, a task) fills [`Page`]s and
 //! hands them over a channel two pages deep: reading and writing overlap,
 //! memory stays flat in the row count, and when the reader goes away (a
-//! client disconnects) the producer stops at its next page.
+//! client disconnects) the producer stops at its next page. The reader
+//! hands written pages back ([`RawResponses::recycle`]) and the producer
+//! fills them again: a page's buffers are allocated once per export, not
+//! once per page (fresh memory is zeroed by the kernel page by page).
 
 use super::queries::Filter;
 use super::{Location, Store};
@@ -68,6 +71,12 @@ impl Page {
         self.cells[row * COLUMNS.len() + column].map(|(a, b)| &self.text[a as usize..b as usize])
     }
 
+    /// Empties the page, keeping its buffers.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.cells.clear();
+    }
+
     fn push(&mut self, value: Option<&str>) {
         self.cells.push(value.map(|v| {
             let start = self.text.len() as u32;
@@ -94,6 +103,7 @@ impl Page {
 /// id)` order.
 pub struct RawResponses {
     pages: mpsc::Receiver<Result<Page>>,
+    spare: Spare,
 }
 
 impl RawResponses {
@@ -101,6 +111,32 @@ impl RawResponses {
     pub async fn next(&mut self) -> Result<Option<Page>> {
         self.pages.recv().await.transpose()
     }
+
+    /// Gives a page that has been written back to the producer to fill again.
+    pub fn recycle(&self, page: Page) {
+        if let Ok(mut spare) = self.spare.lock()
+            && spare.len() < SPARE_PAGES
+        {
+            spare.push(page);
+        }
+    }
+}
+
+/// Pages written and handed back, for the producer to fill again.
+type Spare = std::sync::Arc<std::sync::Mutex<Vec<Page>>>;
+
+/// Most pages kept for reuse: as many as can be in flight at once.
+const SPARE_PAGES: usize = 4;
+
+/// An empty page: a recycled one if there is one.
+fn fresh(spare: &Spare) -> Page {
+    let mut page = spare
+        .lock()
+        .ok()
+        .and_then(|mut s| s.pop())
+        .unwrap_or_default();
+    page.clear();
+    page
 }
 
 impl Store {
@@ -108,14 +144,20 @@ impl Store {
     pub fn raw_responses(&self, site_id: i64, filter: &Filter) -> Result<RawResponses> {
         let (tx, pages) = mpsc::channel(2);
         let filter = filter.clone();
+        let spare = Spare::default();
+        let theirs = spare.clone();
         match &self.location {
             Location::SqliteFile(path) => {
                 let path = path.clone();
-                tokio::task::spawn_blocking(move || sqlite::produce(&path, site_id, &filter, &tx));
+                tokio::task::spawn_blocking(move || {
+                    sqlite::produce(&path, site_id, &filter, &tx, &theirs)
+                });
             }
             Location::Postgres(url) => {
                 let url = url.clone();
-                tokio::spawn(async move { postgres::produce(&url, site_id, &filter, &tx).await });
+                tokio::spawn(async move {
+                    postgres::produce(&url, site_id, &filter, &tx, &theirs).await
+                });
             }
             Location::SqliteMemory => {
                 return Err(Error::Internal(
@@ -123,7 +165,7 @@ impl Store {
                 ));
             }
         }
-        Ok(RawResponses { pages })
+        Ok(RawResponses { pages, spare })
     }
 }
 
@@ -154,8 +196,9 @@ mod sqlite {
         site_id: i64,
         filter: &Filter,
         tx: &mpsc::Sender<Result<Page>>,
+        spare: &Spare,
     ) {
-        if let Err(e) = pages(path, site_id, filter, tx) {
+        if let Err(e) = pages(path, site_id, filter, tx, spare) {
             let _ = tx.blocking_send(Err(e));
         }
     }
@@ -165,6 +208,7 @@ mod sqlite {
         site_id: i64,
         filter: &Filter,
         tx: &mpsc::Sender<Result<Page>>,
+        spare: &Spare,
     ) -> Result<()> {
         let conn = Connection::open_with_flags(
             path,
@@ -200,7 +244,7 @@ mod sqlite {
         let rowid_at = COLUMNS.len();
         let mut after: Option<(String, i64)> = None;
         loop {
-            let mut page = Page::default();
+            let mut page = fresh(spare);
             let read = |sql: &str,
                         extra: &[&dyn rusqlite::ToSql],
                         limit: i64,
@@ -214,6 +258,7 @@ mod sqlite {
                 binds.push(&limit);
                 let mut rows = statement.query(binds.as_slice()).map_err(sql_error)?;
                 let mut n = 0;
+                let mut rowid = None;
                 while let Some(row) = rows.next().map_err(sql_error)? {
                     for (c, column) in COLUMNS.iter().enumerate() {
                         match row.get_ref(c).map_err(sql_error)? {
@@ -235,7 +280,10 @@ mod sqlite {
                         }
                     }
                     n += 1;
-                    let rowid: i64 = row.get(rowid_at).map_err(sql_error)?;
+                    rowid = Some(row.get::<_, i64>(rowid_at).map_err(sql_error)?);
+                }
+                // The page's last row is where the next one starts.
+                if let Some(rowid) = rowid {
                     let r = page.rows() - 1;
                     *last = Some((page.cell(r, 1).unwrap_or_default().to_owned(), rowid));
                 }
@@ -280,8 +328,9 @@ mod postgres {
         site_id: i64,
         filter: &Filter,
         tx: &mpsc::Sender<Result<Page>>,
+        spare: &Spare,
     ) {
-        if let Err(e) = pages(url, site_id, filter, tx).await {
+        if let Err(e) = pages(url, site_id, filter, tx, spare).await {
             let _ = tx.send(Err(e)).await;
         }
     }
@@ -291,6 +340,7 @@ mod postgres {
         site_id: i64,
         filter: &Filter,
         tx: &mpsc::Sender<Result<Page>>,
+        spare: &Spare,
     ) -> Result<()> {
         let mut conn = PgConnection::connect(url).await?;
         sqlx::query("SET standard_conforming_strings = on")
@@ -304,7 +354,7 @@ mod postgres {
         let mut stream = conn.copy_out_raw(&copy).await?;
         let mut decoder = Decoder::default();
         while let Some(chunk) = stream.try_next().await? {
-            for page in decoder.feed(&chunk)? {
+            for page in decoder.feed(&chunk, || fresh(spare))? {
                 if tx.send(Ok(page)).await.is_err() {
                     return Ok(()); // nobody reads any more; dropping the stream ends the COPY
                 }
@@ -327,10 +377,12 @@ mod postgres {
     }
 
     impl Decoder {
-        pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Page>> {
+        /// Decodes a chunk; returns the pages it filled, each replaced by
+        /// an empty one from `empty`.
+        pub fn feed(&mut self, chunk: &[u8], mut empty: impl FnMut() -> Page) -> Result<Vec<Page>> {
             let mut full = Vec::new();
             let mut rest = chunk;
-            while let Some(end) = rest.iter().position(|b| *b == b'\n') {
+            while let Some(end) = memchr::memchr(b'\n', rest) {
                 if self.partial.is_empty() {
                     self.line(&rest[..end])?;
                 } else {
@@ -340,7 +392,7 @@ mod postgres {
                 }
                 rest = &rest[end + 1..];
                 if self.page.rows() >= PAGE_ROWS {
-                    full.push(std::mem::take(&mut self.page));
+                    full.push(std::mem::replace(&mut self.page, empty()));
                 }
             }
             self.partial.extend_from_slice(rest);
@@ -358,22 +410,39 @@ mod postgres {
         fn line(&mut self, line: &[u8]) -> Result<()> {
             let line = std::str::from_utf8(line)
                 .map_err(|e| Error::Internal(format!("COPY output: {e}")))?;
-            let mut n = 0;
-            for field in line.split('\t') {
-                n += 1;
-                if field == "\\N" {
-                    self.page.push_null();
-                } else if !field.contains('\\') {
-                    self.page.push(Some(field));
+            let bytes = line.as_bytes();
+            let fields = memchr::memchr_iter(b'\t', bytes).count() + 1;
+            if fields != COLUMNS.len() {
+                return Err(Error::Internal(format!(
+                    "COPY output: a row of {fields} columns, not {}",
+                    COLUMNS.len()
+                )));
+            }
+            // The line is copied once and its cells point into it; a NULL
+            // (`\N`) points nowhere, and a field with an escape is decoded
+            // after the line. Most fields have neither: a line without a
+            // backslash is not looked at again.
+            let page = &mut self.page;
+            let escapes = memchr::memchr(b'\\', bytes).is_some();
+            let base = page.text.len();
+            page.text.push_str(line);
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\t', bytes).chain([bytes.len()]) {
+                let field = &line[start..end];
+                if !escapes || !field.contains('\\') {
+                    page.cells
+                        .push(Some(((base + start) as u32, (base + end) as u32)));
+                } else if field == "\\N" {
+                    page.push_null();
                 } else {
-                    let start = self.page.open();
+                    let at = page.open();
                     let mut chars = field.chars();
                     while let Some(c) = chars.next() {
                         if c != '\\' {
-                            self.page.text.push(c);
+                            page.text.push(c);
                             continue;
                         }
-                        self.page.text.push(match chars.next() {
+                        page.text.push(match chars.next() {
                             Some('n') => '\n',
                             Some('r') => '\r',
                             Some('t') => '\t',
@@ -384,14 +453,9 @@ mod postgres {
                             None => '\\',
                         });
                     }
-                    self.page.close(start);
+                    page.close(at);
                 }
-            }
-            if n != COLUMNS.len() {
-                return Err(Error::Internal(format!(
-                    "COPY output: a row of {n} columns, not {}",
-                    COLUMNS.len()
-                )));
+                start = end + 1;
             }
             Ok(())
         }
@@ -419,8 +483,8 @@ mod tests {
         let text = "a\t2026-01-01T00:00:00Z\t/p\tbrowse\tt\tnps\t9\tline\\none\\ttab \\\\ back\t\\N\t\\N\ten\tfrustration\n\
                     b\t2026-01-02T00:00:00Z\t/q\tbrowse\t\\N\t\\N\t\\N\t\\N\t[\"x\"]\t\\N\tmobile\t\\N\n";
         let bytes = text.as_bytes();
-        let mut pages = d.feed(&bytes[..17]).unwrap();
-        pages.extend(d.feed(&bytes[17..]).unwrap());
+        let mut pages = d.feed(&bytes[..17], Page::default).unwrap();
+        pages.extend(d.feed(&bytes[17..], Page::default).unwrap());
         assert!(pages.is_empty());
         let page = d.finish().unwrap();
         assert_eq!(page.rows(), 2);
@@ -434,9 +498,36 @@ mod tests {
     }
 
     #[test]
+    fn plain_and_escaped_rows_share_a_page_and_recycled_pages_start_empty() {
+        let mut d = Decoder::default();
+        let plain = "c\t2026-01-03T00:00:00Z\t/r\tbuy\tt\tcsat\t5\tfine, thanks\t[]\tde\tdesktop\tdelight\n";
+        let escaped = "d\t2026-01-04T00:00:00Z\t/s\tbuy\tt\tcsat\t\\N\ta\\tb\t\\N\t\\N\t\\N\t\\N\n";
+        d.feed(format!("{plain}{escaped}{plain}").as_bytes(), Page::default)
+            .unwrap();
+        let page = d.finish().unwrap();
+        assert_eq!(page.rows(), 3);
+        let row = |r: usize| {
+            (0..COLUMNS.len())
+                .map(|c| page.cell(r, c))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(row(0), row(2));
+        assert_eq!(page.cell(0, 7), Some("fine, thanks"));
+        assert_eq!(page.cell(0, FLAGS), Some("delight"));
+        assert_eq!(page.cell(1, SCORE), None);
+        assert_eq!(page.cell(1, 7), Some("a\tb"));
+        assert_eq!(page.cell(1, FLAGS), None);
+        let mut used = page;
+        used.clear();
+        assert_eq!(used.rows(), 0);
+        assert!(used.text.is_empty());
+    }
+
+    #[test]
     fn a_row_of_the_wrong_width_is_an_error() {
         let mut d = Decoder::default();
-        assert!(d.feed(b"a\tb\n").is_err());
+        assert!(d.feed(b"a\tb\n", Page::default).is_err());
+        assert!(d.feed(b"a\t\\N\tb\\tc\n", Page::default).is_err());
     }
 
     #[test]

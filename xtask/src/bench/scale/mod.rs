@@ -2,7 +2,9 @@
 //! site's stored events grow. A demo-like shop's synthetic events are
 //! deterministic (each is a function of its index and one seed), written as
 //! NDJSON and loaded with `touchpoint import` in steps (100 k, then 900 k
-//! more, then 9 M more). At each size a running `touchpoint serve` answers
+//! more, then 9 M more; on PostgreSQL each import is followed by a vacuum
+//! waited for, so what follows is measured on a settled table). At each
+//! size a running `touchpoint serve` answers
 //! `GET /v1/sites/{key}/aggregates` for every grouping, the journey map and
 //! trends, with a viewer token;
 //! from 1 M on, `touchpoint export` writes raw responses and aggregates as

@@ -217,10 +217,15 @@ pub(in crate::store) async fn write_batches(
     // - rows stored one after the other follow time, the order raw exports
     //   read them in: an export walks the table in step with the time
     //   index instead of seeking across the batch for every row.
-    let mut offered = HashSet::new();
+    let mut seen = HashSet::new();
+    let first: Vec<bool> = rows
+        .iter()
+        .map(|(_, site_id, e)| seen.insert((*site_id, e.id.as_str())))
+        .collect();
     let mut sorted: Vec<&(usize, i64, &StoredEvent)> = rows
         .iter()
-        .filter(|(_, site_id, e)| offered.insert((*site_id, e.id.as_str())))
+        .zip(&first)
+        .filter_map(|(row, first)| first.then_some(row))
         .collect();
     sorted.sort_unstable_by(|a, b| (a.1, &a.2.ts, &a.2.id).cmp(&(b.1, &b.2.ts, &b.2.id)));
     for chunk in sorted.chunks(ROWS_PER_INSERT) {
@@ -287,10 +292,8 @@ pub(in crate::store) async fn write_batches(
     // that the rollups count exactly what each one filled.
     let mut accepted = vec![0u64; batches.len()];
     let mut changes = Changes::default();
-    let mut seen = HashSet::new();
-    for (b, site_id, e) in &rows {
-        let first = seen.insert((*site_id, e.id.as_str()));
-        if first
+    for ((b, site_id, e), first) in rows.iter().zip(&first) {
+        if *first
             && inserted
                 .get(site_id)
                 .is_some_and(|ids| ids.contains(e.id.as_str()))

@@ -27,6 +27,12 @@ pub struct JsonError {
 
 /// [`decode_json`], keeping the faulty field's path for the caller.
 pub fn decode_json_at<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, JsonError> {
+    // Most texts are valid: they are decoded without tracking the path,
+    // and only one that fails is decoded again to say where.
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    if let Ok(value) = T::deserialize(&mut *de) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().clone();

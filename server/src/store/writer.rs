@@ -41,8 +41,14 @@ impl Store {
         )
         .map_err(lite)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(lite)?;
+        // temp_store in memory: a multi-row statement keeps the pages it
+        // changes in a statement journal (to undo the statement alone),
+        // which past 64 KiB SQLite moves to a temporary file, opened and
+        // deleted again for every such statement. A group is bounded
+        // ([`crate::commit`]), so its journals are too.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA temp_store = MEMORY;",
         )
         .map_err(lite)?;
         conn.set_prepared_statement_cache_capacity(PREPARED);

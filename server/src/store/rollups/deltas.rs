@@ -7,6 +7,7 @@ use crate::store::Backend;
 use crate::store::exec::{Arg, Exec};
 use crate::zone::Zone;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 /// A row's key in one grain.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -188,23 +189,15 @@ impl Deltas {
                 .iter()
                 .filter(|(k, c)| k.grain == grain && !c.is_zero())
                 .collect();
-            let keys = grain.key_columns();
-            let mut columns = keys.clone();
-            columns.extend(COUNT_COLUMNS);
-            let update: Vec<String> = COUNT_COLUMNS
-                .iter()
-                .map(|c| format!("{c} = {t}.{c} + excluded.{c}", t = grain.table()))
-                .collect();
+            let upserts = &UPSERTS[grain as usize];
             for chunk in changed.chunks(40) {
                 let sql = format!(
-                    "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
-                    grain.table(),
-                    columns.join(", "),
-                    placeholders(backend, chunk.len(), columns.len()),
-                    keys.join(", "),
-                    update.join(", ")
+                    "{}{}{}",
+                    upserts.rows.0,
+                    placeholders(backend, chunk.len(), upserts.rows.1),
+                    upserts.rows.2
                 );
-                let mut args = Vec::with_capacity(chunk.len() * columns.len());
+                let mut args = Vec::with_capacity(chunk.len() * upserts.rows.1);
                 for (key, counts) in chunk {
                     key_args(&mut args, key);
                     args.extend(counts.values().into_iter().map(Arg::from));
@@ -215,17 +208,14 @@ impl Deltas {
                 .iter()
                 .filter(|((k, _), n)| k.grain == grain && **n != 0)
                 .collect();
-            let mut columns = keys.clone();
-            columns.extend(["item", "n"]);
             for chunk in changed.chunks(100) {
                 let sql = format!(
-                    "INSERT INTO {t} ({}) VALUES {} ON CONFLICT ({}, item) DO UPDATE SET n = {t}.n + excluded.n",
-                    columns.join(", "),
-                    placeholders(backend, chunk.len(), columns.len()),
-                    keys.join(", "),
-                    t = grain.items(),
+                    "{}{}{}",
+                    upserts.items.0,
+                    placeholders(backend, chunk.len(), upserts.items.1),
+                    upserts.items.2
                 );
-                let mut args = Vec::with_capacity(chunk.len() * columns.len());
+                let mut args = Vec::with_capacity(chunk.len() * upserts.items.1);
                 for ((key, item), n) in chunk {
                     key_args(&mut args, key);
                     args.extend([Arg::from(item.as_str()), Arg::from(**n)]);
@@ -251,6 +241,61 @@ impl Deltas {
         Ok(())
     }
 }
+
+/// A grain's additive upserts, as the text before the rows' placeholders,
+/// the columns per row, and the text after them; built once, not for
+/// every transaction.
+struct Upserts {
+    rows: (String, usize, String),
+    items: (String, usize, String),
+}
+
+/// [`Upserts`] of each grain, at its position in [`Grain::ALL`].
+static UPSERTS: LazyLock<Vec<Upserts>> = LazyLock::new(|| {
+    Grain::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &grain)| {
+            assert_eq!(grain as usize, i, "Grain::ALL is in declaration order");
+            let keys = grain.key_columns();
+            let mut columns = keys.clone();
+            columns.extend(COUNT_COLUMNS);
+            let update: Vec<String> = COUNT_COLUMNS
+                .iter()
+                .map(|c| format!("{c} = {t}.{c} + excluded.{c}", t = grain.table()))
+                .collect();
+            let rows = (
+                format!(
+                    "INSERT INTO {} ({}) VALUES ",
+                    grain.table(),
+                    columns.join(", ")
+                ),
+                columns.len(),
+                format!(
+                    " ON CONFLICT ({}) DO UPDATE SET {}",
+                    keys.join(", "),
+                    update.join(", ")
+                ),
+            );
+            let mut columns = keys.clone();
+            columns.extend(["item", "n"]);
+            let items = (
+                format!(
+                    "INSERT INTO {} ({}) VALUES ",
+                    grain.items(),
+                    columns.join(", ")
+                ),
+                columns.len(),
+                format!(
+                    " ON CONFLICT ({}, item) DO UPDATE SET n = {t}.n + excluded.n",
+                    keys.join(", "),
+                    t = grain.items()
+                ),
+            );
+            Upserts { rows, items }
+        })
+        .collect()
+});
 
 /// `flag:frustration`… of a stored `;`-joined list.
 fn flag_items(flags: Option<&str>) -> impl Iterator<Item = String> + '_ {

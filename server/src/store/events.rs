@@ -119,7 +119,7 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?;
                     Changes::removed_rows(site_id, &rows)
-                        .apply(&mut Exec::Any(&mut *tx), self.backend)
+                        .apply(&mut Exec::Any(&mut tx), self.backend)
                         .await?;
                     tx.commit().await?;
                     deleted += rows.len() as u64;
@@ -188,7 +188,7 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         Changes::removed_rows(site_id, &rows)
-            .apply(&mut Exec::Any(&mut *tx), self.backend)
+            .apply(&mut Exec::Any(&mut tx), self.backend)
             .await?;
         tx.commit().await?;
         Ok(rows.len() as u64)

@@ -191,13 +191,8 @@ impl Deltas {
                 .collect();
             let upserts = &UPSERTS[grain as usize];
             for chunk in changed.chunks(40) {
-                let sql = format!(
-                    "{}{}{}",
-                    upserts.rows.0,
-                    placeholders(backend, chunk.len(), upserts.rows.1),
-                    upserts.rows.2
-                );
-                let mut args = Vec::with_capacity(chunk.len() * upserts.rows.1);
+                let sql = upserts.rows.sql(backend, chunk.len());
+                let mut args = Vec::with_capacity(chunk.len() * upserts.rows.columns);
                 for (key, counts) in chunk {
                     key_args(&mut args, key);
                     args.extend(counts.values().into_iter().map(Arg::from));
@@ -209,13 +204,8 @@ impl Deltas {
                 .filter(|((k, _), n)| k.grain == grain && **n != 0)
                 .collect();
             for chunk in changed.chunks(100) {
-                let sql = format!(
-                    "{}{}{}",
-                    upserts.items.0,
-                    placeholders(backend, chunk.len(), upserts.items.1),
-                    upserts.items.2
-                );
-                let mut args = Vec::with_capacity(chunk.len() * upserts.items.1);
+                let sql = upserts.items.sql(backend, chunk.len());
+                let mut args = Vec::with_capacity(chunk.len() * upserts.items.columns);
                 for ((key, item), n) in chunk {
                     key_args(&mut args, key);
                     args.extend([Arg::from(item.as_str()), Arg::from(**n)]);
@@ -242,15 +232,50 @@ impl Deltas {
     }
 }
 
-/// A grain's additive upserts, as the text before the rows' placeholders,
-/// the columns per row, and the text after them; built once, not for
-/// every transaction.
-struct Upserts {
-    rows: (String, usize, String),
-    items: (String, usize, String),
+/// One additive upsert of many rows, as the text before the rows'
+/// placeholders and the text after them.
+struct Upsert {
+    head: String,
+    /// Values bound per row.
+    columns: usize,
+    tail: String,
 }
 
-/// [`Upserts`] of each grain, at its position in [`Grain::ALL`].
+impl Upsert {
+    /// `INSERT INTO table (key columns, value columns) VALUES … ON
+    /// CONFLICT (key columns) DO UPDATE SET` each value `= old + new`.
+    fn new(table: &str, keys: &[&str], values: &[&str]) -> Upsert {
+        let columns = [keys, values].concat();
+        let update: Vec<String> = values
+            .iter()
+            .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+            .collect();
+        Upsert {
+            head: format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")),
+            columns: columns.len(),
+            tail: format!(
+                " ON CONFLICT ({}) DO UPDATE SET {}",
+                keys.join(", "),
+                update.join(", ")
+            ),
+        }
+    }
+
+    /// The statement for `rows` rows.
+    fn sql(&self, backend: Backend, rows: usize) -> String {
+        let values = placeholders(backend, rows, self.columns);
+        [self.head.as_str(), &values, &self.tail].concat()
+    }
+}
+
+/// A grain's upserts: its rows of counts, and its items.
+struct Upserts {
+    rows: Upsert,
+    items: Upsert,
+}
+
+/// [`Upserts`] of each grain, at its position in [`Grain::ALL`], built
+/// once rather than in every transaction.
 static UPSERTS: LazyLock<Vec<Upserts>> = LazyLock::new(|| {
     Grain::ALL
         .iter()
@@ -258,41 +283,14 @@ static UPSERTS: LazyLock<Vec<Upserts>> = LazyLock::new(|| {
         .map(|(i, &grain)| {
             assert_eq!(grain as usize, i, "Grain::ALL is in declaration order");
             let keys = grain.key_columns();
-            let mut columns = keys.clone();
-            columns.extend(COUNT_COLUMNS);
-            let update: Vec<String> = COUNT_COLUMNS
-                .iter()
-                .map(|c| format!("{c} = {t}.{c} + excluded.{c}", t = grain.table()))
-                .collect();
-            let rows = (
-                format!(
-                    "INSERT INTO {} ({}) VALUES ",
-                    grain.table(),
-                    columns.join(", ")
-                ),
-                columns.len(),
-                format!(
-                    " ON CONFLICT ({}) DO UPDATE SET {}",
-                    keys.join(", "),
-                    update.join(", ")
-                ),
-            );
-            let mut columns = keys.clone();
-            columns.extend(["item", "n"]);
-            let items = (
-                format!(
-                    "INSERT INTO {} ({}) VALUES ",
+            Upserts {
+                rows: Upsert::new(grain.table(), &keys, &COUNT_COLUMNS),
+                items: Upsert::new(
                     grain.items(),
-                    columns.join(", ")
+                    &[keys.as_slice(), &["item"]].concat(),
+                    &["n"],
                 ),
-                columns.len(),
-                format!(
-                    " ON CONFLICT ({}, item) DO UPDATE SET n = {t}.n + excluded.n",
-                    keys.join(", "),
-                    t = grain.items()
-                ),
-            );
-            Upserts { rows, items }
+            }
         })
         .collect()
 });

@@ -29,8 +29,7 @@ pub struct JsonError {
 pub fn decode_json_at<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, JsonError> {
     // Most texts are valid: they are decoded without tracking the path,
     // and only one that fails is decoded again to say where.
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    if let Ok(value) = T::deserialize(&mut *de) {
+    if let Ok(value) = T::deserialize(&mut serde_json::Deserializer::from_slice(bytes)) {
         return Ok(value);
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);

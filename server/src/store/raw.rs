@@ -3,12 +3,13 @@
 //! driver, which decodes every value into an owned one and, on SQLite,
 //! passes every row through the driver's worker thread.
 //!
-//! - SQLite: a read-only connection of its own on the database file (WAL:
-//!   it never waits on a writer), in `(ts, rowid)` pages of [`PAGE_ROWS`],
-//!   each page its own short read, so no read transaction stays open for
-//!   the length of an export; up to 256 MiB of the file mapped into memory
-//!   (shared with the system's page cache, so counted in the process's RSS
-//!   but not owned by it).
+//! - SQLite: read-only connections of their own on the database file
+//!   (WAL: they never wait on a writer), in `(ts, rowid)` pages of
+//!   [`PAGE_ROWS`], each page its own short read, so no read transaction
+//!   stays open for the length of an export. Two readers read pages at
+//!   once, each with up to 128 MiB of the file mapped into memory (shared
+//!   with the system's page cache, so counted in the process's RSS but not
+//!   owned by it); see the `sqlite` module.
 //! - PostgreSQL: one `COPY (SELECT …) TO STDOUT` on a connection of its
 //!   own; the server streams the rows in its text format and they are
 //!   decoded here. `COPY` takes no parameters, so the filter's values are
@@ -114,19 +115,26 @@ impl RawResponses {
 
     /// Gives a page that has been written back to the producer to fill again.
     pub fn recycle(&self, page: Page) {
-        if let Ok(mut spare) = self.spare.lock()
-            && spare.len() < SPARE_PAGES
-        {
-            spare.push(page);
-        }
+        recycle(&self.spare, page);
     }
 }
 
 /// Pages written and handed back, for the producer to fill again.
 type Spare = std::sync::Arc<std::sync::Mutex<Vec<Page>>>;
 
-/// Most pages kept for reuse: as many as can be in flight at once.
-const SPARE_PAGES: usize = 4;
+/// Most pages kept for reuse: as many as can be in flight at once (on
+/// SQLite, two per reader, one being handed on, two in the channel and
+/// one being written).
+const SPARE_PAGES: usize = 8;
+
+/// Keeps a page for [`fresh`] to hand out again.
+fn recycle(spare: &Spare, page: Page) {
+    if let Ok(mut spare) = spare.lock()
+        && spare.len() < SPARE_PAGES
+    {
+        spare.push(page);
+    }
+}
 
 /// An empty page: a recycled one if there is one.
 fn fresh(spare: &Spare) -> Page {
@@ -183,13 +191,196 @@ fn conditions<'f>(filter: &'f Filter, mut hole: impl FnMut(&'f str) -> String) -
 }
 
 mod sqlite {
+    //! Pages are read by [`READERS`] connections at once, each page a
+    //! range of the `(ts, rowid)` order: a scout finds where the pages
+    //! end (every [`PAGE_ROWS`]-th row, along the `(site, kind, ts)`
+    //! index, whose entries end with the rowid: an export without filters
+    //! is scouted from the index alone), the readers take the ranges in
+    //! turn, and the pages are handed on in order. Reading a row is most
+    //! of an export's work; the readers share it out over the cores.
+
     use super::*;
     use rusqlite::types::ValueRef;
-    use rusqlite::{Connection, OpenFlags};
+    use rusqlite::{Connection, OpenFlags, ToSql};
     use std::fmt::Write as _;
+    use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-    /// Most of the file the raw export maps into memory.
-    const MMAP_BYTES: u64 = 256 << 20;
+    /// Most of the file each reader maps into memory.
+    const MMAP_BYTES: u64 = 128 << 20;
+    /// Readers at work at once.
+    pub(super) const READERS: usize = 2;
+
+    /// A row's place in the order of a raw read: its time, then its rowid.
+    type Key = (String, i64);
+
+    /// The rows after `from` (from the first when `None`) up to and
+    /// including `to` (to the last when `None`). Rows stored while the
+    /// export runs only make a range longer or shorter: every row stored
+    /// before it started is in exactly one range.
+    struct Range {
+        from: Option<Key>,
+        to: Option<Key>,
+    }
+
+    /// A raw read's statements: the site, the filter's values and SQL.
+    struct Reads<'f> {
+        site_id: i64,
+        values: Vec<&'f str>,
+        wheres: String,
+    }
+
+    impl<'f> Reads<'f> {
+        fn new(site_id: i64, filter: &'f Filter) -> Reads<'f> {
+            let mut values: Vec<&str> = Vec::new();
+            let wheres = conditions(filter, |v| {
+                values.push(v);
+                "?".into()
+            })
+            .replace("SITE", "?");
+            Reads {
+                site_id,
+                values,
+                wheres,
+            }
+        }
+
+        /// Runs `SELECT {what} FROM events WHERE … {tail}` with the
+        /// filter's values, then `extra`, and calls `each` on every row.
+        fn run(
+            &self,
+            conn: &Connection,
+            what: &str,
+            tail: &str,
+            extra: &[&dyn ToSql],
+            mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<()>,
+        ) -> Result<()> {
+            let sql = format!("SELECT {what} FROM events WHERE {} {tail}", self.wheres);
+            let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
+            let mut binds: Vec<&dyn ToSql> = vec![&self.site_id];
+            binds.extend(self.values.iter().map(|v| v as &dyn ToSql));
+            binds.extend(extra);
+            let mut rows = statement.query(binds.as_slice()).map_err(sql_error)?;
+            while let Some(row) = rows.next().map_err(sql_error)? {
+                each(row)?;
+            }
+            Ok(())
+        }
+
+        /// The key `skip` rows on from the first row matching `tail`.
+        fn key_at(
+            &self,
+            conn: &Connection,
+            tail: &str,
+            extra: &[&dyn ToSql],
+            skip: i64,
+        ) -> Result<Option<Key>> {
+            let mut key = None;
+            let mut binds = extra.to_vec();
+            binds.push(&skip);
+            self.run(
+                conn,
+                "ts, rowid",
+                &format!("{tail} LIMIT 1 OFFSET ?"),
+                &binds,
+                |row| {
+                    key = Some((row.get(0).map_err(sql_error)?, row.get(1).map_err(sql_error)?));
+                    Ok(())
+                },
+            )?;
+            Ok(key)
+        }
+
+        /// Where the page after `after` ends: the key [`PAGE_ROWS`] rows
+        /// on, or `None` when fewer rows are left (the last page).
+        fn page_end(&self, conn: &Connection, after: &Option<Key>) -> Result<Option<Key>> {
+            let last = PAGE_ROWS as i64 - 1;
+            let Some((ts, rowid)) = after else {
+                return self.key_at(conn, "ORDER BY ts, rowid", &[], last);
+            };
+            // The rest of its time's rows first, then later times.
+            let same = "AND ts = ? AND rowid > ?";
+            if let Some(key) = self.key_at(conn, &format!("{same} ORDER BY rowid"), &[ts, rowid], last)? {
+                return Ok(Some(key));
+            }
+            let mut rest: i64 = 0;
+            self.run(conn, "COUNT(*)", same, &[ts, rowid], |row| {
+                rest = row.get(0).map_err(sql_error)?;
+                Ok(())
+            })?;
+            self.key_at(conn, "AND ts > ? ORDER BY ts, rowid", &[ts], last - rest)
+        }
+
+        /// Reads the rows of `range` into `page`, in order.
+        fn read(&self, conn: &Connection, range: &Range, page: &mut Page) -> Result<()> {
+            let what = COLUMNS.join(", ");
+            let mut fill = |tail: &str, extra: &[&dyn ToSql]| {
+                self.run(conn, &what, tail, extra, |row| push_row(page, row))
+            };
+            match (&range.from, &range.to) {
+                (Some((from, after)), Some((to, upto))) if from == to => fill(
+                    "AND ts = ? AND rowid > ? AND rowid <= ? ORDER BY rowid",
+                    &[from, after, upto],
+                ),
+                (from, to) => {
+                    if let Some((ts, rowid)) = from {
+                        fill("AND ts = ? AND rowid > ? ORDER BY rowid", &[ts, rowid])?;
+                    }
+                    let order = "ORDER BY ts, rowid";
+                    match (from, to) {
+                        (None, None) => fill(order, &[]),
+                        (Some((a, _)), None) => fill(&format!("AND ts > ? {order}"), &[a]),
+                        (None, Some((b, _))) => fill(&format!("AND ts < ? {order}"), &[b]),
+                        (Some((a, _)), Some((b, _))) => {
+                            fill(&format!("AND ts > ? AND ts < ? {order}"), &[a, b])
+                        }
+                    }?;
+                    if let Some((ts, rowid)) = to {
+                        fill("AND ts = ? AND rowid <= ? ORDER BY rowid", &[ts, rowid])?;
+                    }
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn push_row(page: &mut Page, row: &rusqlite::Row<'_>) -> Result<()> {
+        for (c, column) in COLUMNS.iter().enumerate() {
+            match row.get_ref(c).map_err(sql_error)? {
+                ValueRef::Null => page.push_null(),
+                ValueRef::Integer(v) => {
+                    let start = page.open();
+                    let _ = write!(page.text, "{v}");
+                    page.close(start);
+                }
+                ValueRef::Text(t) => page.push(Some(
+                    std::str::from_utf8(t)
+                        .map_err(|e| Error::Internal(format!("stored text: {e}")))?,
+                )),
+                ValueRef::Real(_) | ValueRef::Blob(_) => {
+                    return Err(Error::Internal(format!(
+                        "unexpected value in events.{column}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn open(path: &std::path::Path, mmap: u64) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql_error)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sql_error)?;
+        // Rows are read in time order, their table pages in no order: mapped
+        // into memory, a page is read where it lies, not copied by a system
+        // call each time the page cache lets it go.
+        conn.execute_batch(&format!("PRAGMA mmap_size = {mmap}"))
+            .map_err(sql_error)?;
+        Ok(conn)
+    }
 
     pub(super) fn produce(
         path: &std::path::Path,
@@ -203,6 +394,9 @@ mod sqlite {
         }
     }
 
+    /// Runs the scout and the readers, and hands their pages on in order.
+    /// When the reader of the pages goes away, each of them stops at its
+    /// next page (its channel is closed), and this returns once they have.
     fn pages(
         path: &std::path::Path,
         site_id: i64,
@@ -210,104 +404,78 @@ mod sqlite {
         tx: &mpsc::Sender<Result<Page>>,
         spare: &Spare,
     ) -> Result<()> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sql_error)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(sql_error)?;
-        // Rows are read in time order, their table pages in no order: mapped
-        // into memory, a page is read where it lies, not copied by a system
-        // call each time the page cache lets it go.
-        conn.execute_batch(&format!("PRAGMA mmap_size = {MMAP_BYTES}"))
-            .map_err(sql_error)?;
-        let mut values: Vec<&str> = Vec::new();
-        let wheres = conditions(filter, |v| {
-            values.push(v);
-            "?".into()
-        })
-        .replace("SITE", "?");
-        let select = format!(
-            "SELECT {}, rowid FROM events WHERE {wheres}",
-            COLUMNS.join(", ")
-        );
-        // Pages follow (ts, rowid), which the (site, kind, ts) index holds
-        // in order (its entries end with the rowid): a page starts with
-        // the rest of its first time's rows, found by `ts = … AND rowid >
-        // …` in the index, then goes on with later times. Rows that share
-        // a time (an import of dates without a time of day) cost no more
-        // than others; paging by (ts, id) scanned all of them every page.
-        let first_sql = format!("{select} ORDER BY ts, rowid LIMIT ?");
-        let same_sql = format!("{select} AND ts = ? AND rowid > ? ORDER BY rowid LIMIT ?");
-        let later_sql = format!("{select} AND ts > ? ORDER BY ts, rowid LIMIT ?");
-        let rowid_at = COLUMNS.len();
-        let mut after: Option<(String, i64)> = None;
-        loop {
-            let mut page = fresh(spare);
-            let read = |sql: &str,
-                        extra: &[&dyn rusqlite::ToSql],
-                        limit: i64,
-                        page: &mut Page,
-                        last: &mut Option<(String, i64)>|
-             -> Result<i64> {
-                let mut statement = conn.prepare_cached(sql).map_err(sql_error)?;
-                let mut binds: Vec<&dyn rusqlite::ToSql> = vec![&site_id];
-                binds.extend(values.iter().map(|v| v as &dyn rusqlite::ToSql));
-                binds.extend(extra);
-                binds.push(&limit);
-                let mut rows = statement.query(binds.as_slice()).map_err(sql_error)?;
-                let mut n = 0;
-                let mut rowid = None;
-                while let Some(row) = rows.next().map_err(sql_error)? {
-                    for (c, column) in COLUMNS.iter().enumerate() {
-                        match row.get_ref(c).map_err(sql_error)? {
-                            ValueRef::Null => page.push_null(),
-                            ValueRef::Integer(v) => {
-                                let start = page.open();
-                                let _ = write!(page.text, "{v}");
-                                page.close(start);
-                            }
-                            ValueRef::Text(t) => page.push(Some(
-                                std::str::from_utf8(t)
-                                    .map_err(|e| Error::Internal(format!("stored text: {e}")))?,
-                            )),
-                            ValueRef::Real(_) | ValueRef::Blob(_) => {
-                                return Err(Error::Internal(format!(
-                                    "unexpected value in events.{column}"
-                                )));
-                            }
-                        }
-                    }
-                    n += 1;
-                    rowid = Some(row.get::<_, i64>(rowid_at).map_err(sql_error)?);
-                }
-                // The page's last row is where the next one starts.
-                if let Some(rowid) = rowid {
-                    let r = page.rows() - 1;
-                    *last = Some((page.cell(r, 1).unwrap_or_default().to_owned(), rowid));
-                }
-                Ok(n)
-            };
-            let full = PAGE_ROWS as i64;
-            let mut last = after.clone();
-            let got = match &after {
-                None => read(&first_sql, &[], full, &mut page, &mut last)?,
-                Some((ts, rowid)) => {
-                    let same = read(&same_sql, &[ts, rowid], full, &mut page, &mut last)?;
-                    if same < full {
-                        same + read(&later_sql, &[ts], full - same, &mut page, &mut last)?
-                    } else {
-                        same
-                    }
-                }
-            };
-            after = last;
-            if got > 0 && tx.blocking_send(Ok(page)).is_err() {
-                return Ok(()); // nobody reads any more
+        let reads = Reads::new(site_id, filter);
+        // The scout reads the index: the readers' mapping is theirs.
+        let scout = open(path, 0)?;
+        let readers = (0..READERS)
+            .map(|_| open(path, MMAP_BYTES))
+            .collect::<Result<Vec<_>>>()?;
+        std::thread::scope(|s| {
+            let reads = &reads;
+            let mut work = Vec::new();
+            let mut done = Vec::new();
+            for conn in readers {
+                let (give, take) = sync_channel::<Result<Range>>(1);
+                let (put, get) = sync_channel::<Result<Page>>(1);
+                s.spawn(move || read_ranges(&conn, reads, take, put, spare));
+                work.push(give);
+                done.push(get);
             }
-            if got < full {
-                return Ok(());
+            s.spawn(move || scout_ranges(&scout, reads, work));
+            for turn in 0.. {
+                let Ok(page) = done[turn % READERS].recv() else {
+                    return Ok(()); // its reader had no more ranges: all are read
+                };
+                let page = page?;
+                if page.rows() == 0 {
+                    // Its rows were deleted since the scout saw them.
+                    recycle(spare, page);
+                } else if tx.blocking_send(Ok(page)).is_err() {
+                    return Ok(()); // nobody reads any more
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Finds the ranges, one page each, and gives them to the readers in
+    /// turn; a failure goes to the reader whose turn it is.
+    fn scout_ranges(conn: &Connection, reads: &Reads<'_>, work: Vec<SyncSender<Result<Range>>>) {
+        let mut from = None;
+        for turn in 0.. {
+            let (range, last) = match reads.page_end(conn, &from) {
+                Ok(to) => {
+                    let last = to.is_none();
+                    let range = Range {
+                        from: std::mem::replace(&mut from, to.clone()),
+                        to,
+                    };
+                    (Ok(range), last)
+                }
+                Err(e) => (Err(e), true),
+            };
+            if work[turn % READERS].send(range).is_err() || last {
+                return;
+            }
+        }
+    }
+
+    fn read_ranges(
+        conn: &Connection,
+        reads: &Reads<'_>,
+        work: Receiver<Result<Range>>,
+        done: SyncSender<Result<Page>>,
+        spare: &Spare,
+    ) {
+        for range in work {
+            let page = range.and_then(|range| {
+                let mut page = fresh(spare);
+                reads.read(conn, &range, &mut page)?;
+                Ok(page)
+            });
+            let failed = page.is_err();
+            if done.send(page).is_err() || failed {
+                return;
             }
         }
     }
@@ -346,6 +514,10 @@ mod postgres {
         sqlx::query("SET standard_conforming_strings = on")
             .execute(&mut conn)
             .await?;
+        // Compiling the plan (a scan of millions of rows passes the JIT's
+        // cost thresholds) takes longer than it saves on a read that is
+        // mostly output.
+        sqlx::query("SET jit = off").execute(&mut conn).await?;
         let wheres = conditions(filter, literal).replace("SITE", &site_id.to_string());
         let copy = format!(
             "COPY (SELECT {} FROM events WHERE {wheres} ORDER BY ts, id) TO STDOUT",

@@ -10,10 +10,9 @@
 //!   once, each with up to 128 MiB of the file mapped into memory (shared
 //!   with the system's page cache, so counted in the process's RSS but not
 //!   owned by it); see the `sqlite` module.
-//! - PostgreSQL: `COPY (SELECT …) TO STDOUT`, two at once on connections
-//!   of their own, each over ranges of time about two pages long (see the
-//!   `postgres` module); the server streams the rows in its
-//!   text format and they are decoded here. `COPY` takes no parameters, so the filter's values are
+//! - PostgreSQL: one `COPY (SELECT …) TO STDOUT` on a connection of its
+//!   own; the server streams the rows in its text format and they are
+//!   decoded here. `COPY` takes no parameters, so the filter's values are
 //!   written as string literals ([`literal`]), with
 //!   `standard_conforming_strings` set on the connection first.
 //!
@@ -492,21 +491,6 @@ mod postgres {
     use sqlx::Connection;
     use sqlx::postgres::PgConnection;
 
-    /// Readers at work at once, each a `COPY` on a connection of its own.
-    const READERS: usize = 2;
-    /// Rows of the table sampled to place the ranges' ends (all of a
-    /// smaller table).
-    const SAMPLE_ROWS: f64 = 50_000.0;
-    /// Rows per range: two pages, so that a range's `COPY` (planned
-    /// apart) is long beside its planning.
-    const RANGE_ROWS: usize = 2 * PAGE_ROWS;
-
-    /// What a reader hands on: a range's pages, then the end of the range.
-    enum Piece {
-        Page(Page),
-        End,
-    }
-
     pub(super) async fn produce(
         url: &str,
         site_id: i64,
@@ -519,7 +503,13 @@ mod postgres {
         }
     }
 
-    async fn connect(url: &str) -> Result<PgConnection> {
+    async fn pages(
+        url: &str,
+        site_id: i64,
+        filter: &Filter,
+        tx: &mpsc::Sender<Result<Page>>,
+        spare: &Spare,
+    ) -> Result<()> {
         let mut conn = PgConnection::connect(url).await?;
         sqlx::query("SET standard_conforming_strings = on")
             .execute(&mut conn)
@@ -528,141 +518,23 @@ mod postgres {
         // cost thresholds) takes longer than it saves on a read that is
         // mostly output.
         sqlx::query("SET jit = off").execute(&mut conn).await?;
-        // The readers are the parallelism: a range is read by one process.
-        sqlx::query("SET max_parallel_workers_per_gather = 0")
-            .execute(&mut conn)
-            .await?;
-        Ok(conn)
-    }
-
-    /// Splits the read into ranges of time, about [`RANGE_ROWS`] rows
-    /// each, that [`READERS`] connections read at once, each range one
-    /// `COPY`; their pages are handed on in order. A `COPY` runs in one
-    /// PostgreSQL process, whose work (finding the rows, writing them out)
-    /// is most of an export's: the readers share it out over the cores.
-    ///
-    /// The ranges' ends come from a sample of the table's pages (a few
-    /// milliseconds; all of a small table): every row stored before the export started is in
-    /// exactly one range whatever the sample, which only decides how even
-    /// they are. Rows stored while it runs make a range longer; a reader
-    /// hands a range on page by page, so memory stays flat however long.
-    async fn pages(
-        url: &str,
-        site_id: i64,
-        filter: &Filter,
-        tx: &mpsc::Sender<Result<Page>>,
-        spare: &Spare,
-    ) -> Result<()> {
         let wheres = conditions(filter, literal).replace("SITE", &site_id.to_string());
-        let ends = range_ends(&mut connect(url).await?, &wheres).await?;
-        let mut ranges: Vec<(Option<String>, Option<String>)> = Vec::with_capacity(ends.len() + 1);
-        let mut from = None;
-        for end in ends {
-            ranges.push((from, Some(end.clone())));
-            from = Some(end);
-        }
-        ranges.push((from, None));
-        let mut done = Vec::new();
-        for first in 0..READERS.min(ranges.len()) {
-            let mine: Vec<_> = ranges.iter().skip(first).step_by(READERS).cloned().collect();
-            let (put, get) = mpsc::channel(1);
-            let (url, wheres, spare) = (url.to_owned(), wheres.clone(), spare.clone());
-            tokio::spawn(async move {
-                if let Err(e) = read_ranges(&url, &wheres, mine, &put, &spare).await {
-                    let _ = put.send(Err(e)).await;
-                }
-            });
-            done.push(get);
-        }
-        let readers = done.len();
-        for turn in 0..ranges.len() {
-            loop {
-                match done[turn % readers].recv().await {
-                    Some(Ok(Piece::Page(page))) => {
-                        if tx.send(Ok(page)).await.is_err() {
-                            // Nobody reads any more: the readers stop at
-                            // their next page (dropping a COPY's stream ends it).
-                            return Ok(());
-                        }
-                    }
-                    Some(Ok(Piece::End)) => break,
-                    Some(Err(e)) => return Err(e),
-                    None => return Err(Error::Internal("a raw reader stopped early".into())),
+        let copy = format!(
+            "COPY (SELECT {} FROM events WHERE {wheres} ORDER BY ts, id) TO STDOUT",
+            COLUMNS.join(", ")
+        );
+        let mut stream = conn.copy_out_raw(&copy).await?;
+        let mut decoder = Decoder::default();
+        while let Some(chunk) = stream.try_next().await? {
+            for page in decoder.feed(&chunk, || fresh(spare))? {
+                if tx.send(Ok(page)).await.is_err() {
+                    return Ok(()); // nobody reads any more; dropping the stream ends the COPY
                 }
             }
         }
-        Ok(())
-    }
-
-    /// Where the ranges end: every so many times of a sample of the rows
-    /// matching `wheres`, in order, so that a range holds about
-    /// [`RANGE_ROWS`]; none when the sample holds too few. A range ends
-    /// after a time: the rows of one time are all in one range.
-    async fn range_ends(conn: &mut PgConnection, wheres: &str) -> Result<Vec<String>> {
-        // The table's rows as last counted, or (never counted yet) as its
-        // size suggests.
-        let rows: f64 = sqlx::query_scalar(
-            "SELECT GREATEST(reltuples, pg_relation_size(oid) / 200.0)::FLOAT8 \
-             FROM pg_class WHERE oid = 'events'::regclass",
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        let percent = 100.0_f64.min(100.0 * SAMPLE_ROWS / rows.max(1.0));
-        // Seeded: the same table gives the same ranges.
-        let times: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT ts FROM events TABLESAMPLE SYSTEM ({percent}) REPEATABLE (0) \
-             WHERE {wheres} ORDER BY ts"
-        ))
-        .fetch_all(&mut *conn)
-        .await?;
-        let step = ((RANGE_ROWS as f64 * percent / 100.0).round() as usize).max(1);
-        let mut ends: Vec<String> = times.into_iter().skip(step - 1).step_by(step).collect();
-        ends.dedup();
-        Ok(ends)
-    }
-
-    /// Reads `ranges` in order, one `COPY` each, handing on each range's
-    /// pages and then its end.
-    async fn read_ranges(
-        url: &str,
-        wheres: &str,
-        ranges: Vec<(Option<String>, Option<String>)>,
-        put: &mpsc::Sender<Result<Piece>>,
-        spare: &Spare,
-    ) -> Result<()> {
-        let mut conn = connect(url).await?;
-        for (from, to) in ranges {
-            let mut range = String::new();
-            if let Some(from) = &from {
-                range.push_str(&format!(" AND ts > {}", literal(from)));
-            }
-            if let Some(to) = &to {
-                range.push_str(&format!(" AND ts <= {}", literal(to)));
-            }
-            let copy = format!(
-                "COPY (SELECT {} FROM events WHERE {wheres}{range} ORDER BY ts, id) TO STDOUT",
-                COLUMNS.join(", ")
-            );
-            let mut stream = conn.copy_out_raw(&copy).await?;
-            let mut decoder = Decoder::default();
-            while let Some(chunk) = stream.try_next().await? {
-                for page in decoder.feed(&chunk, || fresh(spare))? {
-                    if put.send(Ok(Piece::Page(page))).await.is_err() {
-                        return Ok(()); // nobody reads any more
-                    }
-                }
-            }
-            drop(stream);
-            let last = decoder.finish()?;
-            let piece = if last.rows() > 0 {
-                put.send(Ok(Piece::Page(last))).await
-            } else {
-                recycle(spare, last);
-                Ok(())
-            };
-            if piece.is_err() || put.send(Ok(Piece::End)).await.is_err() {
-                return Ok(());
-            }
+        let last = decoder.finish()?;
+        if last.rows() > 0 {
+            let _ = tx.send(Ok(last)).await;
         }
         Ok(())
     }

@@ -283,7 +283,10 @@ mod sqlite {
                 &format!("{tail} LIMIT 1 OFFSET ?"),
                 &binds,
                 |row| {
-                    key = Some((row.get(0).map_err(sql_error)?, row.get(1).map_err(sql_error)?));
+                    key = Some((
+                        row.get(0).map_err(sql_error)?,
+                        row.get(1).map_err(sql_error)?,
+                    ));
                     Ok(())
                 },
             )?;
@@ -299,7 +302,9 @@ mod sqlite {
             };
             // The rest of its time's rows first, then later times.
             let same = "AND ts = ? AND rowid > ?";
-            if let Some(key) = self.key_at(conn, &format!("{same} ORDER BY rowid"), &[ts, rowid], last)? {
+            if let Some(key) =
+                self.key_at(conn, &format!("{same} ORDER BY rowid"), &[ts, rowid], last)?
+            {
                 return Ok(Some(key));
             }
             let mut rest: i64 = 0;

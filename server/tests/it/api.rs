@@ -1034,7 +1034,8 @@ async fn raw_exports_page_through_every_response(db: Db) {
             .iter()
             .map(|i| {
                 // Every other one on a second page, for a filtered export.
-                let page = ["https://shop.example/", "https://shop.example/pricing"][*i as usize % 2];
+                let page =
+                    ["https://shop.example/", "https://shop.example/pricing"][*i as usize % 2];
                 let mut e = response(*i, page, (*i % 11) as i64);
                 // Most share one time; some are later, some earlier.
                 match i % 7 {
@@ -1072,7 +1073,11 @@ async fn raw_exports_page_through_every_response(db: Db) {
         .get_bytes("/v1/sites/test-shop/responses.csv?page=/pricing")
         .await;
     let csv = String::from_utf8(csv).unwrap();
-    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     assert_eq!(rows.len(), n as usize / 2);
     assert!(rows.iter().all(|r| r[2] == "/pricing"));
     let mut ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();

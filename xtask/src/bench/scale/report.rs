@@ -240,7 +240,7 @@ fn memory_verdict(r: &Report) -> String {
     };
     let (small, large) = (first.peak_kb as f64 / 1024.0, last.peak_kb as f64 / 1024.0);
     format!(
-        "a raw export's peak RSS on SQLite was {small:.1} MiB at the smaller size and {large:.1} MiB at the larger. Up to 256 MiB of it is the database file mapped for reading (`mmap_size`): pages shared with the system's file cache, which RSS counts as they are touched, and which the kernel takes back under pressure; the mapping is capped, so past that size nothing grows with the row count: rows are read a page at a time and written as they come. "
+        "a raw export's peak RSS on SQLite was {small:.1} MiB at the smaller size and {large:.1} MiB at the larger. Up to 256 MiB of it is the database file mapped for reading (`mmap_size`, 128 MiB for each of the two readers): pages shared with the system's file cache, which RSS counts as they are touched, and which the kernel takes back under pressure; the mapping is capped, so past that size nothing grows with the row count: rows are read a page at a time and written as they come. "
     )
 }
 

@@ -1,3 +1,6 @@
+//! One `COPY (SELECT …) TO STDOUT` on a connection of its own, in time
+//! order along the `(site, kind, ts, id)` index, decoded into pages.
+
 use super::*;
 use futures_util::TryStreamExt;
 use sqlx::Connection;

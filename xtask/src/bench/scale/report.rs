@@ -3,7 +3,7 @@
 //! figures and verdicts.
 
 use super::events::{DAYS, EVENTS_PER_VISIT, HELP_TOPICS, PRODUCTS, RETURNING};
-use super::{EXPORT_GROUP_BY, GROUPINGS, KEY, READS, Report, SLOW_MS, count};
+use super::{EXPORT_GROUP_BY, FIRST_READ, GROUPINGS, KEY, READS, Report, SLOW_MS, count};
 use crate::bench::text::{self, fill};
 use std::fmt::Write as _;
 
@@ -170,8 +170,18 @@ fn exports(r: &Report) -> String {
             continue;
         };
         let rate = e.rows as f64 / e.seconds;
+        let first = r
+            .exports
+            .iter()
+            .find(|f| f.what == FIRST_READ && f.database == db && f.size == e.size)
+            .map_or(String::new(), |f| {
+                format!(
+                    ", the first read after the import {:.0} rows/s",
+                    f.rows as f64 / f.seconds
+                )
+            });
         verdicts.push(format!(
-            "{db} {rate:.0} rows/s at {} stored events ({} it)",
+            "{db} {rate:.0} rows/s at {} stored events ({} it{first})",
             count(e.size),
             if rate >= 1_000_000.0 {
                 "within"

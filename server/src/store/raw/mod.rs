@@ -10,11 +10,12 @@
 //!   once, each with up to 128 MiB of the file mapped into memory (shared
 //!   with the system's page cache, so counted in the process's RSS but not
 //!   owned by it); see the `sqlite` module.
-//! - PostgreSQL: one `COPY (SELECT …) TO STDOUT` on a connection of its
-//!   own; the server streams the rows in its text format and they are
-//!   decoded here. `COPY` takes no parameters, so the filter's values are
-//!   written as string literals ([`literal`]), with
-//!   `standard_conforming_strings` set on the connection first.
+//! - PostgreSQL: `COPY (SELECT …) TO STDOUT` over ranges of time of about
+//!   40 000 rows, two at once on connections of their own, each in index
+//!   order (see the `postgres` module); the server streams the rows in its
+//!   text format and they are decoded here. `COPY` takes no parameters, so
+//!   the filter's values are written as string literals ([`literal`]),
+//!   with `standard_conforming_strings` set on the connection first.
 //!
 //! Either way a producer (a blocking thread, a task) fills [`Page`]s and
 //! hands them over a channel two pages deep: reading and writing overlap,
@@ -201,7 +202,7 @@ mod tests {
 
     #[test]
     fn copy_text_is_decoded_across_chunks() {
-        let mut d = Decoder::default();
+        let mut d = Decoder::new(PAGE_ROWS, Page::default());
         let text = "a\t2026-01-01T00:00:00Z\t/p\tbrowse\tt\tnps\t9\tline\\none\\ttab \\\\ back\t\\N\t\\N\ten\tfrustration\n\
                     b\t2026-01-02T00:00:00Z\t/q\tbrowse\t\\N\t\\N\t\\N\t\\N\t[\"x\"]\t\\N\tmobile\t\\N\n";
         let bytes = text.as_bytes();
@@ -221,7 +222,7 @@ mod tests {
 
     #[test]
     fn plain_and_escaped_rows_share_a_page_and_recycled_pages_start_empty() {
-        let mut d = Decoder::default();
+        let mut d = Decoder::new(PAGE_ROWS, Page::default());
         let plain = "c\t2026-01-03T00:00:00Z\t/r\tbuy\tt\tcsat\t5\tfine, thanks\t[]\tde\tdesktop\tdelight\n";
         let escaped = "d\t2026-01-04T00:00:00Z\t/s\tbuy\tt\tcsat\t\\N\ta\\tb\t\\N\t\\N\t\\N\t\\N\n";
         d.feed(format!("{plain}{escaped}{plain}").as_bytes(), Page::default)
@@ -247,7 +248,7 @@ mod tests {
 
     #[test]
     fn a_row_of_the_wrong_width_is_an_error() {
-        let mut d = Decoder::default();
+        let mut d = Decoder::new(PAGE_ROWS, Page::default());
         assert!(d.feed(b"a\tb\n", Page::default).is_err());
         assert!(d.feed(b"a\t\\N\tb\\tc\n", Page::default).is_err());
     }

@@ -149,13 +149,12 @@ async fn range_ends(conn: &mut PgConnection, wheres: &str) -> Result<Vec<String>
     let percent = 100.0_f64.min(100.0 * SAMPLE_ROWS / rows.max(1.0));
     // Seeded: the same table gives the same ranges. (The sample's own
     // plan: the index settings above do not apply to a sampled scan.)
-    let times: Vec<String> = sqlx::query_scalar(&format!(
+    let mut times: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT ts FROM events TABLESAMPLE SYSTEM ({percent}) REPEATABLE (0) \
          WHERE {wheres}"
     ))
     .fetch_all(&mut *conn)
     .await?;
-    let mut times = times;
     times.sort_unstable();
     let step = ((RANGE_ROWS as f64 * percent / 100.0).round() as usize).max(1);
     let mut ends: Vec<String> = times.into_iter().skip(step - 1).step_by(step).collect();
@@ -267,13 +266,6 @@ impl Decoder {
         let line =
             std::str::from_utf8(line).map_err(|e| Error::Internal(format!("COPY output: {e}")))?;
         let bytes = line.as_bytes();
-        let fields = memchr::memchr_iter(b'\t', bytes).count() + 1;
-        if fields != COLUMNS.len() {
-            return Err(Error::Internal(format!(
-                "COPY output: a row of {fields} columns, not {}",
-                COLUMNS.len()
-            )));
-        }
         // The line is copied once and its cells point into it; a NULL
         // (`\N`) points nowhere, and a field with an escape is decoded
         // after the line. Most fields have neither: a line without a
@@ -282,6 +274,7 @@ impl Decoder {
         let escapes = memchr::memchr(b'\\', bytes).is_some();
         let base = page.text.len();
         page.text.push_str(line);
+        let cells = page.cells.len();
         let mut start = 0;
         for end in memchr::memchr_iter(b'\t', bytes).chain([bytes.len()]) {
             let field = &line[start..end];
@@ -312,6 +305,15 @@ impl Decoder {
                 page.close(at);
             }
             start = end + 1;
+        }
+        // Counted as the cells were cut (a bad row ends the export, page
+        // and all).
+        let fields = page.cells.len() - cells;
+        if fields != COLUMNS.len() {
+            return Err(Error::Internal(format!(
+                "COPY output: a row of {fields} columns, not {}",
+                COLUMNS.len()
+            )));
         }
         Ok(())
     }

@@ -9,7 +9,7 @@
 //! gets the error.
 
 use crate::error::{Error, Result};
-use crate::store::{Store, StoredEvent, Writer, run_now};
+use crate::store::{PgWriter, Store, StoredEvent, Writer, run_now};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most requests folded into one transaction.
@@ -27,6 +27,8 @@ enum Sink<'a> {
     Pool(&'a Store),
     /// The SQLite file's own writer connection, on the writer's thread.
     Writer(&'a mut Writer),
+    /// PostgreSQL's own writer connection, on the writer's thread.
+    Pg(&'a mut PgWriter),
 }
 
 impl Sink<'_> {
@@ -34,6 +36,7 @@ impl Sink<'_> {
         match self {
             Sink::Pool(store) => store.insert_batches(batches).await,
             Sink::Writer(writer) => writer.insert_batches(batches),
+            Sink::Pg(writer) => writer.insert_batches(batches).await,
         }
     }
 }
@@ -113,8 +116,8 @@ impl Committer {
             tracing::warn!(error = %err, "no writer connection; the ingest writes through the pool");
             None
         });
-        match writer {
-            Some(mut writer) => {
+        match (writer, store.pg_writer()) {
+            (Some(mut writer), _) => {
                 std::thread::Builder::new()
                     .name("touchpoint-writer".into())
                     .spawn(move || {
@@ -125,7 +128,24 @@ impl Committer {
                     })
                     .expect("the operating system starts a thread");
             }
-            None => {
+            (None, Some(mut writer)) => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the writer thread");
+                std::thread::Builder::new()
+                    .name("touchpoint-writer".into())
+                    .spawn(move || {
+                        runtime.block_on(async {
+                            while let Some(first) = queue.recv().await {
+                                let group = fill(first, &mut queue);
+                                commit_group(&mut Sink::Pg(&mut writer), group).await;
+                            }
+                        })
+                    })
+                    .expect("the operating system starts a thread");
+            }
+            (None, None) => {
                 tokio::spawn(async move {
                     while let Some(first) = queue.recv().await {
                         let group = fill(first, &mut queue);

@@ -38,7 +38,7 @@ pub use queries::{CommentQuery, CommentRecord, Filter, GroupBy, LatestAnswer};
 pub use rollups::{Counts, Grain, ItemRow, RollupFilter, RollupRow};
 pub use site_format::SiteConfig;
 pub use sites::Site;
-pub use writer::Writer;
+pub use writer::{PgWriter, Writer};
 
 use crate::error::{Error, Result};
 use sqlx::AnyPool;

@@ -77,3 +77,64 @@ impl Writer {
         committed
     }
 }
+
+/// The group commit's own PostgreSQL connection, used on a thread of its
+/// own ([`crate::commit`]): the writer's turn between one statement's
+/// answer and the next statement then does not wait behind the HTTP
+/// tasks queued on the server's runtime. Connected on first use, and
+/// again after an error.
+pub struct PgWriter {
+    url: String,
+    conn: Option<sqlx::AnyConnection>,
+}
+
+impl std::fmt::Debug for PgWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgWriter")
+    }
+}
+
+impl Store {
+    /// A [`PgWriter`] on PostgreSQL; `None` on SQLite.
+    pub fn pg_writer(&self) -> Option<PgWriter> {
+        match &self.location {
+            Location::Postgres(url) => Some(PgWriter {
+                url: url.clone(),
+                conn: None,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl PgWriter {
+    /// [`Store::insert_batches`] on this connection: one transaction,
+    /// durable when this returns. Call it inside a tokio runtime.
+    pub async fn insert_batches(
+        &mut self,
+        batches: &[(i64, &[StoredEvent])],
+    ) -> Result<Vec<(u64, u64)>> {
+        use sqlx::Connection as _;
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            None => self
+                .conn
+                .insert(sqlx::AnyConnection::connect(&self.url).await?),
+        };
+        let written = async {
+            let mut tx = conn.begin().await?;
+            let counts =
+                super::events::write_batches(&mut Exec::Any(&mut tx), Backend::Postgres, batches)
+                    .await?;
+            tx.commit().await?;
+            Ok(counts)
+        }
+        .await;
+        if written.is_err() {
+            // Whatever state it is in, the next group starts on a new
+            // connection.
+            self.conn = None;
+        }
+        written
+    }
+}

@@ -184,34 +184,9 @@ impl Deltas {
     pub(super) async fn flush(&mut self, exec: &mut Exec<'_>, backend: Backend) -> Result<()> {
         let rows = std::mem::take(&mut self.rows);
         let items = std::mem::take(&mut self.items);
-        for grain in Grain::ALL {
-            let changed: Vec<(&Key, &Counts)> = rows
-                .iter()
-                .filter(|(k, c)| k.grain == grain && !c.is_zero())
-                .collect();
-            let upserts = &UPSERTS[grain as usize];
-            for chunk in changed.chunks(40) {
-                let sql = upserts.rows.sql(backend, chunk.len());
-                let mut args = Vec::with_capacity(chunk.len() * upserts.rows.columns);
-                for (key, counts) in chunk {
-                    key_args(&mut args, key);
-                    args.extend(counts.values().into_iter().map(Arg::from));
-                }
-                exec.execute(&sql, &args).await?;
-            }
-            let changed: Vec<(&(Key, String), &i64)> = items
-                .iter()
-                .filter(|((k, _), n)| k.grain == grain && **n != 0)
-                .collect();
-            for chunk in changed.chunks(100) {
-                let sql = upserts.items.sql(backend, chunk.len());
-                let mut args = Vec::with_capacity(chunk.len() * upserts.items.columns);
-                for ((key, item), n) in chunk {
-                    key_args(&mut args, key);
-                    args.extend([Arg::from(item.as_str()), Arg::from(**n)]);
-                }
-                exec.execute(&sql, &args).await?;
-            }
+        match backend {
+            Backend::Postgres => upsert_all(exec, &rows, &items).await?,
+            Backend::Sqlite => upsert_each(exec, &rows, &items).await?,
         }
         for (grain, site_id, day) in std::mem::take(&mut self.shrunk) {
             let zero: Vec<String> = COUNT_COLUMNS.iter().map(|c| format!("{c} = 0")).collect();
@@ -231,6 +206,143 @@ impl Deltas {
         Ok(())
     }
 }
+
+/// On SQLite, a statement per grain and chunk of rows, each a call on the
+/// writer's own thread, in key order.
+async fn upsert_each(
+    exec: &mut Exec<'_>,
+    rows: &BTreeMap<Key, Counts>,
+    items: &BTreeMap<(Key, String), i64>,
+) -> Result<()> {
+    let backend = Backend::Sqlite;
+    for grain in Grain::ALL {
+        let changed: Vec<(&Key, &Counts)> = rows
+            .iter()
+            .filter(|(k, c)| k.grain == grain && !c.is_zero())
+            .collect();
+        let upserts = &UPSERTS[grain as usize];
+        for chunk in changed.chunks(40) {
+            let sql = upserts.rows.sql(backend, chunk.len());
+            let mut args = Vec::with_capacity(chunk.len() * upserts.rows.columns);
+            for (key, counts) in chunk {
+                key_args(&mut args, key);
+                args.extend(counts.values().into_iter().map(Arg::from));
+            }
+            exec.execute(&sql, &args).await?;
+        }
+        let changed: Vec<(&(Key, String), &i64)> = items
+            .iter()
+            .filter(|((k, _), n)| k.grain == grain && **n != 0)
+            .collect();
+        for chunk in changed.chunks(100) {
+            let sql = upserts.items.sql(backend, chunk.len());
+            let mut args = Vec::with_capacity(chunk.len() * upserts.items.columns);
+            for ((key, item), n) in chunk {
+                key_args(&mut args, key);
+                args.extend([Arg::from(item.as_str()), Arg::from(**n)]);
+            }
+            exec.execute(&sql, &args).await?;
+        }
+    }
+    Ok(())
+}
+
+/// On PostgreSQL, every grain's changed rows and items in one statement
+/// (one round trip), whose text is the same whatever the rows: each
+/// table's rows are one JSON array parameter, and empty arrays insert
+/// nothing. So it is parsed and planned once per connection, where a
+/// statement per grain with a placeholder per value took a round trip each
+/// and came in as many shapes as there are row counts. Its data-modifying
+/// `WITH` queries are read by the main query one after the other, so they
+/// run, and lock rows, in the order the statements ran one by one: grain
+/// by grain, rows in key order (concurrent writers cannot deadlock).
+async fn upsert_all(
+    exec: &mut Exec<'_>,
+    rows: &BTreeMap<Key, Counts>,
+    items: &BTreeMap<(Key, String), i64>,
+) -> Result<()> {
+    if rows.values().all(Counts::is_zero) && items.values().all(|n| *n == 0) {
+        return Ok(());
+    }
+    let mut arrays = Vec::with_capacity(2 * Grain::ALL.len());
+    for grain in Grain::ALL {
+        let keys = grain.key_columns();
+        let mut array = Vec::new();
+        for (key, counts) in rows
+            .iter()
+            .filter(|(k, c)| k.grain == grain && !c.is_zero())
+        {
+            let mut row = key_object(&keys, key);
+            for (column, value) in COUNT_COLUMNS.iter().zip(counts.values()) {
+                row.insert((*column).to_owned(), value.into());
+            }
+            array.push(serde_json::Value::Object(row));
+        }
+        arrays.push(serde_json::Value::Array(array).to_string());
+        let mut array = Vec::new();
+        for ((key, item), n) in items
+            .iter()
+            .filter(|((k, _), n)| k.grain == grain && **n != 0)
+        {
+            let mut row = key_object(&keys, key);
+            row.insert("item".to_owned(), item.as_str().into());
+            row.insert("n".to_owned(), (*n).into());
+            array.push(serde_json::Value::Object(row));
+        }
+        arrays.push(serde_json::Value::Array(array).to_string());
+    }
+    let args: Vec<Arg<'_>> = arrays.iter().map(Arg::from).collect();
+    exec.execute(&UPSERT_ALL, &args).await?;
+    Ok(())
+}
+
+/// A key's columns as a JSON object, named as in its grain's table.
+fn key_object(columns: &[&str], key: &Key) -> serde_json::Map<String, serde_json::Value> {
+    let mut values: Vec<serde_json::Value> = vec![key.site_id.into(), key.day.as_str().into()];
+    values.extend(key.dims.iter().map(|d| serde_json::Value::from(d.as_str())));
+    values.extend([
+        key.touchpoint.as_str().into(),
+        key.stage.as_str().into(),
+        key.metric.as_str().into(),
+    ]);
+    columns
+        .iter()
+        .map(|c| (*c).to_owned())
+        .zip(values)
+        .collect()
+}
+
+/// The statement of [`upsert_all`]: for each grain in [`Grain::ALL`], its
+/// rows (`$1`, `$3`, …) then its items (`$2`, `$4`, …).
+static UPSERT_ALL: LazyLock<String> = LazyLock::new(|| {
+    let mut with = Vec::new();
+    for grain in Grain::ALL {
+        let keys = grain.key_columns();
+        let item_keys = [keys.as_slice(), &["item"]].concat();
+        for (table, keys, values) in [
+            (grain.table(), &keys, COUNT_COLUMNS.as_slice()),
+            (grain.items(), &item_keys, ["n"].as_slice()),
+        ] {
+            let n = with.len() + 1;
+            let columns = [keys.as_slice(), values].concat().join(", ");
+            let update: Vec<String> = values
+                .iter()
+                .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+                .collect();
+            with.push(format!(
+                "u{n} AS (INSERT INTO {table} ({columns}) SELECT {columns} \
+                 FROM json_populate_recordset(NULL::{table}, ${n}::json) \
+                 ON CONFLICT ({}) DO UPDATE SET {} RETURNING 1)",
+                keys.join(", "),
+                update.join(", ")
+            ));
+        }
+    }
+    let read: Vec<String> = (1..=with.len())
+        .map(|n| format!("(SELECT count(*) FROM u{n})"))
+        .collect();
+    format!("WITH {} SELECT {}", with.join(", "), read.join(", "))
+});
 
 /// One additive upsert of many rows, as the text before the rows'
 /// placeholders and the text after them.

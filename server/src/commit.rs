@@ -1,5 +1,5 @@
 //! Group commit: concurrent ingest requests hand their validated events to
-//! one writer task, which stores whatever has queued up in one transaction
+//! one writer, which stores whatever has queued up in one transaction
 //! and then answers each request. Every request still gets its 202 only
 //! after its events are committed; the database does one durable commit
 //! (one fsync) for many requests instead of one each.
@@ -90,7 +90,7 @@ fn fill(first: Job, queue: &mut mpsc::Receiver<Job>) -> Vec<Job> {
     group
 }
 
-/// Handle to the writer task; cheap to clone.
+/// Handle to the writer; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Committer {
     jobs: mpsc::Sender<Job>,
@@ -107,8 +107,10 @@ impl std::fmt::Debug for Job {
 
 impl Committer {
     /// Starts the writer: on a SQLite file, a thread with a connection of
-    /// its own ([`Store::writer`]); otherwise a task on the current tokio
-    /// runtime over the pool. It ends when the last handle is dropped,
+    /// its own ([`Store::writer`]); on PostgreSQL, a thread running a
+    /// single-threaded runtime with a connection of its own
+    /// ([`Store::pg_writer`]); for SQLite in memory, a task on the current
+    /// tokio runtime over the pool. It ends when the last handle is dropped,
     /// after finishing what was queued.
     pub fn spawn(store: Store) -> Committer {
         let (jobs, mut queue) = mpsc::channel::<Job>(4096);
@@ -198,9 +200,9 @@ impl Committer {
                 done,
             })
             .await
-            .map_err(|_| Error::Internal("the writer task has stopped".into()))?;
+            .map_err(|_| Error::Internal("the writer has stopped".into()))?;
         answer
             .await
-            .map_err(|_| Error::Internal("the writer task dropped a batch".into()))?
+            .map_err(|_| Error::Internal("the writer dropped a batch".into()))?
     }
 }

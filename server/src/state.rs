@@ -106,7 +106,7 @@ pub fn password_check_permits() -> usize {
 }
 
 impl AppState {
-    /// State with default settings; starts the writer task on the current runtime.
+    /// State with default settings; starts the group commit's writer.
     pub fn new(store: Store) -> AppState {
         AppState::with_settings(store, Settings::default())
     }

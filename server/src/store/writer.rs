@@ -8,7 +8,7 @@
 
 use super::exec::{Exec, lite, run_now};
 use super::{Backend, Location, Store, StoredEvent};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags};
 use std::time::Duration;
 
@@ -107,6 +107,23 @@ impl Store {
     }
 }
 
+/// How long the PostgreSQL writer waits for a connection (as the pool's
+/// connections are waited for): past it, the group's requests get an
+/// error instead of hanging on a server that accepts and never answers.
+const CONNECT: Duration = Duration::from_secs(30);
+
+/// A connection to `url`, or an error once `limit` has passed.
+async fn connect_within(url: &str, limit: Duration) -> Result<sqlx::AnyConnection> {
+    use sqlx::Connection as _;
+    match tokio::time::timeout(limit, sqlx::AnyConnection::connect(url)).await {
+        Ok(conn) => Ok(conn?),
+        Err(_) => Err(Error::Internal(format!(
+            "no connection to PostgreSQL within {} s",
+            limit.as_secs_f64()
+        ))),
+    }
+}
+
 impl PgWriter {
     /// [`Store::insert_batches`] on this connection: one transaction,
     /// durable when this returns. Call it inside a tokio runtime.
@@ -114,14 +131,12 @@ impl PgWriter {
         &mut self,
         batches: &[(i64, &[StoredEvent])],
     ) -> Result<Vec<(u64, u64)>> {
-        use sqlx::Connection as _;
         let conn = match &mut self.conn {
             Some(conn) => conn,
-            None => self
-                .conn
-                .insert(sqlx::AnyConnection::connect(&self.url).await?),
+            None => self.conn.insert(connect_within(&self.url, CONNECT).await?),
         };
         let written = async {
+            use sqlx::Connection as _;
             let mut tx = conn.begin().await?;
             let counts =
                 super::events::write_batches(&mut Exec::Any(&mut tx), Backend::Postgres, batches)
@@ -136,5 +151,35 @@ impl PgWriter {
             self.conn = None;
         }
         written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that accepts and never answers does not hold the writer.
+    #[tokio::test]
+    async fn connecting_to_a_silent_server_gives_up() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            loop {
+                let (socket, _) = listener.accept().await.unwrap();
+                held.push(socket);
+            }
+        });
+        sqlx::any::install_default_drivers();
+        let url = format!("postgres://touchpoint@127.0.0.1:{port}/touchpoint");
+        let err = tokio::time::timeout(
+            Duration::from_secs(10),
+            connect_within(&url, Duration::from_millis(300)),
+        )
+        .await
+        .expect("the limit ends the wait")
+        .unwrap_err();
+        assert!(err.to_string().contains("within 0.3 s"), "{err}");
+        silent.abort();
     }
 }

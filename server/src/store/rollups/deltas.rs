@@ -214,35 +214,52 @@ async fn upsert_each(
     rows: &BTreeMap<Key, Counts>,
     items: &BTreeMap<(Key, String), i64>,
 ) -> Result<()> {
-    let backend = Backend::Sqlite;
     for grain in Grain::ALL {
+        let upserts = &UPSERTS[grain as usize];
         let changed: Vec<(&Key, &Counts)> = rows
             .iter()
             .filter(|(k, c)| k.grain == grain && !c.is_zero())
             .collect();
-        let upserts = &UPSERTS[grain as usize];
-        for chunk in changed.chunks(40) {
-            let sql = upserts.rows.sql(backend, chunk.len());
-            let mut args = Vec::with_capacity(chunk.len() * upserts.rows.columns);
-            for (key, counts) in chunk {
-                key_args(&mut args, key);
-                args.extend(counts.values().into_iter().map(Arg::from));
-            }
-            exec.execute(&sql, &args).await?;
-        }
+        upsert_chunks(exec, &upserts.rows, 40, &changed, |args, (key, counts)| {
+            key_args(args, key);
+            args.extend(counts.values().into_iter().map(Arg::from));
+        })
+        .await?;
         let changed: Vec<(&(Key, String), &i64)> = items
             .iter()
             .filter(|((k, _), n)| k.grain == grain && **n != 0)
             .collect();
-        for chunk in changed.chunks(100) {
-            let sql = upserts.items.sql(backend, chunk.len());
-            let mut args = Vec::with_capacity(chunk.len() * upserts.items.columns);
-            for ((key, item), n) in chunk {
-                key_args(&mut args, key);
+        upsert_chunks(
+            exec,
+            &upserts.items,
+            100,
+            &changed,
+            |args, ((key, item), n)| {
+                key_args(args, key);
                 args.extend([Arg::from(item.as_str()), Arg::from(**n)]);
-            }
-            exec.execute(&sql, &args).await?;
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `upsert` of `changed`, `per` rows a statement, each row's values bound
+/// by `bind`.
+async fn upsert_chunks<'q, T>(
+    exec: &mut Exec<'_>,
+    upsert: &Upsert,
+    per: usize,
+    changed: &'q [T],
+    bind: impl Fn(&mut Vec<Arg<'q>>, &'q T),
+) -> Result<()> {
+    for chunk in changed.chunks(per) {
+        let sql = upsert.sql(Backend::Sqlite, chunk.len());
+        let mut args = Vec::with_capacity(chunk.len() * upsert.columns);
+        for row in chunk {
+            bind(&mut args, row);
         }
+        exec.execute(&sql, &args).await?;
     }
     Ok(())
 }
@@ -315,29 +332,19 @@ fn key_object(columns: &[&str], key: &Key) -> serde_json::Map<String, serde_json
 /// The statement of [`upsert_all`]: for each grain in [`Grain::ALL`], its
 /// rows (`$1`, `$3`, …) then its items (`$2`, `$4`, …).
 static UPSERT_ALL: LazyLock<String> = LazyLock::new(|| {
-    let mut with = Vec::new();
-    for grain in Grain::ALL {
-        let keys = grain.key_columns();
-        let item_keys = [keys.as_slice(), &["item"]].concat();
-        for (table, keys, values) in [
-            (grain.table(), &keys, COUNT_COLUMNS.as_slice()),
-            (grain.items(), &item_keys, ["n"].as_slice()),
-        ] {
-            let n = with.len() + 1;
-            let columns = [keys.as_slice(), values].concat().join(", ");
-            let update: Vec<String> = values
-                .iter()
-                .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
-                .collect();
-            with.push(format!(
-                "u{n} AS (INSERT INTO {table} ({columns}) SELECT {columns} \
-                 FROM json_populate_recordset(NULL::{table}, ${n}::json) \
-                 ON CONFLICT ({}) DO UPDATE SET {} RETURNING 1)",
-                keys.join(", "),
-                update.join(", ")
-            ));
-        }
-    }
+    let with: Vec<String> = UPSERTS
+        .iter()
+        .flat_map(|u| [&u.rows, &u.items])
+        .enumerate()
+        .map(|(i, u)| {
+            let (n, table, names) = (i + 1, &u.table, &u.names);
+            format!(
+                "u{n} AS (INSERT INTO {table} ({names}) SELECT {names} \
+                 FROM json_populate_recordset(NULL::{table}, ${n}::json){} RETURNING 1)",
+                u.tail
+            )
+        })
+        .collect();
     let read: Vec<String> = (1..=with.len())
         .map(|n| format!("(SELECT count(*) FROM u{n})"))
         .collect();
@@ -347,9 +354,12 @@ static UPSERT_ALL: LazyLock<String> = LazyLock::new(|| {
 /// One additive upsert of many rows, as the text before the rows'
 /// placeholders and the text after them.
 struct Upsert {
-    head: String,
+    table: String,
+    /// The key and value columns, comma-separated.
+    names: String,
     /// Values bound per row.
     columns: usize,
+    /// ` ON CONFLICT (keys) DO UPDATE SET` each value `= old + new`.
     tail: String,
 }
 
@@ -363,7 +373,8 @@ impl Upsert {
             .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
             .collect();
         Upsert {
-            head: format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")),
+            table: table.to_owned(),
+            names: columns.join(", "),
             columns: columns.len(),
             tail: format!(
                 " ON CONFLICT ({}) DO UPDATE SET {}",
@@ -376,7 +387,10 @@ impl Upsert {
     /// The statement for `rows` rows.
     fn sql(&self, backend: Backend, rows: usize) -> String {
         let values = placeholders(backend, rows, self.columns);
-        [self.head.as_str(), &values, &self.tail].concat()
+        format!(
+            "INSERT INTO {} ({}) VALUES {values}{}",
+            self.table, self.names, self.tail
+        )
     }
 }
 

@@ -30,11 +30,57 @@ pub(super) struct Deltas {
     /// `(grain, site, day)` where something was subtracted: rows left at
     /// zero there are deleted.
     shrunk: BTreeSet<(Grain, i64, String)>,
+    /// The last event's place and its rows' keys: the events of one
+    /// request (one page view's) and of one day's import mostly share
+    /// them, and building a key is most of counting an event.
+    last: Option<(Place, Vec<Key>)>,
+}
+
+/// What an event's rows' keys are made of, but for its kind and counts.
+#[derive(Debug)]
+struct Place {
+    site_id: i64,
+    day: String,
+    touchpoint: Option<String>,
+    stage: String,
+    metric: Option<String>,
+    page: String,
+    device: Option<String>,
+    locale: Option<String>,
+    attributes: Option<String>,
+}
+
+impl Place {
+    fn of(site_id: i64, day: String, f: &Facts) -> Place {
+        Place {
+            site_id,
+            day,
+            touchpoint: f.touchpoint.clone(),
+            stage: f.stage.clone(),
+            metric: f.metric.clone(),
+            page: f.page.clone(),
+            device: f.device.clone(),
+            locale: f.locale.clone(),
+            attributes: f.attributes.clone(),
+        }
+    }
+
+    fn is(&self, site_id: i64, day: &str, f: &Facts) -> bool {
+        self.site_id == site_id
+            && self.day == day
+            && self.touchpoint == f.touchpoint
+            && self.stage == f.stage
+            && self.metric == f.metric
+            && self.page == f.page
+            && self.device == f.device
+            && self.locale == f.locale
+            && self.attributes == f.attributes
+    }
 }
 
 impl Deltas {
-    fn keys(site_id: i64, zone: &Zone, f: &Facts) -> Option<Vec<Key>> {
-        let day = zone.day_of(&f.ts)?;
+    fn keys(site_id: i64, day: &str, f: &Facts) -> Option<Vec<Key>> {
+        let day = day.to_owned();
         let month = format!("{}01", day.get(..8)?);
         let key = |grain: Grain, dims: Vec<String>| Key {
             grain,
@@ -83,18 +129,35 @@ impl Deltas {
         change: impl Fn(&mut Counts),
         items: &[String],
     ) {
-        let Some(keys) = Deltas::keys(site_id, zone, f) else {
+        let Some(day) = zone.day_of(&f.ts) else {
             return;
+        };
+        let Deltas {
+            rows,
+            items: item_rows,
+            shrunk,
+            last,
+        } = self;
+        let keys = match last {
+            Some((place, keys)) if place.is(site_id, &day, f) => keys,
+            _ => {
+                let Some(keys) = Deltas::keys(site_id, &day, f) else {
+                    return;
+                };
+                &last.insert((Place::of(site_id, day, f), keys)).1
+            }
         };
         for key in keys {
             if sign < 0 {
-                self.shrunk
-                    .insert((key.grain, key.site_id, key.day.clone()));
+                shrunk.insert((key.grain, key.site_id, key.day.clone()));
             }
             for item in items {
-                *self.items.entry((key.clone(), item.clone())).or_default() += sign;
+                *item_rows.entry((key.clone(), item.clone())).or_default() += sign;
             }
-            change(self.rows.entry(key).or_default());
+            match rows.get_mut(key) {
+                Some(counts) => change(counts),
+                None => change(rows.entry(key.clone()).or_default()),
+            }
         }
     }
 

@@ -54,17 +54,34 @@ async fn commit_group(sink: &mut Sink<'_>, group: Vec<Job>) {
                 let _ = job.done.send(Ok(count));
             }
         }
-        Err(err) if group.len() > 1 => {
+        Err(err) if group.len() > 1 && !unreachable(&err) => {
             tracing::warn!(error = %err, requests = group.len(), "group commit failed; storing each request alone");
-            for job in group {
+            let mut jobs = group.into_iter();
+            while let Some(job) = jobs.next() {
                 let result = sink
                     .insert(&[(job.site_id, job.events.as_slice())])
                     .await
                     .map(|counts| counts[0]);
+                if let Err(err) = &result
+                    && unreachable(err)
+                {
+                    // The database went away meanwhile: the others are
+                    // answered at once, not after an attempt each.
+                    for job in std::iter::once(job).chain(jobs.by_ref()) {
+                        let _ = job.done.send(Err(unavailable()));
+                    }
+                    break;
+                }
                 let _ = job.done.send(result.map_err(|err| {
                     tracing::error!(error = %err, "a request's events could not be stored");
                     Error::Internal("the events could not be stored".into())
                 }));
+            }
+        }
+        Err(err) if unreachable(&err) => {
+            tracing::error!(error = %err, requests = group.len(), "the database cannot be reached; the group is refused");
+            for job in group {
+                let _ = job.done.send(Err(unavailable()));
             }
         }
         Err(err) => {
@@ -76,6 +93,18 @@ async fn commit_group(sink: &mut Sink<'_>, group: Vec<Job>) {
             }
         }
     }
+}
+
+/// Whether an error says the database could not be reached, which no
+/// request's events caused and storing them one by one cannot get round.
+fn unreachable(err: &Error) -> bool {
+    matches!(err, Error::Unavailable(_))
+}
+
+/// What a request is answered while the database cannot be reached: a
+/// 503, which the widget retries later (its events keep their ids).
+fn unavailable() -> Error {
+    Error::Unavailable("the database cannot be reached right now; retry later".into())
 }
 
 /// A group: `first` and whatever else has queued up, at most [`MAX_GROUP`].
@@ -204,5 +233,81 @@ impl Committer {
         answer
             .await
             .map_err(|_| Error::Internal("the writer dropped a batch".into()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    fn event(id: &str) -> StoredEvent {
+        StoredEvent {
+            id: id.into(),
+            kind: "impression",
+            touchpoint: Some("nps".into()),
+            page: "/".into(),
+            stage: String::new(),
+            metric: None,
+            score: None,
+            comment: None,
+            flags: None,
+            choices: None,
+            visitor: None,
+            session: None,
+            ts: "2026-01-01T00:00:00.000Z".into(),
+            locale: None,
+            device: None,
+            attributes: None,
+            signal: None,
+            outcome: None,
+            gpc: None,
+            consent: None,
+        }
+    }
+
+    /// With PostgreSQL silent, a group's requests are answered 503 after
+    /// one connection attempt, not one attempt each; and groups right
+    /// after it are answered without another.
+    #[tokio::test]
+    async fn an_unreachable_database_refuses_a_group_after_one_attempt() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let counted = attempts.clone();
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            loop {
+                let (socket, _) = listener.accept().await.unwrap();
+                counted.fetch_add(1, Ordering::SeqCst);
+                held.push(socket);
+            }
+        });
+        sqlx::any::install_default_drivers();
+        let url = format!("postgres://touchpoint@127.0.0.1:{port}/touchpoint");
+        let mut writer = PgWriter::with_connect_limit(&url, Duration::from_millis(200));
+        for round in 0..2 {
+            let mut answers = Vec::new();
+            let group = (0..3)
+                .map(|i| {
+                    let (done, answer) = oneshot::channel();
+                    answers.push(answer);
+                    Job {
+                        site_id: 1,
+                        events: vec![event(&format!("e{round}{i}"))],
+                        done,
+                    }
+                })
+                .collect();
+            commit_group(&mut Sink::Pg(&mut writer), group).await;
+            for answer in answers {
+                let err = answer.await.unwrap().unwrap_err();
+                assert_eq!(err.code(), "unavailable", "{err}");
+            }
+            assert_eq!(attempts.load(Ordering::SeqCst), 1, "round {round}");
+        }
+        silent.abort();
     }
 }

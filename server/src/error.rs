@@ -156,6 +156,11 @@ impl IntoResponse for Error {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, header::HeaderValue::from(1));
             }
+            Error::Unavailable(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(2));
+            }
             _ => {}
         }
         if status == StatusCode::UNAUTHORIZED {

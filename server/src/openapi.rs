@@ -106,7 +106,7 @@ pub fn document() -> Value {
                 } },
                 "responses": with(
                     json!({ "202": { "description": "Stored", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Accepted" } } } } }),
-                    error_responses(&["400", "403", "404", "408", "413", "415", "429"]),
+                    error_responses(&["400", "403", "404", "408", "413", "415", "429", "503"]),
                 )
             } },
             "/v1/session": {

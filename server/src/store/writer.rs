@@ -86,6 +86,11 @@ impl Writer {
 pub struct PgWriter {
     url: String,
     conn: Option<sqlx::AnyConnection>,
+    /// How long connecting may take ([`CONNECT`]).
+    connect_limit: Duration,
+    /// After a failed connection, until when groups are refused at once
+    /// rather than each waiting for another attempt.
+    down_until: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for PgWriter {
@@ -98,10 +103,7 @@ impl Store {
     /// A [`PgWriter`] on PostgreSQL; `None` on SQLite.
     pub fn pg_writer(&self) -> Option<PgWriter> {
         match &self.location {
-            Location::Postgres(url) => Some(PgWriter {
-                url: url.clone(),
-                conn: None,
-            }),
+            Location::Postgres(url) => Some(PgWriter::with_connect_limit(url, CONNECT)),
             _ => None,
         }
     }
@@ -112,12 +114,24 @@ impl Store {
 /// error instead of hanging on a server that accepts and never answers.
 const CONNECT: Duration = Duration::from_secs(30);
 
-/// A connection to `url`, or an error once `limit` has passed.
+/// After a connection could not be made, how long groups are answered
+/// "unavailable" at once before the next attempt: while PostgreSQL is
+/// down, requests are not each held for a connection attempt of their own.
+const DOWN: Duration = Duration::from_secs(2);
+
+/// A connection to `url`, or [`Error::Unavailable`] when none can be made
+/// or `limit` has passed.
 async fn connect_within(url: &str, limit: Duration) -> Result<sqlx::AnyConnection> {
     use sqlx::Connection as _;
     match tokio::time::timeout(limit, sqlx::AnyConnection::connect(url)).await {
-        Ok(conn) => Ok(conn?),
-        Err(_) => Err(Error::Internal(format!(
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "no connection to PostgreSQL");
+            Err(Error::Unavailable(format!(
+                "no connection to PostgreSQL: {e}"
+            )))
+        }
+        Err(_) => Err(Error::Unavailable(format!(
             "no connection to PostgreSQL within {} s",
             limit.as_secs_f64()
         ))),
@@ -125,15 +139,45 @@ async fn connect_within(url: &str, limit: Duration) -> Result<sqlx::AnyConnectio
 }
 
 impl PgWriter {
+    /// A writer whose connecting gives up after `connect_limit`.
+    pub fn with_connect_limit(url: &str, connect_limit: Duration) -> PgWriter {
+        PgWriter {
+            url: url.to_owned(),
+            conn: None,
+            connect_limit,
+            down_until: None,
+        }
+    }
+
     /// [`Store::insert_batches`] on this connection: one transaction,
-    /// durable when this returns. Call it inside a tokio runtime.
+    /// durable when this returns. Call it inside a tokio runtime. Without
+    /// a connection (PostgreSQL down or silent), the error is
+    /// [`Error::Unavailable`]: nothing in the batches is at fault.
     pub async fn insert_batches(
         &mut self,
         batches: &[(i64, &[StoredEvent])],
     ) -> Result<Vec<(u64, u64)>> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
-            None => self.conn.insert(connect_within(&self.url, CONNECT).await?),
+            None => {
+                if let Some(until) = self.down_until
+                    && std::time::Instant::now() < until
+                {
+                    return Err(Error::Unavailable(
+                        "PostgreSQL could not be reached a moment ago".into(),
+                    ));
+                }
+                match connect_within(&self.url, self.connect_limit).await {
+                    Ok(conn) => {
+                        self.down_until = None;
+                        self.conn.insert(conn)
+                    }
+                    Err(e) => {
+                        self.down_until = Some(std::time::Instant::now() + DOWN);
+                        return Err(e);
+                    }
+                }
+            }
         };
         let written = async {
             use sqlx::Connection as _;

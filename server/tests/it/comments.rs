@@ -106,7 +106,7 @@ fn answer(i: u64) -> Value {
         "ts": touchpoint_server::time::format_ts(t),
     });
     if i % 3 != 2 {
-        e["comment"] = json!(if i % 10 == 0 {
+        e["comment"] = json!(if i.is_multiple_of(10) {
             format!("answer {i}: <b>slow</b> and frustrating, so annoying!!")
         } else {
             format!("answer {i}: fine")

@@ -276,13 +276,16 @@ async fn run_history(
                     .collect();
                 let batches: Vec<(i64, &[StoredEvent])> =
                     stored.iter().map(|b| (site.id, b.as_slice())).collect();
-                match writer.lock().unwrap().as_mut() {
+                // The writer's lock is let go before the pool is awaited.
+                let by_writer = match writer.lock().unwrap().as_mut() {
                     Some(writer) if step % 2 == 0 => {
                         writer.insert_batches(&batches).unwrap();
+                        true
                     }
-                    _ => {
-                        store.insert_batches(&batches).await.unwrap();
-                    }
+                    _ => false,
+                };
+                if !by_writer {
+                    store.insert_batches(&batches).await.unwrap();
                 }
             }
             Op::FollowUp {
@@ -308,13 +311,17 @@ async fn run_history(
                 let stored =
                     validate::validate(&e, &site.config, validate::Window::new(36_500, now))
                         .expect("a valid follow-up");
-                match writer.lock().unwrap().as_mut() {
+                let by_writer = match writer.lock().unwrap().as_mut() {
                     Some(writer) if step % 2 == 1 => {
-                        writer.insert_batches(&[(site.id, &[stored])]).unwrap();
+                        writer
+                            .insert_batches(&[(site.id, std::slice::from_ref(&stored))])
+                            .unwrap();
+                        true
                     }
-                    _ => {
-                        store.insert_events(site.id, &[stored]).await.unwrap();
-                    }
+                    _ => false,
+                };
+                if !by_writer {
+                    store.insert_events(site.id, &[stored]).await.unwrap();
                 }
             }
             Op::Purge => {

@@ -81,7 +81,7 @@ fn seeded_world() -> World {
 
 /// The element `script` returns, once it does.
 pub(crate) fn wait_for(tab: &Visitor, what: &str, script: &str) -> Element {
-    poll(WAIT, what, || Ok(tab.element_by_script(script, vec![])?))
+    poll(WAIT, what, || tab.element_by_script(script, vec![]))
         .unwrap_or_else(|e| panic!("{e:#}; console: {:?}", tab.console()))
 }
 

@@ -44,7 +44,9 @@ pub struct Report {
 impl Report {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if !(self.cold_ms > 0.0) || self.warm_ms.iter().any(|m| !(*m > 0.0)) {
+        // NaN is not a time either.
+        let timed = |ms: f64| ms.partial_cmp(&0.0) == Some(std::cmp::Ordering::Greater);
+        if !timed(self.cold_ms) || !self.warm_ms.iter().all(|m| timed(*m)) {
             out.push("dashboard: a first screen was not timed".to_owned());
         }
         out

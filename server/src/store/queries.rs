@@ -100,8 +100,9 @@ pub struct Filter {
 impl Filter {
     /// Each condition's value and its SQL before and after the value's
     /// placeholder.
-    pub(super) fn conditions(&self) -> [(&Option<String>, &'static str, &'static str); 10] {
-        [
+    pub(super) fn conditions(&self) -> [(&Option<String>, String, &'static str); 10] {
+        let search = format!("{} LIKE", folded_comment(self.search.as_deref()));
+        let conditions: [(&Option<String>, &str, &'static str); 10] = [
             (&self.from, "ts >=", ""),
             (&self.to, "ts <", ""),
             (&self.page, "page =", ""),
@@ -118,9 +119,9 @@ impl Filter {
                 "(';' || flags || ';') LIKE ('%;' ||",
                 " || ';%')",
             ),
-            // Case folds for ASCII only on SQLite.
-            (&self.search, "LOWER(comment) LIKE", " ESCAPE '\\'"),
-        ]
+            (&self.search, &search, " ESCAPE '\\'"),
+        ];
+        conditions.map(|(value, before, after)| (value, before.to_owned(), after))
     }
 
     /// ` AND ts >= $n …` for the conditions present, numbered from `first`,
@@ -136,6 +137,32 @@ impl Filter {
         }
         (sql, binds)
     }
+}
+
+/// The comment lower-cased as the search `pattern` (lower-cased in Rust)
+/// needs it. `LOWER` folds ASCII alone on SQLite (and on PostgreSQL in a
+/// database of the C locale), so each other letter of the pattern that has
+/// a capital has that capital replaced: "ÜBER" is found by "über".
+fn folded_comment(pattern: Option<&str>) -> String {
+    let mut sql = String::from("LOWER(comment)");
+    let mut seen = Vec::new();
+    for c in pattern.unwrap_or("").chars().filter(|c| !c.is_ascii()) {
+        if seen.contains(&c) {
+            continue;
+        }
+        seen.push(c);
+        let mut upper = c.to_uppercase();
+        // Letters only (never a quote or a backslash), written into the
+        // statement as they are: one capital that lower-cases back to it.
+        if let (Some(capital), None) = (upper.next(), upper.next())
+            && capital != c
+            && capital.is_alphabetic()
+            && capital.to_lowercase().eq([c])
+        {
+            sql = format!("REPLACE({sql}, '{capital}', '{c}')");
+        }
+    }
+    sql
 }
 
 /// One stored answer with a comment, as the comments stream lists it.

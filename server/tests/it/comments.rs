@@ -17,6 +17,7 @@ use crate::support::{Db, TestDb, database};
 both!(
     comments_come_newest_first_in_pages_without_gaps,
     comments_are_filtered_searched_and_refused_clearly,
+    search_folds_the_case_of_every_letter,
 );
 
 const SITE: &str = r#"
@@ -262,4 +263,52 @@ async fn comments_are_filtered_searched_and_refused_clearly(db: Db) {
         .unwrap();
     let res = app(f.state.clone()).oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A search finds a comment whatever the case of its letters, accented,
+/// Greek or Turkish ones too, in the stream and in the raw exports.
+async fn search_folds_the_case_of_every_letter(db: Db) {
+    let Some(f) = fixture(db).await else { return };
+    let comments = [
+        "ÜBER den Preis bin ich enttäuscht",
+        "über die Lieferung freue ich mich",
+        "ÇOK YAVAŞ bir site",
+        "ΠΟΛΥ ΑΡΓΟ",
+        "plain ascii",
+    ];
+    let sent: Vec<Value> = comments
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({
+                "id": format!("00000000-0000-4000-8005-{i:012}"),
+                "kind": "response",
+                "touchpoint": "site-nps",
+                "score": 3,
+                "page": "https://shop.example/",
+                "ts": "2026-11-10T09:00:00Z",
+                "comment": c,
+            })
+        })
+        .collect();
+    f.post(&sent).await;
+    let count = |v: &Value| v["comments"].as_array().unwrap().len();
+    for (q, expected) in [
+        ("%C3%BCber", 2),                // über
+        ("%C3%9CBER", 2),                // ÜBER
+        ("yava%C5%9F", 1),               // yavaş
+        ("%CF%80%CE%BF%CE%BB%CF%85", 1), // πολυ
+        ("ENTT%C3%84USCHT", 1),          // ENTTÄUSCHT
+        ("%C3%A9", 0),                   // é
+    ] {
+        let (status, body) = f
+            .get(&format!("/v1/sites/comment-shop/comments?q={q}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{q}: {body}");
+        assert_eq!(count(&body), expected, "{q}: {body}");
+        let (_, csv) = f
+            .get_text(&format!("/v1/sites/comment-shop/responses.csv?q={q}"))
+            .await;
+        assert_eq!(csv.lines().count(), 1 + expected, "{q}: {csv}");
+    }
 }

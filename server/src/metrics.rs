@@ -37,7 +37,9 @@ pub struct Metrics {
     alerts_retried: AtomicU64,
     alerts_failed: AtomicU64,
     refused: Mutex<BTreeMap<&'static str, u64>>,
-    requests: Mutex<BTreeMap<(String, &'static str, u16), Histogram>>,
+    /// By route, then by method and status: a request's route is found
+    /// without a copy of its name.
+    requests: Mutex<BTreeMap<String, BTreeMap<(&'static str, u16), Histogram>>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -102,9 +104,11 @@ impl Metrics {
     /// labelled through [`method_label`].
     pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
         let mut requests = lock(&self.requests);
-        let h = requests
-            .entry((route.to_owned(), method_label(method), status))
-            .or_default();
+        let by_route = match requests.get_mut(route) {
+            Some(by_route) => by_route,
+            None => requests.entry(route.to_owned()).or_default(),
+        };
+        let h = by_route.entry((method_label(method), status)).or_default();
         let secs = took.as_secs_f64();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
@@ -198,7 +202,13 @@ impl Metrics {
             out,
             "# TYPE touchpoint_http_request_duration_seconds histogram"
         );
-        for ((route, method, status), h) in lock(&self.requests).iter() {
+        let requests = lock(&self.requests);
+        let rows = requests.iter().flat_map(|(route, by_route)| {
+            by_route
+                .iter()
+                .map(move |((method, status), h)| (route, method, status, h))
+        });
+        for (route, method, status, h) in rows {
             let labels = format!("route=\"{route}\",method=\"{method}\",status=\"{status}\"");
             for (bound, n) in BUCKETS.iter().zip(h.buckets) {
                 let _ = writeln!(

@@ -54,7 +54,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(assets::router())
         .fallback(|| async { Error::not_found("not_found", "no such route") })
-        .layer(axum::middleware::from_fn(harden))
+        // One layer for both (each layer is a boxed service and future per
+        // request).
         .layer(axum::middleware::from_fn_with_state(state, observe))
 }
 
@@ -62,8 +63,7 @@ pub fn app(state: AppState) -> Router {
 /// is to be sniffed into another type, framed, or rendered with anything it
 /// did not bring (the API answers JSON, CSV and scripts; none of it is a
 /// page to render), and no referrer leaves with a link.
-async fn harden(request: Request, next: Next) -> axum::response::Response {
-    let mut response = next.run(request).await;
+fn harden(response: &mut axum::response::Response) {
     let headers = response.headers_mut();
     for (name, value) in [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -78,27 +78,27 @@ async fn harden(request: Request, next: Next) -> axum::response::Response {
             headers.insert(name, axum::http::HeaderValue::from_static(value));
         }
     }
-    response
 }
 
 /// Records each request's latency by route template and logs it without
 /// the path itself (paths can hold keys and visitor ids), the query string,
-/// the client's address or any header.
+/// the client's address or any header; gives the answer the headers of
+/// [`harden`].
 async fn observe(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> axum::response::Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    // The template's name is shared, not copied.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let method = crate::metrics::method_label(request.method().as_str());
     let started = Instant::now();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    harden(&mut response);
     let took = started.elapsed();
     let status = response.status().as_u16();
-    state.metrics.request(&route, &method, status, took);
+    state.metrics.request(route, method, status, took);
     tracing::debug!(%method, %route, status, ms = took.as_secs_f64() * 1000.0, "request");
     response
 }

@@ -25,6 +25,9 @@ pub fn method_label(method: &str) -> &'static str {
     KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
 }
 
+/// One route's latencies by method and status.
+type ByMethodAndStatus = BTreeMap<(&'static str, u16), Histogram>;
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     accepted: AtomicU64,
@@ -39,7 +42,7 @@ pub struct Metrics {
     refused: Mutex<BTreeMap<&'static str, u64>>,
     /// By route, then by method and status: a request's route is found
     /// without a copy of its name.
-    requests: Mutex<BTreeMap<String, BTreeMap<(&'static str, u16), Histogram>>>,
+    requests: Mutex<BTreeMap<String, ByMethodAndStatus>>,
 }
 
 #[derive(Debug, Default, Clone)]

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::extract::read_body;
 use crate::site_file::is_site_key;
 use crate::state::AppState;
-use crate::validate::{MAX_BATCH_BYTES, MAX_EVENTS, Window, decode, validate};
+use crate::validate::{MAX_BATCH_BYTES, MAX_EVENTS, Validator, Window, decode};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
@@ -105,13 +105,14 @@ async fn ingest(state: &AppState, request: Request) -> Result<Accepted> {
             batch.events.len()
         )));
     }
-    let window = Window::now(site.retention_days);
+    let mut validator = Validator::new(&site.config, Window::now(site.retention_days));
     let stored = batch
         .events
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            validate(e, &site.config, window)
+            validator
+                .check(e)
                 .map_err(|msg| Error::in_event("invalid_event", i, format!("events[{i}].{msg}")))
         })
         .collect::<Result<Vec<_>>>()?;

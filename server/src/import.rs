@@ -1,7 +1,8 @@
 //! `touchpoint import`: stores NDJSON events, one [`Event`] object per
 //! line (the shape of an item of `POST /v1/events`' `events`), through the
 //! ingest's own decoding and validation ([`validate::decode_event`],
-//! [`validate::validate`]) and its idempotent insert ([`Store::insert_events`]).
+//! [`validate::Validator`]) and its idempotent insert ([`Store::insert_events`],
+//! on a SQLite file through a [`Writer`](crate::store::Writer) of its own).
 //!
 //! - **Streamed.** A blocking thread reads and validates lines and hands
 //!   batches of [`BATCH_EVENTS`] to the writer through a channel holding one:
@@ -90,6 +91,14 @@ pub async fn import(
     });
     let mut report = Report::default();
     let mut stored_batches: u64 = 0;
+    // On a SQLite file the batches go through a connection of their own
+    // with its statements kept prepared, on a blocking thread, as the
+    // server's group commit does; through the pool, each statement and
+    // each row read back would be a round trip to the pool's thread.
+    let mut writer = match dry_run {
+        true => None,
+        false => store.writer()?,
+    };
     while let Some(chunk) = queue.recv().await {
         for rejection in chunk.rejected {
             on_reject(&rejection);
@@ -100,7 +109,21 @@ pub async fn import(
         }
         report.valid += chunk.events.len() as u64;
         if !dry_run && !chunk.events.is_empty() {
-            let (accepted, duplicates) = store.insert_events(site.id, &chunk.events).await?;
+            let (accepted, duplicates) = match writer.take() {
+                Some(mut w) => {
+                    let site_id = site.id;
+                    let events = chunk.events;
+                    let (w, counts) = tokio::task::spawn_blocking(move || {
+                        let counts = w.insert_batches(&[(site_id, &events)]);
+                        (w, counts)
+                    })
+                    .await
+                    .map_err(|e| Error::Internal(format!("the import writer stopped: {e}")))?;
+                    writer = Some(w);
+                    counts?[0]
+                }
+                None => store.insert_events(site.id, &chunk.events).await?,
+            };
             report.accepted += accepted;
             report.duplicates += duplicates;
             // While a bulk load grows the table fourfold, the database's
@@ -138,6 +161,7 @@ fn read(
     let mut line = 0u64;
     let mut buf = Vec::new();
     let mut chunk = Chunk::default();
+    let mut validator = validate::Validator::new(config, window);
     loop {
         buf.clear();
         let limit = MAX_LINE_BYTES as u64 + 1;
@@ -167,7 +191,7 @@ fn read(
             if text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match decode_event(text).and_then(|e| validate::validate(&e, config, window)) {
+            match decode_event(text).and_then(|e| validator.check(&e)) {
                 Ok(event) => chunk.events.push(event),
                 Err(message) => chunk.rejected.push(Rejection { line, message }),
             }

@@ -80,6 +80,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     location: Location,
+    /// Applied to every connection, the pool's and a [`Writer`]'s.
+    tuning: Tuning,
 }
 
 /// Where the database is, for what reads it without the pool (raw exports,
@@ -222,6 +224,7 @@ impl Store {
             pool,
             backend,
             location,
+            tuning,
         };
         store.rebuild_listed_rollups().await?;
         Ok(store)

@@ -28,9 +28,10 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Store {
-    /// A connection of its own for the group commit on a SQLite file, with
-    /// the pool's durability (`synchronous = FULL` in WAL mode); `None` on
-    /// PostgreSQL, or for a database in memory, which only the pool sees.
+    /// A connection of its own for the group commit (or an import) on a
+    /// SQLite file, with the pool's durability (`synchronous = FULL` in WAL
+    /// mode) and page cache; `None` on PostgreSQL, or for a database in
+    /// memory, which only the pool sees.
     pub fn writer(&self) -> Result<Option<Writer>> {
         let Location::SqliteFile(path) = &self.location else {
             return Ok(None);
@@ -51,6 +52,10 @@ impl Store {
              PRAGMA temp_store = MEMORY;",
         )
         .map_err(lite)?;
+        if let Some(kib) = self.tuning.sqlite_cache_kib {
+            conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))
+                .map_err(lite)?;
+        }
         conn.set_prepared_statement_cache_capacity(PREPARED);
         Ok(Some(Writer { conn }))
     }

@@ -102,6 +102,9 @@ pub struct Run {
     /// server process, PostgreSQL's processes (none on SQLite, which runs
     /// in the server), and the whole machine (wrk included).
     pub server_us: f64,
+    /// Of the server's, its writer thread's: on SQLite the database's one
+    /// writer, through which every group's transaction passes.
+    pub writer_us: Option<f64>,
     pub database_us: Option<f64>,
     pub machine_us: f64,
     /// Share of the machine's CPU time left idle during the run, percent.
@@ -269,6 +272,9 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
             rss_idle_kb,
             rss_peak_kb: rss_kb(pid, "VmHWM:"),
             server_us: per_request(after.process - before.process),
+            writer_us: target
+                .starts_with("touchpoint")
+                .then(|| per_request(after.writer - before.writer)),
             database_us: target
                 .ends_with("PostgreSQL")
                 .then(|| per_request(after.postgres - before.postgres)),
@@ -397,6 +403,48 @@ impl Report {
     }
 }
 
+/// How many requests per second the costs measured at 64 connections
+/// allow at most, whatever the waiting: every core busy at the machine's
+/// CPU per request, and on SQLite the writer thread busy all the time at
+/// its own (SQLite lets one connection write at a time, so no second
+/// writer can share its work); each beside the bare endpoint's rate.
+fn ceilings(ingest: &Report) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let cells: Vec<String> = ingest
+        .runs
+        .iter()
+        .filter(|r| r.connections == 64 && r.target.starts_with("touchpoint"))
+        .filter_map(|r| {
+            let bare = ingest.runs.iter().find(|b| {
+                b.target.starts_with("bare") && b.events == r.events && b.connections == 64
+            })?;
+            let machine = cores * 1e6 / r.machine_us;
+            let writer = r
+                .writer_us
+                .filter(|_| r.target.ends_with("SQLite"))
+                .map(|us| 1e6 / us);
+            let most = writer.map_or(machine, |w| w.min(machine));
+            let writer = writer.map_or(String::new(), |w| {
+                format!(", the writer thread {w:.0} ({:.2})", w / bare.requests_per_s)
+            });
+            Some(format!(
+                "{}, {} event(s) per request: the machine {machine:.0} ({:.2}){writer}; at most {:.2} of the bare endpoint",
+                r.target.trim_start_matches("touchpoint, "),
+                r.events,
+                machine / bare.requests_per_s,
+                most / bare.requests_per_s,
+            ))
+        })
+        .collect();
+    if cells.is_empty() {
+        return String::new();
+    }
+    format!(
+        "Ceilings at 64 connections, in requests per second (and as a share of the bare endpoint's rate at the same events per request), from the costs measured in these runs: all {cores} cores busy at the machine's CPU per request, and on SQLite the writer thread busy all the time at its CPU per request (SQLite lets one connection write at a time: every group's transaction, its inserts, rollup upserts and commit, runs on that one thread). {}. Where a ceiling is below 0.5, the goal cannot be met at these costs by arranging the waiting differently: only by storing each event for less CPU.",
+        cells.join("; ")
+    )
+}
+
 /// The "Ingest" section of docs/BENCHMARKS.md.
 pub fn section(ingest: &Report) -> String {
     let runs: Vec<String> = ingest
@@ -413,7 +461,7 @@ pub fn section(ingest: &Report) -> String {
                 })
                 .map_or(f64::NAN, |b| b.requests_per_s);
             format!(
-                "| {} | {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.1} → {:.1} | {:.0} | {} | {:.0} | {:.0} |",
+                "| {} | {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.1} → {:.1} | {:.0} | {} | {} | {:.0} | {:.0} |",
                 r.target,
                 r.connections,
                 r.events,
@@ -426,6 +474,7 @@ pub fn section(ingest: &Report) -> String {
                 r.rss_idle_kb as f64 / 1024.0,
                 r.rss_peak_kb as f64 / 1024.0,
                 r.server_us,
+                r.writer_us.map_or("–".to_owned(), |us| format!("{us:.0}")),
                 r.database_us.map_or("–".to_owned(), |us| format!("{us:.0}")),
                 r.machine_us,
                 r.idle_pct,
@@ -497,6 +546,8 @@ pub fn section(ingest: &Report) -> String {
         }
         _ => String::new(),
     };
+    let ceilings = ceilings(ingest);
+    let cpu = format!("{cpu}\n\n{ceilings}");
     fill(
         text::INGEST,
         &[

@@ -77,6 +77,9 @@ pub fn rss_kb(pid: u32, field: &str) -> u64 {
 pub struct Cpu {
     /// By the process measured.
     pub process: u64,
+    /// By the measured process's threads named `touchpoint-writer` (the
+    /// group commit's writer; none in the bare endpoint).
+    pub writer: u64,
     /// By every process named `postgres` (a local cluster's server and
     /// backends).
     pub postgres: u64,
@@ -110,6 +113,19 @@ pub fn cpu(pid: u32) -> Cpu {
         process: process_ticks(&pid.to_string()).map_or(0, |(_, t)| t),
         ..Cpu::default()
     };
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for task in tasks.flatten() {
+            let tid = task.file_name();
+            // A thread's name is cut to 15 bytes: `touchpoint-writ`.
+            if let Some((comm, ticks)) =
+                process_ticks(&format!("{pid}/task/{}", tid.to_string_lossy()))
+                && "touchpoint-writer".starts_with(comm.as_str())
+                && comm.len() >= 15
+            {
+                cpu.writer += ticks;
+            }
+        }
+    }
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for entry in dir.flatten() {
             let name = entry.file_name();

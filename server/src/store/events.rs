@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::time::{format_ts, now};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 use touchpoint_wire::VisitorEvent;
 
 /// How long after an answer its follow-up may complete it.
@@ -21,6 +22,29 @@ const EVENT_COLUMNS: usize = 23;
 /// Rows per multi-row INSERT: 50 × 23 parameters stays far below both
 /// databases' limits.
 pub const ROWS_PER_INSERT: usize = 50;
+
+/// The insert of `n` events (`INSERTS[backend][n - 1]`), for 1 to
+/// [`ROWS_PER_INSERT`] rows on each database: built once, not for every
+/// chunk (on PostgreSQL a thousand numbered placeholders each time).
+static INSERTS: LazyLock<[Vec<String>; 2]> = LazyLock::new(|| {
+    [Backend::Sqlite, Backend::Postgres].map(|backend| {
+        (1..=ROWS_PER_INSERT)
+            .map(|rows| {
+                // sqlx looks up each numbered SQLite parameter by name, a
+                // linear search per parameter: with a thousand of them that
+                // costs more than the insert. Anonymous `?` are bound in
+                // order at no cost.
+                format!(
+                    "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, \
+                     choices, visitor, session, ts, received_at, locale, device, attributes, signal, gpc, \
+                     consent, flags, flags_version, outcome) VALUES {} \
+                     ON CONFLICT (site_id, id) DO NOTHING RETURNING site_id, id",
+                    rollups::placeholders(backend, rows, EVENT_COLUMNS)
+                )
+            })
+            .collect()
+    })
+});
 
 /// An event after validation: normalised, resolved, scrubbed; what is stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -229,17 +253,7 @@ pub(in crate::store) async fn write_batches(
         .collect();
     sorted.sort_unstable_by(|a, b| (a.1, &a.2.ts, &a.2.id).cmp(&(b.1, &b.2.ts, &b.2.id)));
     for chunk in sorted.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO events (site_id, id, kind, touchpoint, page, stage, metric, score, comment, choices, \
-             visitor, session, ts, received_at, locale, device, attributes, signal, gpc, consent, flags, \
-             flags_version, outcome) VALUES ",
-        );
-        // sqlx looks up each numbered SQLite parameter by name, a
-        // linear search per parameter: with a thousand of them that
-        // costs more than the insert. Anonymous `?` are bound in
-        // order at no cost.
-        sql.push_str(&rollups::placeholders(backend, chunk.len(), EVENT_COLUMNS));
-        sql.push_str(" ON CONFLICT (site_id, id) DO NOTHING RETURNING site_id, id");
+        let sql = &INSERTS[backend as usize][chunk.len() - 1];
         let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * EVENT_COLUMNS);
         for (_, site_id, e) in chunk {
             args.extend([
@@ -271,7 +285,7 @@ pub(in crate::store) async fn write_batches(
                 (&e.outcome).into(),
             ]);
         }
-        for row in exec.fetch_all(&sql, &args).await? {
+        for row in exec.fetch_all(sql, &args).await? {
             inserted
                 .entry(row.col::<i64>(0))
                 .or_default()

@@ -350,7 +350,8 @@ type ViewChange<'a> = (Vec<&'a Facts>, Vec<&'a Facts>);
 /// `(?, ?), (?, ?)` on SQLite (bound in order, no lookup by name), `($1,
 /// $2), ($3, $4)` on PostgreSQL.
 pub(in crate::store) fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
-    let mut sql = String::new();
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(rows * columns * 7);
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
         for col in 0..columns {
@@ -359,7 +360,9 @@ pub(in crate::store) fn placeholders(backend: Backend, rows: usize, columns: usi
             }
             match backend {
                 Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => sql.push_str(&format!("${}", row * columns + col + 1)),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${}", row * columns + col + 1);
+                }
             }
         }
         sql.push(')');

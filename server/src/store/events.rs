@@ -10,7 +10,7 @@ use crate::emotion::LEXICON_VERSION;
 use crate::error::Result;
 use crate::time::{format_ts, now};
 use sqlx::Row;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::LazyLock;
 use touchpoint_wire::VisitorEvent;
 
@@ -45,6 +45,12 @@ static INSERTS: LazyLock<[Vec<String>; 2]> = LazyLock::new(|| {
             .collect()
     })
 });
+
+/// The insert of one event on SQLite, run once per event where a call
+/// costs no round trip ([`Exec::execute_each`]): whether it was stored is
+/// its change count.
+static INSERT_ONE: LazyLock<String> =
+    LazyLock::new(|| INSERTS[Backend::Sqlite as usize][0].replace(" RETURNING site_id, id", ""));
 
 /// An event after validation: normalised, resolved, scrubbed; what is stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -219,6 +225,38 @@ impl Store {
     }
 }
 
+/// The values of `e`'s row, in the inserts' column order.
+fn event_args<'q>(args: &mut Vec<Arg<'q>>, site_id: i64, e: &'q StoredEvent, received: &'q String) {
+    args.extend([
+        Arg::from(site_id),
+        (&e.id).into(),
+        e.kind.into(),
+        (&e.touchpoint).into(),
+        (&e.page).into(),
+        (&e.stage).into(),
+        e.metric.into(),
+        e.score.into(),
+        (&e.comment).into(),
+        (&e.choices).into(),
+        (&e.visitor).into(),
+        (&e.session).into(),
+        (&e.ts).into(),
+        received.into(),
+        (&e.locale).into(),
+        (&e.device).into(),
+        (&e.attributes).into(),
+        (&e.signal).into(),
+        e.gpc.into(),
+        e.consent.into(),
+        (&e.flags).into(),
+        e.comment
+            .as_ref()
+            .map(|_| i64::from(LEXICON_VERSION))
+            .into(),
+        (&e.outcome).into(),
+    ]);
+}
+
 /// [`Store::insert_batches`] on a transaction the caller opened and commits.
 pub(in crate::store) async fn write_batches(
     exec: &mut Exec<'_>,
@@ -232,7 +270,6 @@ pub(in crate::store) async fn write_batches(
         .enumerate()
         .flat_map(|(b, (site_id, events))| events.iter().map(move |e| (b, *site_id, e)))
         .collect();
-    let mut inserted: HashMap<i64, HashSet<String>> = HashMap::new();
     // Of an id repeated in the group only the first sent is offered (the
     // others could only conflict with it), in (time, id) order:
     // - groups written at once by several servers on one PostgreSQL that
@@ -246,50 +283,43 @@ pub(in crate::store) async fn write_batches(
         .iter()
         .map(|(_, site_id, e)| seen.insert((*site_id, e.id.as_str())))
         .collect();
-    let mut sorted: Vec<&(usize, i64, &StoredEvent)> = rows
-        .iter()
-        .zip(&first)
-        .filter_map(|(row, first)| first.then_some(row))
-        .collect();
-    sorted.sort_unstable_by(|a, b| (a.1, &a.2.ts, &a.2.id).cmp(&(b.1, &b.2.ts, &b.2.id)));
-    for chunk in sorted.chunks(ROWS_PER_INSERT) {
-        let sql = &INSERTS[backend as usize][chunk.len() - 1];
-        let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * EVENT_COLUMNS);
-        for (_, site_id, e) in chunk {
-            args.extend([
-                Arg::from(*site_id),
-                (&e.id).into(),
-                e.kind.into(),
-                (&e.touchpoint).into(),
-                (&e.page).into(),
-                (&e.stage).into(),
-                e.metric.into(),
-                e.score.into(),
-                (&e.comment).into(),
-                (&e.choices).into(),
-                (&e.visitor).into(),
-                (&e.session).into(),
-                (&e.ts).into(),
-                (&received).into(),
-                (&e.locale).into(),
-                (&e.device).into(),
-                (&e.attributes).into(),
-                (&e.signal).into(),
-                e.gpc.into(),
-                e.consent.into(),
-                (&e.flags).into(),
-                e.comment
-                    .as_ref()
-                    .map(|_| i64::from(LEXICON_VERSION))
-                    .into(),
-                (&e.outcome).into(),
-            ]);
+    let mut order: Vec<usize> = (0..rows.len()).filter(|i| first[*i]).collect();
+    order.sort_unstable_by(|a, b| {
+        let (a, b) = (&rows[*a], &rows[*b]);
+        (a.1, &a.2.ts, &a.2.id).cmp(&(b.1, &b.2.ts, &b.2.id))
+    });
+    // Which rows this group stored (the others' ids were there before).
+    let mut stored_now = vec![false; rows.len()];
+    if exec.runs_in_process() {
+        // On the SQLite writer's own connection a call is a plain call:
+        // one prepared row at a time, whose change count says whether it
+        // was stored, costs less than a multi-row statement's rows read
+        // back through RETURNING.
+        let mut args = Vec::with_capacity(order.len() * EVENT_COLUMNS);
+        for i in &order {
+            event_args(&mut args, rows[*i].1, rows[*i].2, &received);
         }
-        for row in exec.fetch_all(sql, &args).await? {
-            inserted
-                .entry(row.col::<i64>(0))
-                .or_default()
-                .insert(row.col::<String>(1));
+        let changed = exec.execute_each(&INSERT_ONE, &args, EVENT_COLUMNS).await?;
+        for (i, n) in order.iter().zip(changed) {
+            stored_now[*i] = n > 0;
+        }
+    } else {
+        for chunk in order.chunks(ROWS_PER_INSERT) {
+            let mut args: Vec<Arg<'_>> = Vec::with_capacity(chunk.len() * EVENT_COLUMNS);
+            for i in chunk {
+                event_args(&mut args, rows[*i].1, rows[*i].2, &received);
+            }
+            let sql = &INSERTS[backend as usize][chunk.len() - 1];
+            let returned: HashSet<(i64, String)> = exec
+                .fetch_all(sql, &args)
+                .await?
+                .iter()
+                .map(|row| (row.col::<i64>(0), row.col::<String>(1)))
+                .collect();
+            for i in chunk {
+                let (_, site_id, e) = rows[*i];
+                stored_now[*i] = returned.contains(&(site_id, e.id.clone()));
+            }
         }
     }
     // A follow-up's answer arrives as the same response resent with
@@ -306,12 +336,8 @@ pub(in crate::store) async fn write_batches(
     // that the rollups count exactly what each one filled.
     let mut accepted = vec![0u64; batches.len()];
     let mut changes = Changes::default();
-    for ((b, site_id, e), first) in rows.iter().zip(&first) {
-        if *first
-            && inserted
-                .get(site_id)
-                .is_some_and(|ids| ids.contains(e.id.as_str()))
-        {
+    for ((b, site_id, e), stored_now) in rows.iter().zip(stored_now) {
+        if stored_now {
             accepted[*b] += 1;
             changes.added(*site_id, Facts::of(e));
             continue;

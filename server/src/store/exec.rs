@@ -116,6 +116,43 @@ impl Exec<'_> {
         }
     }
 
+    /// Whether a statement is a plain call in this process (the SQLite
+    /// writer's own connection) rather than a round trip to another
+    /// thread or server.
+    pub fn runs_in_process(&self) -> bool {
+        matches!(self, Exec::Lite(_))
+    }
+
+    /// Runs a statement once for each `columns` values of `args`; the
+    /// rows each run changed. Meant for a connection that
+    /// [`runs_in_process`](Exec::runs_in_process): elsewhere each run is a
+    /// round trip.
+    pub async fn execute_each(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        columns: usize,
+    ) -> Result<Vec<u64>> {
+        match self {
+            Exec::Any(_) => {
+                let mut changed = Vec::with_capacity(args.len() / columns);
+                for row in args.chunks(columns) {
+                    changed.push(self.execute(sql, row).await?);
+                }
+                Ok(changed)
+            }
+            Exec::Lite(conn) => {
+                let mut stmt = conn.prepare_cached(sql).map_err(lite)?;
+                let mut changed = Vec::with_capacity(args.len() / columns);
+                for row in args.chunks(columns) {
+                    bind(&mut stmt, row)?;
+                    changed.push(stmt.raw_execute().map_err(lite)? as u64);
+                }
+                Ok(changed)
+            }
+        }
+    }
+
     /// Runs a statement and reads its first row, if any.
     pub async fn fetch_optional(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Option<Row>> {
         Ok(self.fetch_all(sql, args).await?.into_iter().next())

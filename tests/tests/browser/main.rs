@@ -27,6 +27,7 @@
 
 mod dashboard;
 mod dashboard_frustration;
+mod dashboard_reports;
 mod dashboard_setup;
 mod delivery;
 mod privacy;

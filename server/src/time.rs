@@ -15,18 +15,17 @@ pub fn format_ts(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
     let (year, month, day) = t.to_calendar_date();
     let (hour, minute, second, milli) = t.to_hms_milli();
-    let Ok(year) = u32::try_from(year) else {
-        return format!(
-            "{year:04}-{:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z",
-            u8::from(month)
-        );
+    // Four digits for every year `time` keeps by default; another (a
+    // sign, a fifth digit) as `format!` writes it.
+    let year = match u32::try_from(year) {
+        Ok(y) if y <= 9999 => y,
+        _ => {
+            return format!(
+                "{year:04}-{:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z",
+                u8::from(month)
+            );
+        }
     };
-    if year > 9999 {
-        return format!(
-            "{year:04}-{:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z",
-            u8::from(month)
-        );
-    }
     let mut out = *b"0000-00-00T00:00:00.000Z";
     let mut put = |at: usize, width: usize, mut value: u32| {
         for i in (at..at + width).rev() {

@@ -547,11 +547,14 @@ fn the_forms_edit_every_part_of_a_touchpoint_the_theme_outcomes_and_alerts() {
         (&alert["max_per_hour"], &alert["secret"]),
         (&json!(7), &json!(masked))
     );
-    assert!(
-        text_of(&tab, ".alerts").contains("for site-nps; each at once, at most 7 an hour."),
-        "{}",
-        text_of(&tab, ".alerts")
-    );
+    // The list is drawn again from the saved draft after the status line
+    // says so: wait for it.
+    let drawn = poll(WAIT, "the alert's line drawn again", || {
+        Ok(text_of(&tab, ".alerts")
+            .contains("for site-nps; each at once, at most 7 an hour.")
+            .then_some(()))
+    });
+    assert!(drawn.is_ok(), "{}", text_of(&tab, ".alerts"));
     no_violations(&tab, "the setup's forms filled");
 
     // Published, visitors' configuration has the choice question and the look.
